@@ -1,0 +1,5 @@
+"""``python -m digestfeed``."""
+
+from .cli import main
+
+main(prog_name="digestfeed")

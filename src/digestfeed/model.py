@@ -1,0 +1,159 @@
+"""The entry model shared by every source, output and the reader.
+
+An :class:`Entry` is frozen; tag slugs and ``tag:`` URIs are made here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+#: Keys of the JSON form of an entry, in order (the ``parse --format json`` contract).
+JSON_KEYS = (
+    "id", "date", "title", "authors", "abstract", "comment_ko", "comment_en",
+    "tags", "links", "source",
+)  # fmt: skip
+
+_URL_RE = re.compile(r"https?://[^\s<>\"'`\]\[{}|\\^]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}>'\"”’»。、，"
+_ARXIV_RE = re.compile(
+    r"arxiv\.org/(?:abs|pdf|html)/((?:\d{4}\.\d{4,5})|(?:[a-z-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?",
+    re.IGNORECASE,
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Entry:
+    """One paper of one digest."""
+
+    id: str
+    date: str  #: ``YYYY-MM-DD``, the digest's date
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    comment_ko: str
+    comment_en: str
+    tags: tuple[str, ...]  #: canonical slugs, written order, no repeats
+    links: tuple[str, ...]  #: every http(s) URL in the entry, in order
+    source: str  #: ``path:line`` of the title line
+    #: The tags as written (``#Object_Detection``), parallel to :attr:`tags`.
+    tag_labels: tuple[str, ...] = ()
+    #: The paper's own URL, when the source knows it (the vault does; digests do not).
+    url: str | None = None
+    #: 0-based position within its digest.
+    position: int = 0
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``parse --format json`` object: exactly :data:`JSON_KEYS`."""
+        return {
+            "id": self.id,
+            "date": self.date,
+            "title": self.title,
+            "authors": list(self.authors),
+            "abstract": self.abstract,
+            "comment_ko": self.comment_ko,
+            "comment_en": self.comment_en,
+            "tags": list(self.tags),
+            "links": list(self.links),
+            "source": self.source,
+        }
+
+    def content_hash(self) -> str:
+        """Hash of everything a reader sees; an edit changes it, a move (source line) does not."""
+        payload = json.dumps(
+            [self.title, self.authors, self.abstract, self.comment_ko, self.comment_en,
+             self.tags, self.tag_labels, self.links, self.url],
+            ensure_ascii=False,
+        )  # fmt: skip
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def arxiv_id(self) -> str | None:
+        return arxiv_id(self.url) if self.url else None
+
+
+def find_links(text: str) -> list[str]:
+    """Every http(s) URL in ``text``, in order, without trailing punctuation."""
+    out = []
+    for match in _URL_RE.finditer(text):
+        url = match.group(0)
+        while url and url[-1] in _TRAILING:
+            # keep a closing bracket that closes one opened inside the URL
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break
+            url = url[:-1]
+        if len(url) > len("https://"):
+            out.append(url)
+    return out
+
+
+def arxiv_id(url: str) -> str | None:
+    """The arXiv identifier (without version) of an arXiv URL, else ``None``."""
+    match = _ARXIV_RE.search(url)
+    return match.group(1) if match else None
+
+
+def normalize_tag(tag: str, aliases: Mapping[str, str] | None = None) -> str:
+    """Canonical slug of a hashtag: case-folded, ``_`` and ``-`` and spaces the same.
+
+    The slug is safe as a file name (letters, digits, ``-``; no dots, no slashes) and is
+    mapped through ``aliases`` (whose keys and values are normalised too).
+    """
+    slug = unicodedata.normalize("NFKC", tag.lstrip("#")).casefold()
+    slug = re.sub(r"[\s_\-]+", "-", slug)
+    slug = re.sub(r"[^\w-]", "", slug)
+    slug = slug.replace("_", "-")
+    slug = re.sub(r"-{2,}", "-", slug).strip("-")
+    if aliases:
+        for alias, canonical in aliases.items():
+            if normalize_tag(alias) == slug:
+                return normalize_tag(canonical)
+    return slug
+
+
+def title_slug(title: str, limit: int = 60) -> str:
+    """ASCII slug of a title for ids: ``ZeroSearch: Incentivize…`` → ``zerosearch-incentivize…``."""
+    ascii_ = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > limit and slug:
+            break
+        slug = candidate[:limit]
+    return slug
+
+
+def make_id(authority: str, tag_date: str, specific: str) -> str:
+    """An RFC 4151 ``tag:`` URI."""
+    return f"tag:{authority},{tag_date}:{specific}"
+
+
+def entry_id(authority: str, tag_date: str, date: str, title: str, position: int) -> str:
+    """The id of a digest entry: its date and a slug of its title."""
+    slug = title_slug(title) or f"entry-{position + 1}"
+    return make_id(authority, tag_date, f"{date}/{slug}")
+
+
+def assign_unique_ids(entries: Iterable[Entry]) -> list[Entry]:
+    """Suffix ``-2``, ``-3`` … to ids that repeat, in order (deterministic)."""
+    seen: dict[str, int] = {}
+    out = []
+    for entry in entries:
+        n = seen.get(entry.id, 0) + 1
+        seen[entry.id] = n
+        if n > 1:
+            new_id = f"{entry.id}-{n}"
+            while new_id in seen:
+                n += 1
+                new_id = f"{entry.id}-{n}"
+            seen[new_id] = 1
+            entry = dataclasses.replace(entry, id=new_id)
+        out.append(entry)
+    return out

@@ -1,0 +1,264 @@
+"""The digest text format: a date line, then entries of title, (authors), abstract,
+Korean comment, English comment and a hashtag line.
+
+Every non-blank input line lands in exactly one field (or is the date line); anything the
+parser cannot place is a :class:`~digestfeed.errors.ParseError` naming ``path:line``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from dateutil import parser as dateparser
+
+from ..config import Config
+from ..errors import ParseError
+from ..model import Entry, assign_unique_ids, entry_id, find_links, normalize_tag
+
+#: Bumped whenever parsing changes what it returns (invalidates the parse cache).
+PARSER_VERSION = 1
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_KO_DATE = re.compile(
+    r"^(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일(?:\s*\(?[월화수목금토일]\)?(?:요일)?)?$"
+)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_FILE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_AUTHORS = re.compile(r"^\((.*)\)$", re.DOTALL)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Digest:
+    """One dated digest file and its entries."""
+
+    path: str
+    date: str
+    entries: tuple[Entry, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Line:
+    no: int
+    text: str
+
+
+def has_hangul(text: str) -> bool:
+    return _HANGUL.search(text) is not None
+
+
+def is_tag_line(text: str) -> bool:
+    """A line of hashtags only: ``#rl #tool``."""
+    tokens = text.split()
+    return bool(tokens) and all(t.startswith("#") and len(t) > 1 for t in tokens)
+
+
+def is_authors_line(text: str) -> bool:
+    return _AUTHORS.match(text.strip()) is not None
+
+
+def split_authors(text: str) -> tuple[str, ...]:
+    """``(A, B (Org, X), C)`` → ``("A", "B (Org, X)", "C")``: commas at bracket depth 0."""
+    inner = _AUTHORS.match(text.strip())
+    body = inner.group(1) if inner else text
+    out, depth, current = [], 0, []
+    for ch in body:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        if ch == "," and depth == 0:
+            out.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    out.append("".join(current).strip())
+    return tuple(a for a in out if a)
+
+
+def parse_date_line(text: str) -> str | None:
+    """``2025년 5월 8일`` / ``2025-05-08`` / ``May 8, 2025`` → ``2025-05-08``; else ``None``."""
+    text = text.strip()
+    for pattern in (_KO_DATE, _ISO_DATE):
+        m = pattern.match(text)
+        if m:
+            return _ymd(*m.groups())
+    # English dates through dateutil, guarded so that a title is never taken for a date.
+    if len(text) > 40 or not re.search(r"\b\d{4}\b", text) or not re.search(r"[A-Za-z]", text):
+        return None
+    if not re.fullmatch(r"[A-Za-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|"
+                        r"\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}|"
+                        r"[A-Za-z]{3,9},?\s+[A-Za-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}",
+                        text):  # fmt: skip
+        return None
+    try:
+        return dateparser.parse(text, fuzzy=False).date().isoformat()
+    except (ValueError, OverflowError):
+        return None
+
+
+def _ymd(y: str, m: str, d: str) -> str | None:
+    try:
+        return dt.date(int(y), int(m), int(d)).isoformat()
+    except ValueError:
+        return None
+
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 (with or without BOM) → text with ``\\n`` line ends, or a ParseError at the bad line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_digest(path: str | Path, config: Config | None = None) -> Digest:
+    """Parse one digest file. Raises :class:`ParseError`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParseError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    return parse_bytes(data, str(path), config or Config())
+
+
+def parse_bytes(data: bytes, path: str, config: Config) -> Digest:
+    return parse_text(decode(data, path), path, config)
+
+
+def parse_text(text: str, path: str, config: Config) -> Digest:
+    """Parse digest ``text`` read from ``path`` (used in messages and ``source``)."""
+    warnings: list[str] = []
+    lines: list[_Line] = []
+    for no, raw in enumerate(text.split("\n"), start=1):
+        if _CONTROL.search(raw):
+            warnings.append(f"{path}:{no}: removed control character(s) illegal in XML")
+            raw = _CONTROL.sub("", raw)
+        if raw.strip():
+            lines.append(_Line(no, raw.rstrip()))
+    if not lines:
+        raise ParseError(path, 1, "empty digest: no date line and no entries")
+
+    date = parse_date_line(lines[0].text)
+    if date is not None and len(lines) > 1 and is_authors_line(lines[1].text):
+        date = None  # the first line is a title followed by its authors
+    if date is not None:
+        file_date = _FILE_DATE.search(Path(path).name)
+        if file_date and _ymd(*file_date.groups()) not in (None, date):
+            warnings.append(
+                f"{path}:{lines[0].no}: date line {date} differs from the file name; using the date line"
+            )
+        body = lines[1:]
+    else:
+        m = _FILE_DATE.search(Path(path).name)
+        date = _ymd(*m.groups()) if m else None
+        if date is None:
+            raise ParseError(
+                path, lines[0].no,
+                "no date line (expected e.g. '2025년 5월 8일', '2025-05-08' or 'May 8, 2025') "
+                "and the file name holds no YYYY-MM-DD date",
+            )  # fmt: skip
+        body = lines
+
+    entries = _parse_entries(body, path, date, config, warnings)
+    if not entries:
+        raise ParseError(path, lines[0].no, "no entries after the date line")
+    return Digest(path, date, tuple(assign_unique_ids(entries)), tuple(warnings))
+
+
+def _parse_entries(
+    lines: Sequence[_Line], path: str, date: str, config: Config, warnings: list[str]
+) -> list[Entry]:
+    entries: list[Entry] = []
+    i = 0
+    while i < len(lines):
+        title = lines[i]
+        if is_tag_line(title.text):
+            raise ParseError(path, title.no, "tag line with no entry before it")
+        if is_authors_line(title.text):
+            raise ParseError(path, title.no, "authors line with no title line before it")
+        if i + 1 >= len(lines) or not is_authors_line(lines[i + 1].text):
+            got = lines[i + 1].text[:60] if i + 1 < len(lines) else "end of file"
+            raise ParseError(
+                path, title.no,
+                f"title {title.text.strip()[:60]!r} has no authors line "
+                f"(expected '(Author, …)' on the next line, got {got!r})",
+            )  # fmt: skip
+        authors_line = lines[i + 1]
+        j = i + 2
+        while j < len(lines) and not is_tag_line(lines[j].text):
+            j += 1
+        if j >= len(lines):
+            raise ParseError(
+                path, title.no,
+                f"entry {title.text.strip()[:60]!r} has no tag line (e.g. '#rl #tool') before the end of the file",
+            )  # fmt: skip
+        entry_warnings: list[str] = []
+        entry = _make_entry(
+            title, authors_line, lines[i + 2 : j], lines[j], path, date,
+            len(entries), config, entry_warnings,
+        )  # fmt: skip
+        warnings.extend(entry_warnings)
+        entries.append(entry)
+        i = j + 1
+    return entries
+
+
+def _join(lines: Sequence[_Line]) -> str:
+    return "\n".join(line.text for line in lines).strip()
+
+
+def _make_entry(
+    title: _Line, authors: _Line, body: Sequence[_Line], tag_line: _Line, path: str,
+    date: str, position: int, config: Config, warnings: list[str],
+) -> Entry:  # fmt: skip
+    korean = [k for k, line in enumerate(body) if has_hangul(line.text)]
+    if korean:
+        first, last = korean[0], korean[-1]
+        abstract, ko, en = body[:first], body[first : last + 1], body[last + 1 :]
+    else:
+        abstract, ko, en = body, [], []
+    where = f"{path}:{title.no}"
+    if not abstract:
+        warnings.append(f"{where}: entry has no abstract")
+    if not ko:
+        warnings.append(f"{where}: entry has no Korean comment")
+    elif not en:
+        warnings.append(f"{where}: entry has no English comment")
+
+    tags: list[str] = []
+    labels: list[str] = []
+    for token in tag_line.text.split():
+        slug = normalize_tag(token, config.tag_aliases)
+        if not slug:
+            warnings.append(f"{path}:{tag_line.no}: hashtag {token!r} has no letters or digits; dropped")
+            continue
+        if slug not in tags:
+            tags.append(slug)
+            labels.append(token)
+
+    title_text = title.text.strip()
+    fields = [title_text, _join(abstract), _join(ko), _join(en)]
+    links = list(dict.fromkeys(link for text in fields for link in find_links(text)))
+    return Entry(
+        id=entry_id(config.tag_authority, config.tag_date, date, title_text, position),
+        date=date,
+        title=title_text,
+        authors=split_authors(authors.text),
+        abstract=fields[1],
+        comment_ko=fields[2],
+        comment_en=fields[3],
+        tags=tuple(tags),
+        links=tuple(links),
+        source=where,
+        tag_labels=tuple(labels),
+        position=position,
+        warnings=tuple(warnings),
+    )
