@@ -7,7 +7,7 @@ stderr and a non-zero exit code; never a traceback.
 from __future__ import annotations
 
 import functools
-import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +45,14 @@ def handle_errors(func: F) -> F:
             fail(f"digestfeed: {exc}")
         except KeyboardInterrupt:
             fail("digestfeed: interrupted", 130)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"digestfeed: {where}{exc.strerror or exc}")
+        except Exception as exc:
+            if os.environ.get("DIGESTFEED_DEBUG"):
+                raise
+            fail(f"digestfeed: internal error: {type(exc).__name__}: {exc} "
+                 "(set DIGESTFEED_DEBUG=1 to see the traceback)", 70)
 
     return wrapper  # type: ignore[return-value]
 
@@ -79,43 +87,20 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = {"config_path": config_path}
 
 
-@main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
-              show_default=True, help="json: one array of entries (the entry contract); text: a summary.")
-@click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
-@click.pass_context
-@handle_errors
-def parse(ctx: click.Context, files: tuple[str, ...], fmt: str, quiet: bool) -> None:
-    """Parse digest FILES and print their entries.
+def _register_commands() -> None:
+    """Add every command defined in ``digestfeed/commands/<name>.py`` (its ``COMMANDS``)."""
+    import importlib
+    import pkgutil
 
-    Every broken file is reported as 'path:line: what is wrong' (exit 2); the good
-    files are still printed.
-    """
-    from .sources.digest import parse_digest
+    from . import commands
 
-    config = get_config(ctx)
-    digests, errors = [], []
-    for name in files:
-        try:
-            digests.append(parse_digest(name, config))
-        except ParseError as exc:
-            errors.append(exc)
-    entries = [e for d in digests for e in d.entries]
-    if not quiet:
-        for d in digests:
-            for w in d.warnings:
-                click.echo(f"warning: {w}", err=True)
-    if fmt == "json":
-        click.echo(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
-    else:
-        for d in digests:
-            click.echo(f"{d.path}: {d.date}, {len(d.entries)} entries")
-            for e in d.entries:
-                authors = ", ".join(e.authors[:3]) + (f" +{len(e.authors) - 3}" if len(e.authors) > 3 else "")
-                click.echo(f"  {e.title}\n    {authors}\n    #{' #'.join(e.tags)}\n    {e.id}")
-    if errors:
-        raise ParseErrors(errors)
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            main.add_command(command)
+
+
+_register_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1 @@
+"""One module per CLI command; each exports ``COMMANDS`` (click commands) for :mod:`digestfeed.cli`."""

@@ -1,0 +1,31 @@
+"""Shared fixtures: the project's paths, the seed digest and the shared corpus (skipped when absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT.parent / "shared"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return PROJECT
+
+
+@pytest.fixture
+def seed_path() -> Path:
+    """The seed digest as committed in entries/ (a copy of ../shared/seed/2025-05-08.txt)."""
+    return PROJECT / "entries" / "2025-05-08.txt"
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    """The 945 real vault notes; the test is skipped on a clone without ../shared."""
+    path = SHARED / "corpus" / "notes-2024"
+    if not path.is_dir():
+        pytest.skip("../shared/corpus/notes-2024 is absent (fresh clone)")
+    return path
