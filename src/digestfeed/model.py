@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 #: Keys of the JSON form of an entry, in order (the ``parse --format json`` contract).
@@ -78,9 +78,8 @@ class Entry:
         return arxiv_id(self.url) if self.url else None
 
 
-def find_links(text: str) -> list[str]:
-    """Every http(s) URL in ``text``, in order, without trailing punctuation."""
-    out = []
+def iter_links(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, url)`` of every http(s) URL in ``text``, trailing punctuation excluded."""
     for match in _URL_RE.finditer(text):
         url = match.group(0)
         while url and url[-1] in _TRAILING:
@@ -89,8 +88,12 @@ def find_links(text: str) -> list[str]:
                 break
             url = url[:-1]
         if len(url) > len("https://"):
-            out.append(url)
-    return out
+            yield match.start(), match.start() + len(url), url
+
+
+def find_links(text: str) -> list[str]:
+    """Every http(s) URL in ``text``, in order, without trailing punctuation."""
+    return [url for _, _, url in iter_links(text)]
 
 
 def arxiv_id(url: str) -> str | None:
