@@ -16,7 +16,7 @@ from pathlib import Path
 from dateutil import parser as dateparser
 
 from ..config import Config
-from ..errors import ParseError
+from ..errors import ParseError, ParseErrors
 from ..model import Entry, assign_unique_ids, entry_id, find_links, normalize_tag
 
 #: Bumped whenever parsing changes what it returns (invalidates the parse cache).
@@ -211,6 +211,33 @@ def _parse_entries(
     return entries
 
 
+def split_parts(lines: Sequence[str]) -> tuple[int, int]:
+    """Where the body of an entry splits: ``abstract = lines[:a]``, ``ko = lines[a:b]``,
+    ``en = lines[b:]``. The Korean comment runs from the first to the last line holding
+    Hangul; with no Hangul at all, every line is abstract."""
+    korean = [k for k, text in enumerate(lines) if has_hangul(text)]
+    if not korean:
+        return len(lines), len(lines)
+    return korean[0], korean[-1] + 1
+
+
+def parse_tags(
+    tokens: Sequence[str], config: Config, warnings: list[str], where: str
+) -> tuple[list[str], list[str]]:
+    """Hashtag tokens → (canonical slugs, labels as written): written order, first label wins."""
+    tags: list[str] = []
+    labels: list[str] = []
+    for token in tokens:
+        slug = normalize_tag(token, config.tag_aliases)
+        if not slug:
+            warnings.append(f"{where}: hashtag {token!r} has no letters or digits; dropped")
+            continue
+        if slug not in tags:
+            tags.append(slug)
+            labels.append(token)
+    return tags, labels
+
+
 def _join(lines: Sequence[_Line]) -> str:
     return "\n".join(line.text for line in lines).strip()
 
@@ -219,12 +246,8 @@ def _make_entry(
     title: _Line, authors: _Line, body: Sequence[_Line], tag_line: _Line, path: str,
     date: str, position: int, config: Config, warnings: list[str],
 ) -> Entry:  # fmt: skip
-    korean = [k for k, line in enumerate(body) if has_hangul(line.text)]
-    if korean:
-        first, last = korean[0], korean[-1]
-        abstract, ko, en = body[:first], body[first : last + 1], body[last + 1 :]
-    else:
-        abstract, ko, en = body, [], []
+    first, end = split_parts([line.text for line in body])
+    abstract, ko, en = body[:first], body[first:end], body[end:]
     where = f"{path}:{title.no}"
     if not abstract:
         warnings.append(f"{where}: entry has no abstract")
@@ -233,16 +256,7 @@ def _make_entry(
     elif not en:
         warnings.append(f"{where}: entry has no English comment")
 
-    tags: list[str] = []
-    labels: list[str] = []
-    for token in tag_line.text.split():
-        slug = normalize_tag(token, config.tag_aliases)
-        if not slug:
-            warnings.append(f"{path}:{tag_line.no}: hashtag {token!r} has no letters or digits; dropped")
-            continue
-        if slug not in tags:
-            tags.append(slug)
-            labels.append(token)
+    tags, labels = parse_tags(tag_line.text.split(), config, warnings, f"{path}:{tag_line.no}")
 
     title_text = title.text.strip()
     fields = [title_text, _join(abstract), _join(ko), _join(en)]
@@ -262,3 +276,62 @@ def _make_entry(
         position=position,
         warnings=tuple(warnings),
     )
+
+
+# --- writing the format ------------------------------------------------------------------
+
+
+def format_date_line(date: str) -> str:
+    """``2025-05-08`` → ``2025년 5월 8일`` (the seed's date line)."""
+    y, m, d = date.split("-")
+    return f"{int(y)}년 {int(m)}월 {int(d)}일"
+
+
+def render_entry_lines(entry: Entry) -> list[str]:
+    """The lines of one entry in the seed's layout (no blank lines)."""
+    lines = [entry.title, "(" + ", ".join(entry.authors) + ")"]
+    for part in (entry.abstract, entry.comment_ko, entry.comment_en):
+        if part:
+            lines.extend(part.split("\n"))
+    labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
+    lines.append(" ".join(labels))
+    return lines
+
+
+def render_digest(digest: Digest) -> str:
+    """A :class:`Digest` as digest text: date line, then each entry; no final newline.
+
+    :func:`parse_text` of the result gives back title, authors, abstract, comments, tags,
+    tag labels and links exactly when the fields are *representable* (see
+    :mod:`digestfeed.sources.notes`, which only produces representable fields).
+    """
+    lines = [format_date_line(digest.date)]
+    for entry in digest.entries:
+        lines.extend(render_entry_lines(entry))
+    return "\n".join(lines)
+
+
+# --- the source plugin -------------------------------------------------------------------
+
+
+class DigestSource:
+    """The built-in ``digest`` source: every ``*.txt`` file of a directory is one digest."""
+
+    name = "digest"
+    pattern = "*.txt"
+
+    def read(self, directory: Path, config: Config) -> list[Digest]:
+        """Parse every digest file (sorted by name); raise :class:`ParseErrors` naming every
+        broken file after trying them all. Warnings are on the returned digests."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise ParseErrors([ParseError(str(directory), None, "not a directory of digest files")])
+        digests, errors = [], []
+        for path in sorted(p for p in directory.glob(self.pattern) if not p.name.startswith(".")):
+            try:
+                digests.append(parse_digest(path, config))
+            except ParseError as exc:
+                errors.append(exc)
+        if errors:
+            raise ParseErrors(errors)
+        return digests

@@ -1,0 +1,80 @@
+"""The build cache (outside ``feeds/``, ignored by git): parsed digests keyed by file content,
+and the fingerprint of every written file, so a rebuild re-parses and re-renders only what
+changed. Deleting the cache is always safe: it only costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+CACHE_VERSION = 1
+
+
+class Cache:
+    """A pickled dict in one file; loaded lazily, written atomically by :meth:`save`."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._data: dict[Any, Any] | None = None
+        self._dirty = False
+
+    @property
+    def data(self) -> dict[Any, Any]:
+        if self._data is None:
+            self._data = {}
+            if self.path is not None:
+                try:
+                    with self.path.open("rb") as fh:
+                        loaded = pickle.load(fh)
+                    if isinstance(loaded, dict) and loaded.get("__version__") == CACHE_VERSION:
+                        self._data = loaded
+                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+                    self._data = {}  # a broken cache is just a cold cache
+        return self._data
+
+    def get(self, key: Any) -> Any:
+        return self.data.get(key)
+
+    def put(self, key: Any, value: Any) -> None:
+        if self.data.get(key) != value:
+            self.data[key] = value
+            self._dirty = True
+
+    def prune(self, keep: Callable[[Any], bool]) -> None:
+        for key in [k for k in self.data if k != "__version__" and not keep(k)]:
+            del self.data[key]
+            self._dirty = True
+
+    def save(self) -> None:
+        if self.path is None or not self._dirty:
+            return
+        self.data["__version__"] = CACHE_VERSION
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".cache.", dir=self.path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(self.data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time next run
+        self._dirty = False
+
+
+def cached(cache: Cache | None, namespace: str, data: bytes, salt: str, compute: Callable[[], T]) -> T:
+    """``compute()`` memoised under the hash of ``data`` and ``salt`` (the parse cache)."""
+    if cache is None:
+        return compute()
+    key = (namespace, hashlib.sha256(data).hexdigest(), salt)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    value = compute()
+    cache.put(key, value)
+    return value

@@ -1,0 +1,190 @@
+"""``digestfeed build`` and ``digestfeed check``: entries/ → feeds/, or tell CI it is stale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from ..cache import Cache
+from ..cli import EXIT_FINDING, get_config, handle_errors
+from ..config import Config
+from ..errors import ConfigError, ParseErrors
+from ..ledger import LEDGER_NAME
+from ..publish import BuildResult, build, now_from_env, read_digest_dir
+from ..sources.digest import Digest
+
+MAX_LISTED = 30
+
+
+def parse_source_specs(specs: Sequence[str], entries: str | None, config: Config) -> list[tuple[str, Path]]:
+    """``--source NAME=DIR`` options (else ``--entries DIR``, else the config) → (plugin, dir)."""
+    if specs:
+        out = []
+        for spec in specs:
+            name, sep, directory = spec.partition("=")
+            if not sep or not name or not directory:
+                raise click.BadParameter(f"expected NAME=DIR (e.g. notes=vault/), got {spec!r}", param_hint="--source")
+            out.append((name, Path(directory)))
+        return out
+    if entries is not None:
+        return [(config.sources.get(entries.rstrip("/"), "digest"), Path(entries))]
+    return [(plugin, Path(directory)) for directory, plugin in config.sources.items()]
+
+
+def read_all(sources: list[tuple[str, Path]], config: Config, cache: Cache | None) -> list[Digest]:
+    """Read every source; collect the parse errors of all of them before failing."""
+    digests: list[Digest] = []
+    errors = []
+    for name, directory in sources:
+        try:
+            if name == "digest":
+                digests.extend(read_digest_dir(directory, config, cache))
+            else:
+                from ..plugins import load_sources
+
+                registry = load_sources()
+                if name not in registry:
+                    raise ConfigError("sources", f"unknown source plugin {name!r} (installed: {', '.join(sorted(registry))})")
+                digests.extend(registry[name]().read(directory, config))
+        except ParseErrors as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ParseErrors(errors)
+    return digests
+
+
+def default_ledger(sources: list[tuple[str, Path]], config: Config) -> Path:
+    """``<first source dir>/.ledger.json``; a read-only source keeps it in the cache directory."""
+    directory = sources[0][1]
+    if os.access(directory, os.W_OK):
+        return directory / LEDGER_NAME
+    return Path(config.cache_dir) / f"{directory.resolve().name}{LEDGER_NAME}"
+
+
+@contextmanager
+def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr).__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _options(func: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed([
+        click.option("--entries", default=None, metavar="DIR",
+                     help="Directory of dated digests (default: the config's sources, i.e. entries/)."),
+        click.option("--source", "sources", multiple=True, metavar="NAME=DIR",
+                     help="Read DIR with source plugin NAME (digest, notes, …); repeatable."),
+        click.option("--out", default="feeds", show_default=True, metavar="DIR", help="Output directory."),
+        click.option("--ledger", default=None, metavar="PATH",
+                     help=f"Ledger of ids and times (default: <source dir>/{LEDGER_NAME})."),
+        click.option("--now", default=None, metavar="ISO8601",
+                     help="Build time given to edited entries (default: $DIGESTFEED_NOW, else the clock)."),
+        click.option("--no-cache", is_flag=True, help="Ignore and do not update the parse/render cache."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar, no warnings; errors only."),
+        click.option("--verbose", "-v", is_flag=True, help="List every warning and changed file."),
+    ]):  # fmt: skip
+        func = option(func)
+    return func
+
+
+def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out: str, ledger: str | None,
+         now: str | None, no_cache: bool, quiet: bool, verbose: bool, check: bool) -> BuildResult:  # fmt: skip
+    config = get_config(ctx)
+    specs = parse_source_specs(sources, entries, config)
+    cache = None if no_cache or check else Cache(Path(config.cache_dir) / "build.pickle")
+    digests = read_all(specs, config, cache)
+    stamp = dt.datetime.fromisoformat(now) if now else now_from_env(config.tz)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=config.tz)
+    ledger_path = Path(ledger) if ledger else default_ledger(specs, config)
+    show_bar = not quiet and sys.stderr.isatty()
+    with progress_bar(show_bar, "checking" if check else "rendering") as progress:
+        result = build(config, digests, Path(out), ledger_path, now=stamp, check=check,
+                       cache=cache, progress=progress)  # fmt: skip
+    if cache is not None:
+        cache.save()
+    if not quiet and result.warnings:
+        shown = result.warnings if verbose else result.warnings[:20]
+        for warning in shown:
+            click.echo(f"warning: {warning}", err=True)
+        if len(shown) < len(result.warnings):
+            click.echo(f"… {len(result.warnings) - len(shown)} more warnings (--verbose lists them)", err=True)
+    return result
+
+
+def _list(paths: list[str], prefix: str, verbose: bool) -> None:
+    shown = paths if verbose else paths[:MAX_LISTED]
+    for path in shown:
+        click.echo(f"  {prefix} {path}")
+    if len(shown) < len(paths):
+        click.echo(f"  … and {len(paths) - len(shown)} more (--verbose lists them)")
+
+
+@click.command("build")
+@_options
+@click.pass_context
+@handle_errors
+def build_command(ctx: click.Context, **options: object) -> None:
+    """Parse every digest and write the feeds (Atom, OPML, …) under --out.
+
+    Nothing in the output directory is touched when any digest fails to parse (exit 2).
+    Unchanged files are not rewritten; the summary says what changed.
+    """
+    result = _run(ctx, check=False, **options)  # type: ignore[arg-type]
+    if options.get("quiet"):
+        return
+    changed = len(result.changed) + len(result.removed)
+    click.echo(
+        f"{result.digests} digests, {result.entries} entries, {result.feeds} feeds, "
+        f"{result.files} files: {changed} changed"
+        + (f" ({len(result.changed)} written, {len(result.removed)} removed)" if changed else "")
+        + ("; ledger updated" if result.ledger_changed else "")
+    )
+    _list(result.changed, "wrote", bool(options.get("verbose")))
+    _list(result.removed, "removed", bool(options.get("verbose")))
+
+
+@click.command("check")
+@_options
+@click.pass_context
+@handle_errors
+def check_command(ctx: click.Context, **options: object) -> None:
+    """Exit 0 when --out holds exactly what build would write, 1 when stale. Writes nothing.
+
+    Each differing file is named (including a ledger that build would update). Use it in
+    CI and in a pre-commit hook to refuse stale feeds.
+    """
+    options["no_cache"] = True
+    result = _run(ctx, check=True, **options)  # type: ignore[arg-type]
+    if not result.stale:
+        if not options.get("quiet"):
+            click.echo(f"up to date: {result.files} files")
+        return
+    for path in result.changed:
+        click.echo(f"stale: {path}")
+    for path in result.removed:
+        click.echo(f"extra: {path} (build would remove it)")
+    click.echo(f"{len(result.stale)} files differ from what 'digestfeed build' would write", err=True)
+    sys.exit(EXIT_FINDING)
+
+
+COMMANDS = [build_command, check_command]

@@ -1,0 +1,130 @@
+"""The feed set: which feed holds which entry, and how each feed is split into documents.
+
+Feeds: ``all`` (bilingual), ``ko``, ``en``, and per tag ``tags/<slug>``, ``tags/<slug>.ko``,
+``tags/<slug>.en``. Each feed is one subscription document with its newest
+``config.max_entries`` entries and, when it holds more, RFC 5005 archive documents, one per
+calendar month (``archive/<feed>/<YYYY-MM>``) holding every entry of that month, for every
+month up to the month of the newest entry that fell out of the subscription document. A new
+digest therefore changes the subscription document and at most the newest archive (plus the
+``next-archive`` link of the previously newest one when a month is added); older archives
+are stable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Literal
+
+from .config import Config
+from .ledger import Timed
+from .model import make_id
+
+#: ``None`` = bilingual.
+Lang = Literal["ko", "en"] | None
+LANGS: tuple[Lang, ...] = (None, "ko", "en")
+LANG_NAMES = {None: "한국어 + English", "ko": "한국어", "en": "English"}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Feed:
+    """One subscribable feed and all its entries (newest first)."""
+
+    name: str  #: ``all``, ``ko``, ``tags/rl``, ``tags/rl.en`` — the path without extension
+    lang: Lang
+    tag: str | None
+    label: str | None  #: the tag as first written (``#Object_Detection``)
+    title: str
+    entries: tuple[Timed, ...]
+
+    @property
+    def updated(self) -> Timed | None:
+        return max(self.entries, key=lambda t: t.updated) if self.entries else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Document:
+    """One file's worth of a feed: its subscription document or one archive month."""
+
+    feed: Feed
+    path: str  #: relative path without extension (``tags/rl.en``, ``archive/all/2025-05``)
+    entries: tuple[Timed, ...]
+    archive: bool  #: an RFC 5005 archive document (``fh:archive``)
+    complete: bool  #: the whole feed fits (``fh:complete``)
+    prev_archive: str | None = None
+    next_archive: str | None = None
+
+    @property
+    def current(self) -> str:
+        return self.feed.name
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeedSet:
+    """Everything an output needs: the config, all entries, feeds and documents."""
+
+    config: Config
+    entries: tuple[Timed, ...]
+    feeds: tuple[Feed, ...]
+    documents: tuple[Document, ...]
+
+    def feed_id(self, name: str) -> str:
+        return make_id(self.config.tag_authority, self.config.tag_date, f"feed/{name}")
+
+
+def _newest_first(entries: Sequence[Timed]) -> tuple[Timed, ...]:
+    return tuple(sorted(entries, key=lambda t: (t.published, t.entry.id), reverse=True))
+
+
+def feed_title(config: Config, lang: Lang, label: str | None) -> str:
+    what = f"{config.site_title} — {label}" if label else config.site_title
+    return f"{what} ({LANG_NAMES[lang]})"
+
+
+def plan(entries: Sequence[Timed], config: Config) -> FeedSet:
+    """Assign entries to feeds and split feeds into documents. Pure and deterministic."""
+    ordered = _newest_first(entries)
+    labels: dict[str, str] = {}
+    by_tag: dict[str, list[Timed]] = {}
+    # Oldest first so that a tag's label is the spelling it was first written with.
+    for timed in reversed(ordered):
+        for slug, label in zip(timed.entry.tags, timed.entry.tag_labels or timed.entry.tags):
+            labels.setdefault(slug, label if label.startswith("#") else f"#{label}")
+    for timed in ordered:
+        for slug in timed.entry.tags:
+            by_tag.setdefault(slug, []).append(timed)
+    feeds: list[Feed] = []
+    for lang in LANGS:
+        name = lang or "all"
+        feeds.append(Feed(name, lang, None, None, feed_title(config, lang, None), ordered))
+    for slug in sorted(by_tag):
+        for lang in LANGS:
+            name = f"tags/{slug}" + (f".{lang}" if lang else "")
+            title = feed_title(config, lang, labels[slug])
+            feeds.append(Feed(name, lang, slug, labels[slug], title, tuple(by_tag[slug])))
+    documents = [doc for feed in feeds for doc in split(feed, config.max_entries)]
+    return FeedSet(config, ordered, tuple(feeds), tuple(documents))
+
+
+def split(feed: Feed, limit: int) -> list[Document]:
+    """The subscription document and the monthly archive documents of ``feed``."""
+    entries = feed.entries
+    if len(entries) <= limit:
+        return [Document(feed, feed.name, entries, archive=False, complete=True)]
+    newest_archived_month = entries[limit].entry.date[:7]
+    months: dict[str, list[Timed]] = {}
+    for timed in entries:
+        month = timed.entry.date[:7]
+        if month <= newest_archived_month:
+            months.setdefault(month, []).append(timed)
+    order = sorted(months)  # oldest first
+    paths = [f"archive/{feed.name}/{month}" for month in order]
+    docs = [Document(feed, feed.name, entries[:limit], archive=False, complete=False,
+                     prev_archive=paths[-1])]  # fmt: skip
+    for i, month in enumerate(order):
+        docs.append(Document(
+            feed, paths[i], tuple(months[month]), archive=True, complete=False,
+            prev_archive=paths[i - 1] if i else None,
+            next_archive=paths[i + 1] if i + 1 < len(paths) else None,
+        ))  # fmt: skip
+    return docs

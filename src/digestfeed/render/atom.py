@@ -1,0 +1,180 @@
+"""Atom 1.0 (RFC 4287) with feedgen, plus RFC 5005 archive markup.
+
+Each entry is rendered once per language variant with feedgen and its bytes are reused in
+every document that holds it; each document's head is rendered with feedgen and the entry
+bytes are spliced in. Two feedgen behaviours are worked around here:
+
+* ``updated`` defaults to the current time → always set from the ledger;
+* ``FeedEntry.atom_entry`` drops ``rel``/``type``/``hreflang`` of entry links (feedgen
+  issue #135) → entry links are written by :class:`EntryLinks`, a feedgen extension.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from feedgen.entry import FeedEntry
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from ..config import Config
+from ..ledger import Timed, rfc3339
+from ..plan import Document, FeedSet, Lang
+from .content import entry_html
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"
+#: Bumped when the bytes this module writes change for the same input.
+RENDER_VERSION = 1
+
+#: Alternate formats of every Atom feed: extension → media type. Outputs that are not
+#: installed are left out by :func:`alternates`.
+ALTERNATE_TYPES = {"rss": "application/rss+xml", "json": "application/feed+json"}
+
+
+class EntryLinks:
+    """feedgen entry extension: ``<link>`` elements with every attribute kept."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        for link in self.links:
+            # feedgen builds un-namespaced elements that the root's default xmlns places in Atom
+            etree.SubElement(entry, "link", link)
+        return entry
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:  # pragma: no cover - atom only
+        return item
+
+
+class History:
+    """feedgen feed extension: RFC 5005 ``fh:complete`` / ``fh:archive``."""
+
+    def __init__(self) -> None:
+        self.marker: str | None = None  # "complete" | "archive"
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": FH_NS}
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        if self.marker:
+            etree.SubElement(feed, f"{{{FH_NS}}}{self.marker}")
+        return feed
+
+    def extend_rss(self, channel: etree._Element) -> etree._Element:  # pragma: no cover
+        return channel
+
+
+class EntryRenderer:
+    """Renders ``<entry>`` bytes once per (entry, variant) and memoises them."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._memo: dict[tuple[str, Lang], bytes] = {}
+
+    def __call__(self, timed: Timed, lang: Lang) -> bytes:
+        key = (timed.entry.id, lang)
+        data = self._memo.get(key)
+        if data is None:
+            data = self._memo[key] = self._render(timed, lang)
+        return data
+
+    def _render(self, timed: Timed, lang: Lang) -> bytes:
+        config, entry = self.config, timed.entry
+        fe = FeedEntry()
+        fe.id(entry.id)
+        fe.title(entry.title)
+        fe.published(timed.published)
+        fe.updated(timed.updated)
+        fe.author({"name": config.curator, **({"uri": config.curator_uri} if config.curator_uri else {})})
+        fe.content(entry_html(entry, lang), type="html")
+        labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
+        fe.category([
+            {"term": slug, "label": label, "scheme": config.tag_url(slug)}
+            for slug, label in zip(entry.tags, labels)
+        ])  # fmt: skip
+        fe.register_extension("links", EntryLinks, atom=True, rss=False)
+        links = fe.links.links
+        links.append({"rel": "alternate", "type": "text/html", "href": config.digest_url(entry.date)})
+        if entry.url:
+            links.append({"rel": "related", "href": entry.url})
+        element = fe.atom_entry()
+        etree.indent(element, space="  ", level=1)
+        return b"  " + etree.tostring(element, encoding="utf-8") + b"\n"
+
+
+def alternates(feedset: FeedSet, formats: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(ext, ALTERNATE_TYPES[ext]) for ext in formats if ext in ALTERNATE_TYPES]
+
+
+def render_document(
+    doc: Document, feedset: FeedSet, entry: Callable[[Timed, Lang], bytes],
+    formats: tuple[str, ...] = (),
+) -> bytes:  # fmt: skip
+    """One Atom document: feedgen head + the memoised entry bytes, newest first."""
+    config, feed = feedset.config, doc.feed
+    fg = FeedGenerator()
+    fg.register_extension("history", History, None, atom=True, rss=False)
+    fg.history.marker = "archive" if doc.archive else ("complete" if doc.complete else None)
+    fg.id(feedset.feed_id(doc.path))
+    fg.title(feed.title if not doc.archive else f"{feed.title} — {doc.path.rsplit('/', 1)[-1]}")
+    newest = max((t.updated for t in doc.entries), default=None)
+    if newest is None:  # an empty feed still needs a stable updated: the config's tag date
+        newest = dt.datetime(int(config.tag_date[:4]), 1, 1, tzinfo=config.tz)
+    fg.updated(newest)
+    fg.author({"name": config.curator, **({"uri": config.curator_uri} if config.curator_uri else {})})
+    fg.link(href=config.feed_url(f"{doc.path}.atom"), rel="self", type="application/atom+xml")
+    fg.link(href=config.site_url, rel="alternate", type="text/html")
+    if not doc.archive:
+        for ext, media in alternates(feedset, formats):
+            fg.link(href=config.feed_url(f"{doc.path}.{ext}"), rel="alternate", type=media)
+        if config.hub:
+            fg.link(href=config.hub, rel="hub")
+    else:
+        fg.link(href=config.feed_url(f"{doc.current}.atom"), rel="current", type="application/atom+xml")
+    if doc.prev_archive:
+        fg.link(href=config.feed_url(f"{doc.prev_archive}.atom"), rel="prev-archive",
+                type="application/atom+xml")  # fmt: skip
+    if doc.next_archive:
+        fg.link(href=config.feed_url(f"{doc.next_archive}.atom"), rel="next-archive",
+                type="application/atom+xml")  # fmt: skip
+    if feed.lang:
+        fg.language(feed.lang)
+    fg.generator("digestfeed", uri="https://pypi.org/project/digestfeed/")
+    head = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    cut = head.rindex(b"</feed>")
+    body = b"".join(entry(t, feed.lang) for t in doc.entries)
+    return head[:cut] + body + head[cut:]
+
+
+def fingerprint(doc: Document, feedset: FeedSet, formats: tuple[str, ...]) -> str:
+    """What :func:`render_document` depends on, hashed: equal fingerprints, equal bytes."""
+    h = hashlib.sha256()
+    h.update(repr((RENDER_VERSION, feedset.config, formats, doc.path, doc.feed.title, doc.feed.lang,
+                   doc.archive, doc.complete, doc.prev_archive, doc.next_archive)).encode())  # fmt: skip
+    for t in doc.entries:
+        h.update(f"\0{t.entry.id}\0{t.entry.content_hash()}\0{rfc3339(t.published)}\0{rfc3339(t.updated)}".encode())
+    return h.hexdigest()
+
+
+class AtomOutput:
+    """The built-in Atom output: every document of the feed set as ``<path>.atom``."""
+
+    name = "atom"
+
+    def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+        """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
+        entry = EntryRenderer(feedset.config)
+        for doc in feedset.documents:
+            yield (
+                f"{doc.path}.atom",
+                fingerprint(doc, feedset, formats),
+                lambda doc=doc: render_document(doc, feedset, entry, formats),  # type: ignore[misc]
+            )
