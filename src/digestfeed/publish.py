@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -98,11 +99,15 @@ def collect_entries(digests: Iterable[Digest]) -> list[Entry]:
 # ---------------------------------------------------------------- outputs
 
 
-def default_outputs() -> list[object]:
-    from .render.atom import AtomOutput
-    from .render.opml import OpmlOutput
+def default_outputs(names: Sequence[str] = ()) -> list[object]:
+    """The output plugins registered under ``digestfeed.outputs`` (all, or ``names``), by name."""
+    from importlib.metadata import entry_points
 
-    return [AtomOutput(), OpmlOutput()]
+    found = {ep.name: ep for ep in entry_points(group="digestfeed.outputs")}
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise BuildError(f"unknown output plugin(s) {', '.join(missing)} (installed: {', '.join(sorted(found))})")
+    return [found[name].load()() for name in sorted(names or found)]
 
 
 def _output_files(feedset: FeedSet, outputs: Sequence[object]) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
@@ -207,6 +212,18 @@ def build(
             for rel, fp in staged.items():
                 cache.put(("out", resolved, rel), (fp, _stat_key(out_dir / rel)))
     return result
+
+
+LAST_BUILD = "last-build.json"
+
+
+def record_last_build(config: Config, out_dir: Path, result: BuildResult) -> Path:
+    """Write ``<cache_dir>/last-build.json``: which files the last build changed (for ``ping``)."""
+    path = Path(config.cache_dir) / LAST_BUILD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"out": str(out_dir.resolve()), "changed": result.changed, "removed": result.removed}
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def _owned_files(out_dir: Path) -> set[str]:

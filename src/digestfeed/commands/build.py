@@ -16,7 +16,7 @@ from ..cli import EXIT_FINDING, get_config, handle_errors
 from ..config import Config
 from ..errors import ConfigError, ParseErrors
 from ..ledger import LEDGER_NAME
-from ..publish import BuildResult, build, now_from_env, read_digest_dir
+from ..publish import BuildResult, build, default_outputs, now_from_env, read_digest_dir, record_last_build
 from ..sources.digest import Digest
 
 MAX_LISTED = 30
@@ -119,7 +119,9 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
     show_bar = not quiet and sys.stderr.isatty()
     with progress_bar(show_bar, "checking" if check else "rendering") as progress:
         result = build(config, digests, Path(out), ledger_path, now=stamp, check=check,
-                       cache=cache, progress=progress)  # fmt: skip
+                       cache=cache, progress=progress, outputs=default_outputs(config.outputs))  # fmt: skip
+    if not check:
+        record_last_build(config, Path(out), result)
     if cache is not None:
         cache.save()
     if not quiet and result.warnings:
