@@ -29,3 +29,7 @@ def corpus_dir() -> Path:
     if not path.is_dir():
         pytest.skip("../shared/corpus/notes-2024 is absent (fresh clone)")
     return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="Rewrite tests/data/golden from the current output.")

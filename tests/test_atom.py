@@ -1,0 +1,239 @@
+"""The Atom feed set of issue 3: layout, RFC 4287 validity, feedparser round trip, content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from digestfeed.cli import main
+from digestfeed.config import Config
+from digestfeed.sources.digest import parse_digest
+from feedcheck import A, XML_LANG, check_atom, feedparse, parse_xml
+
+NOW = "2026-01-01T12:00:00+09:00"
+SEOUL = dt.timezone(dt.timedelta(hours=9))
+
+
+def build_site(tmp: Path, digests: dict[str, str] | None = None, seed: Path | None = None,
+               config: str | None = None) -> Path:  # fmt: skip
+    """Build ``digests`` (name → text) and/or the seed in ``tmp``; return the feeds dir."""
+    entries = tmp / "entries"
+    entries.mkdir(parents=True, exist_ok=True)
+    if seed is not None:
+        shutil.copy(seed, entries / seed.name)
+    for name, text in (digests or {}).items():
+        (entries / name).write_text(text, encoding="utf-8")
+    args = ["build", "--entries", str(entries), "--out", str(tmp / "feeds"), "--now", NOW, "-q", "--no-cache"]
+    if config is not None:
+        (tmp / "digestfeed.toml").write_text(config, encoding="utf-8")
+        args = ["--config", str(tmp / "digestfeed.toml"), *args]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return tmp / "feeds"
+
+
+@pytest.fixture
+def seed_feeds(tmp_path: Path, seed_path: Path) -> Path:
+    return build_site(tmp_path, seed=seed_path)
+
+
+SEED_TAGS = ["benchmark", "moe", "multimodal", "reasoning", "rl", "tool"]
+
+
+def test_feed_layout(seed_feeds: Path) -> None:
+    """build writes all/ko/en, three feeds per tag and index.opml, and nothing else (Atom only)."""
+    atom = sorted(p.relative_to(seed_feeds).as_posix() for p in seed_feeds.rglob("*.atom"))
+    expected = ["all.atom", "en.atom", "ko.atom"] + [
+        f"tags/{t}{suffix}.atom" for t in SEED_TAGS for suffix in ("", ".en", ".ko")
+    ]
+    assert atom == sorted(expected)
+    assert (seed_feeds / "index.opml").is_file()
+
+
+def test_every_feed_is_valid_atom_and_round_trips(seed_feeds: Path) -> None:
+    """Every feed passes the RFC 4287 checks and feedparser reads it with bozo 0 and the same entries."""
+    for path in sorted(seed_feeds.rglob("*.atom")):
+        data = path.read_bytes()
+        root = check_atom(data, path.name)
+        parsed = feedparse(data, path.name)
+        xml_entries = root.findall(f"{A}entry")
+        assert [e.id for e in parsed.entries] == [x.findtext(f"{A}id") for x in xml_entries]
+        assert [e.title for e in parsed.entries] == [x.findtext(f"{A}title") for x in xml_entries]
+        for entry, xml in zip(parsed.entries, xml_entries):
+            assert entry.updated == xml.findtext(f"{A}updated")
+            assert [t.term for t in entry.tags] == [c.get("term") for c in xml.findall(f"{A}category")]
+
+
+def test_entry_ids_dates_and_tags_are_the_same_in_every_feed(seed_feeds: Path, seed_path: Path) -> None:
+    """One paper has one id, one published/updated and one tag set in all feeds it appears in."""
+    digest = parse_digest(seed_path, Config())
+    seen: dict[str, set[tuple[str, str, str, tuple[str, ...]]]] = {}
+    for path in seed_feeds.rglob("*.atom"):
+        for entry in feedparse(path.read_bytes()).entries:
+            seen.setdefault(entry.id, set()).add(
+                (entry.title, entry.published, entry.updated, tuple(t.term for t in entry.tags))
+            )
+    assert set(seen) == {e.id for e in digest.entries}
+    for entry_id, variants in seen.items():
+        assert len(variants) == 1, (entry_id, variants)
+
+
+def test_tag_feeds_hold_exactly_their_tag(seed_feeds: Path, seed_path: Path) -> None:
+    """tags/<t>*.atom hold exactly the entries tagged t; all/ko/en hold every entry, newest first."""
+    digest = parse_digest(seed_path, Config())
+    for tag in SEED_TAGS:
+        want = [e.id for e in digest.entries if tag in e.tags]
+        for suffix in ("", ".ko", ".en"):
+            got = [e.id for e in feedparse((seed_feeds / f"tags/{tag}{suffix}.atom").read_bytes()).entries]
+            assert got == want, (tag, suffix)
+    for name in ("all", "ko", "en"):
+        got = [e.id for e in feedparse((seed_feeds / f"{name}.atom").read_bytes()).entries]
+        assert got == [e.id for e in digest.entries]  # digest order = newest first
+
+
+def test_languages_are_marked(seed_feeds: Path) -> None:
+    """ko/en feeds carry xml:lang and only their comment; the bilingual feed marks each part's lang."""
+    for name, lang, other in (("ko", "ko", "en"), ("en", "en", "ko"), ("tags/rl.ko", "ko", "en")):
+        data = (seed_feeds / f"{name}.atom").read_bytes()
+        assert parse_xml(data).get(XML_LANG) == lang
+        parsed = feedparse(data)
+        assert parsed.feed.language == lang
+        for entry in parsed.entries:
+            html = entry.content[0].value
+            assert f'class="comment" lang="{lang}"' in html
+            assert f'class="comment" lang="{other}"' not in html
+    bilingual = feedparse((seed_feeds / "all.atom").read_bytes())
+    for entry in bilingual.entries:
+        html = entry.content[0].value
+        assert 'class="comment" lang="ko"' in html and 'class="comment" lang="en"' in html
+        assert 'class="abstract" lang="en"' in html
+
+
+def test_feed_metadata(seed_feeds: Path) -> None:
+    """Each feed: tag URI id, title naming tag and language, curator author, absolute self URL, site link."""
+    config = Config()
+    root = parse_xml((seed_feeds / "tags/rl.en.atom").read_bytes())
+    assert root.findtext(f"{A}id") == f"tag:{config.tag_authority},{config.tag_date}:feed/tags/rl.en"
+    title = root.findtext(f"{A}title")
+    assert "#rl" in title and "English" in title
+    assert root.findtext(f"{A}author/{A}name") == config.curator
+    links = {l.get("rel"): l.get("href") for l in root.findall(f"{A}link")}
+    assert links["self"] == config.feed_base_url + "tags/rl.en.atom"
+    assert links["alternate"] == config.site_url
+    assert root.findtext(f"{A}generator") == "digestfeed"
+    assert root.find(f"{A}generator").get("version") is None  # no version: rebuilds stay identical
+
+
+def test_entry_times_are_distinct_ordered_and_zoned(seed_feeds: Path) -> None:
+    """published = updated = digest date at the configured hour in Asia/Seoul, one minute apart in digest order."""
+    parsed = feedparse((seed_feeds / "all.atom").read_bytes())
+    stamps = [dt.datetime.fromisoformat(e.published) for e in parsed.entries]
+    assert stamps == [dt.datetime(2025, 5, 8, 9, 0, tzinfo=SEOUL) - dt.timedelta(minutes=i) for i in range(3)]
+    assert [e.updated for e in parsed.entries] == [e.published for e in parsed.entries]
+    assert parsed.feed.updated == parsed.entries[0].updated  # the newest entry's, never the build time
+
+
+def test_entry_links_keep_rel_and_type(seed_feeds: Path) -> None:
+    """Entry links keep rel and type (feedgen 1.0 drops them; digestfeed works around it)."""
+    root = parse_xml((seed_feeds / "all.atom").read_bytes())
+    for entry in root.findall(f"{A}entry"):
+        links = entry.findall(f"{A}link")
+        assert [(l.get("rel"), l.get("type")) for l in links] == [("alternate", "text/html")]
+        assert links[0].get("href") == "https://digestfeed.example.org/2025-05-08.html"
+
+
+def test_categories_have_term_label_and_scheme(seed_feeds: Path) -> None:
+    """category term = slug, label = the hashtag as written, scheme = the tag page URL."""
+    root = parse_xml((seed_feeds / "tags/rl.atom").read_bytes())
+    cats = [(c.get("term"), c.get("label"), c.get("scheme")) for c in root.find(f"{A}entry").findall(f"{A}category")]
+    base = Config().feed_base_url
+    assert cats == [(t, f"#{t}", f"{base}tags/{t}.html") for t in ("rl", "tool", "reasoning")]
+
+
+def test_content_has_authors_abstract_and_links(seed_feeds: Path, seed_path: Path) -> None:
+    """Content holds all authors, the abstract with every URL as a link, escaped exactly once."""
+    digest = parse_digest(seed_path, Config())
+    entries = {e.id: e for e in feedparse((seed_feeds / "all.atom").read_bytes()).entries}
+    second = digest.entries[1]
+    html = entries[second.id].content[0].value
+    assert ", ".join(second.authors) in html
+    assert '<a href="https://generalist.top/">https://generalist.top/</a>' in html
+    first = digest.entries[0]
+    assert len(first.authors) == 74 and ", ".join(first.authors) in entries[first.id].content[0].value
+
+
+def test_titles_show_literally(tmp_path: Path) -> None:
+    """A title with <, & and $…$ comes out of feedparser exactly as written, never as markup or double-escaped."""
+    title = "Why <b>bold</b> & $x<y$ &amp; friends"
+    text = f"2025-01-02\n{title}\n(A. Author)\nAn abstract.\n한국어 코멘트.\nAn English comment.\n#test"
+    feeds = build_site(tmp_path, {"2025-01-02.txt": text})
+    data = (feeds / "all.atom").read_bytes()
+    assert parse_xml(data).find(f"{A}entry").findtext(f"{A}title") == title
+    assert feedparse(data).entries[0].title == title
+
+
+def test_feeds_keep_the_newest_n(tmp_path: Path) -> None:
+    """A feed holds the newest max_entries entries, newest first."""
+    digests = {
+        f"2025-01-{d:02d}.txt": f"2025-01-{d:02d}\nPaper {d}\n(A)\nAbstract {d}.\n코멘트 {d}.\nComment.\n#t"
+        for d in range(1, 8)
+    }
+    feeds = build_site(tmp_path, digests, config="max_entries = 3\n")
+    titles = [e.title for e in feedparse((feeds / "all.atom").read_bytes()).entries]
+    assert titles == ["Paper 7", "Paper 6", "Paper 5"]
+
+
+def test_builds_are_byte_identical(tmp_path: Path, seed_path: Path) -> None:
+    """Two builds of the same entries (any clock) write byte-identical files."""
+    a = build_site(tmp_path / "a", seed=seed_path)
+    b = build_site(tmp_path / "b", seed=seed_path)
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for rel in files_a:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_opml_lists_every_feed_and_leads_to_its_entries(seed_feeds: Path, seed_path: Path) -> None:
+    """Every OPML outline's xmlUrl is a feed file under feeds/, and each tag's entries are exactly in its feeds."""
+    config = Config()
+    digest = parse_digest(seed_path, config)
+    opml = etree.parse(str(seed_feeds / "index.opml")).getroot()
+    assert opml.get("version") == "2.0"
+    outlines = opml.findall("body/outline")
+    files = {p.relative_to(seed_feeds).as_posix() for p in seed_feeds.rglob("*.atom")}
+    assert {o.get("xmlUrl").removeprefix(config.feed_base_url) for o in outlines} == files
+    for outline in outlines:
+        assert outline.get("type") == "rss"
+        for attr in ("text", "title", "xmlUrl", "htmlUrl", "language"):
+            assert outline.get(attr), (attr, outline.attrib)
+        path = seed_feeds / outline.get("xmlUrl").removeprefix(config.feed_base_url)
+        ids = [e.id for e in feedparse(path.read_bytes()).entries]
+        tag = outline.get("category")
+        if tag:
+            assert ids == [e.id for e in digest.entries if tag in e.tags]
+        else:
+            assert ids == [e.id for e in digest.entries]
+        assert outline.get("language") in ("ko", "en", "ko,en")
+
+
+GOLDEN = Path(__file__).parent / "data" / "golden" / "seed"
+
+
+def _c14n(data: bytes) -> bytes:
+    return etree.tostring(parse_xml(data), method="c14n2")
+
+
+@pytest.mark.parametrize("name", ["all.atom", "ko.atom", "en.atom", "tags/rl.en.atom", "index.opml"])
+def test_golden_feeds(seed_feeds: Path, name: str, request: pytest.FixtureRequest) -> None:
+    """The seed's feeds equal the checked-in expected files canonically (C14N 2.0, fixed clock)."""
+    expected = GOLDEN / name
+    actual = (seed_feeds / name).read_bytes()
+    if request.config.getoption("--update-golden"):
+        expected.parent.mkdir(parents=True, exist_ok=True)
+        expected.write_bytes(actual)
+    assert _c14n(actual) == _c14n(expected.read_bytes()), f"{name} differs from {expected}"
