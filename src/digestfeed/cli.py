@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -25,7 +25,7 @@ EXIT_FINDING = 1
 EXIT_BAD_INPUT = 2
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(code)
 
@@ -60,13 +60,13 @@ def handle_errors(func: F) -> F:
 def get_config(ctx: click.Context) -> Config:
     obj = ctx.find_root().obj or {}
     config = obj.get("config")
-    if config is None:
+    if not isinstance(config, Config):
         try:
             config = load_config(obj.get("config_path"))
         except ConfigError as exc:
             fail(f"digestfeed: {exc}")
         obj["config"] = config
-    return config  # type: ignore[no-any-return]
+    return config
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -95,13 +95,11 @@ def plan(entries: Sequence[Timed], config: Config) -> FeedSet:
             by_tag.setdefault(slug, []).append(timed)
     feeds: list[Feed] = []
     for lang in LANGS:
-        name = lang or "all"
-        feeds.append(Feed(name, lang, None, None, feed_title(config, lang, None), ordered))
+        feeds.append(Feed(lang or "all", lang, None, None, feed_title(config, lang, None), ordered))
     for slug in sorted(by_tag):
         for lang in LANGS:
-            name = f"tags/{slug}" + (f".{lang}" if lang else "")
             title = feed_title(config, lang, labels[slug])
-            feeds.append(Feed(name, lang, slug, labels[slug], title, tuple(by_tag[slug])))
+            feeds.append(Feed(f"tags/{slug}" + (f".{lang}" if lang else ""), lang, slug, labels[slug], title, tuple(by_tag[slug])))
     documents = [doc for feed in feeds for doc in split(feed, config.max_entries)]
     return FeedSet(config, ordered, tuple(feeds), tuple(documents))
 

@@ -148,7 +148,7 @@ def render_document(
     if feed.lang:
         fg.language(feed.lang)
     fg.generator("digestfeed", uri="https://pypi.org/project/digestfeed/")
-    head = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    head: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     cut = head.rindex(b"</feed>")
     body = b"".join(entry(t, feed.lang) for t in doc.entries)
     return head[:cut] + body + head[cut:]
