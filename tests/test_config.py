@@ -1,0 +1,74 @@
+"""Configuration: defaults that run out of the box, and errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from digestfeed import Config, ConfigError, load_config
+from digestfeed.cli import main
+
+
+def test_defaults_without_any_file(tmp_path: Path) -> None:
+    """With no digestfeed.toml and no pyproject table, the defaults apply (Asia/Seoul, 50 entries)."""
+    config = load_config(root=tmp_path)
+    assert config == Config()
+    assert config.timezone == "Asia/Seoul" and config.max_entries == 50
+
+
+def test_project_config_file_is_valid(project_root: Path) -> None:
+    """The repository's own digestfeed.toml loads."""
+    config = load_config(root=project_root)
+    assert config.sources == {"entries": "digest"}
+
+
+def test_pyproject_table(tmp_path: Path) -> None:
+    """[tool.digestfeed] in pyproject.toml is read when there is no digestfeed.toml."""
+    (tmp_path / "pyproject.toml").write_text('[tool.digestfeed]\nsite_title = "T"\nmax_entries = 7\n')
+    config = load_config(root=tmp_path)
+    assert (config.site_title, config.max_entries) == ("T", 7)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("max_entries = 'ten'", "max_entries"),
+        ("max_entries = 0", "max_entries"),
+        ("timezone = 'Mars/Olympus'", "timezone"),
+        ("site_url = 'example.org'", "site_url"),
+        ("feed_base_url = 'https://x.org/feeds'", "feed_base_url"),
+        ("tag_date = '25'", "tag_date"),
+        ("no_such_key = 1", "no_such_key"),
+        ("publish_hour = 24", "publish_hour"),
+        ("digest_url_pattern = '{nope}'", "digest_url_pattern"),
+        ("[tag_aliases]\na = 1", "tag_aliases"),
+    ],
+)
+def test_invalid_values_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    """Each invalid value raises ConfigError naming the offending key."""
+    path = tmp_path / "digestfeed.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == key
+    assert repr(key) in str(info.value) and str(path) in str(info.value)
+
+
+def test_cli_reports_bad_config_cleanly(tmp_path: Path, seed_path: Path) -> None:
+    """The CLI turns a bad config into one line naming file and key, exit 2, no traceback."""
+    path = tmp_path / "bad.toml"
+    path.write_text("max_entries = -1\n")
+    result = CliRunner().invoke(main, ["--config", str(path), "parse", str(seed_path)])
+    assert result.exit_code == 2
+    assert "max_entries" in result.output and str(path) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_broken_toml(tmp_path: Path) -> None:
+    """A file that is not TOML is a ConfigError, not a crash."""
+    path = tmp_path / "digestfeed.toml"
+    path.write_text("site_title = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
