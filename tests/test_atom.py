@@ -28,10 +28,10 @@ def build_site(tmp: Path, digests: dict[str, str] | None = None, seed: Path | No
         shutil.copy(seed, entries / seed.name)
     for name, text in (digests or {}).items():
         (entries / name).write_text(text, encoding="utf-8")
-    args = ["build", "--entries", str(entries), "--out", str(tmp / "feeds"), "--now", NOW, "-q", "--no-cache"]
-    if config is not None:
-        (tmp / "digestfeed.toml").write_text(config, encoding="utf-8")
-        args = ["--config", str(tmp / "digestfeed.toml"), *args]
+    # An explicit config (defaults unless given): the repository's own digestfeed.toml must not leak in.
+    (tmp / "digestfeed.toml").write_text(config or "", encoding="utf-8")
+    args = ["--config", str(tmp / "digestfeed.toml"), "build", "--entries", str(entries),
+            "--out", str(tmp / "feeds"), "--now", NOW, "-q", "--no-cache"]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return tmp / "feeds"
