@@ -3,20 +3,53 @@
     from bench.synth import write_archive, write_digest
     n = write_archive(Path("entries"), days=3650, seed=0)   # 10 years, ~5 entries a day
     write_digest(Path("entries"), dt.date(2026, 1, 1), random.Random(1))  # one more day
+    write_archive(Path("entries"), days=3650, seed=0, shape=ISSUE8)  # issue 8's shape
 
 Each day is ``YYYY-MM-DD.txt``: the Korean date line, then per entry a title, an authors
 line, a 1–2 KB English abstract (some with a URL), a Korean comment, an English comment
 and a hashtag line. Tags follow a Zipf law over ~400 tags, so a few are very common and
 most are rare, as in the real digests. The same ``seed`` always gives the same bytes.
+
+A :class:`Shape` widens the spread: :data:`DEFAULT` (3–7 entries a day, 1–12 authors, no
+arXiv URLs) is the original shape and gives the same bytes as before; :data:`ISSUE8`
+(3–10 entries a day, ~5 on average, 1% of entries with 74 authors, 25% with an arXiv
+URL) is the shape issue 8's benchmark asks for.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from pathlib import Path
 
-__all__ = ["START", "TAGS", "write_archive", "write_digest", "digest_text"]
+__all__ = ["START", "TAGS", "Shape", "DEFAULT", "ISSUE8", "write_archive", "write_digest", "digest_text"]
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """How the synthetic digests are spread. Rates of 0 draw nothing from the RNG, so the
+    default shape reproduces the original generator byte for byte."""
+
+    #: Entries of one digest: drawn uniformly from this tuple.
+    entries_per_day: tuple[int, ...] = (3, 4, 5, 5, 6, 7)
+    #: Authors of an ordinary entry: 1 to this.
+    max_authors: int = 12
+    #: Share of entries with :attr:`long_authors` authors (big-collaboration papers).
+    long_author_rate: float = 0.0
+    long_authors: int = 74
+    #: Share of entries whose abstract ends with an arXiv abs URL (of the digest's month).
+    arxiv_rate: float = 0.0
+
+
+#: The original shape (3–7 entries a day, 1–12 authors, no arXiv URLs).
+DEFAULT = Shape()
+#: Issue 8's shape: 3–10 entries a day (~5.0 on average, ~18,000 in ten years), 74-author
+#: extremes, some arXiv URLs.
+ISSUE8 = Shape(
+    entries_per_day=(3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 8, 10),
+    long_author_rate=0.01,
+    arxiv_rate=0.25,
+)
 
 #: First day of the archive.
 START = dt.date(2016, 1, 1)
@@ -72,16 +105,24 @@ def _sentence(rng: random.Random, lo: int = 8, hi: int = 22) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def _entry(rng: random.Random) -> list[str]:
+def _entry(rng: random.Random, date: dt.date | None = None, shape: Shape = DEFAULT) -> list[str]:
     title = " ".join(w.title() for w in rng.sample(_WORDS, rng.randint(4, 10)))
     if rng.random() < 0.5:
         title = f"{rng.choice(_WORDS).title()}{rng.randint(1, 99)}: {title}"
-    authors = ", ".join(f"{rng.choice(_FIRST)} {rng.choice(_LAST)}" for _ in range(rng.randint(1, 12)))
+    if shape.long_author_rate and rng.random() < shape.long_author_rate:
+        n_authors = shape.long_authors
+    else:
+        n_authors = rng.randint(1, shape.max_authors)
+    authors = ", ".join(f"{rng.choice(_FIRST)} {rng.choice(_LAST)}" for _ in range(n_authors))
     abstract, size = [], rng.randint(1000, 2000)
     while sum(len(s) + 1 for s in abstract) < size:
         abstract.append(_sentence(rng))
     if rng.random() < 0.3:
         abstract.append(f"Code: https://github.com/{rng.choice(_LAST).lower()}/{rng.choice(_WORDS)}-{rng.randint(1, 999)}.")
+    if shape.arxiv_rate and rng.random() < shape.arxiv_rate:
+        yymm = f"{date.year % 100:02d}{date.month:02d}" if date else "2501"
+        version = f"v{rng.randint(1, 3)}" if rng.random() < 0.3 else ""
+        abstract.append(f"Paper: https://arxiv.org/abs/{yymm}.{rng.randint(1, 29999):05d}{version}")
     ko = " ".join(rng.choice(_KO) for _ in range(rng.randint(6, 18))) + " " + rng.choice(_KO_END)
     en = _sentence(rng, 6, 20)
     k = min(len(TAGS), 1 + int(rng.expovariate(1.0)))  # 1 tag usually, sometimes 2–4
@@ -93,31 +134,32 @@ def _entry(rng: random.Random) -> list[str]:
     return [title, f"({authors})", " ".join(abstract), ko, en, " ".join(tags)]
 
 
-def digest_text(date: dt.date, rng: random.Random, entries: int | None = None) -> str:
-    """One digest: the date line and ``entries`` (default 3–7, ~5) entries."""
-    n = entries if entries is not None else rng.choice((3, 4, 5, 5, 6, 7))
+def digest_text(date: dt.date, rng: random.Random, entries: int | None = None, shape: Shape = DEFAULT) -> str:
+    """One digest: the date line and ``entries`` (default: drawn from ``shape``) entries."""
+    n = entries if entries is not None else rng.choice(shape.entries_per_day)
     lines = [f"{date.year}년 {date.month}월 {date.day}일"]
     for _ in range(n):
-        lines.extend(_entry(rng))
+        lines.extend(_entry(rng, date, shape))
     return "\n".join(lines) + "\n"
 
 
-def write_digest(dir: Path, date: dt.date, rng: random.Random) -> int:
+def write_digest(dir: Path, date: dt.date, rng: random.Random, shape: Shape = DEFAULT) -> int:
     """Write ``dir/YYYY-MM-DD.txt`` for ``date``; return its number of entries."""
-    text = digest_text(date, rng)
+    text = digest_text(date, rng, shape=shape)
     Path(dir).mkdir(parents=True, exist_ok=True)
     (Path(dir) / f"{date.isoformat()}.txt").write_text(text, encoding="utf-8")
     return sum(1 for line in text.split("\n") if line.startswith("#"))
 
 
-def write_archive(dir: Path, days: int, seed: int = 0) -> int:
+def write_archive(dir: Path, days: int, seed: int = 0, shape: Shape = DEFAULT) -> int:
     """Write ``days`` consecutive digests from :data:`START` into ``dir``; return the entry count."""
     rng = random.Random(seed)
-    return sum(write_digest(dir, START + dt.timedelta(days=i), rng) for i in range(days))
+    return sum(write_digest(dir, START + dt.timedelta(days=i), rng, shape) for i in range(days))
 
 
-if __name__ == "__main__":  # python bench/synth.py DIR [DAYS]
+if __name__ == "__main__":  # python bench/synth.py DIR [DAYS] [default|issue8]
     import sys
 
     target, count = Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 3650
-    print(f"{write_archive(target, count)} entries in {count} digests under {target}")
+    chosen = ISSUE8 if len(sys.argv) > 3 and sys.argv[3] == "issue8" else DEFAULT
+    print(f"{write_archive(target, count, shape=chosen)} entries in {count} digests under {target}")
