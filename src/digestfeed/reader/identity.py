@@ -64,6 +64,11 @@ def arxiv_id(*texts: str | None) -> str | None:
     return None
 
 
+def _bare_arxiv(text: str) -> str | None:
+    match = re.fullmatch(rf"\s*({_ARXIV_NEW})\s*", text or "")
+    return match.group(1) if match else None
+
+
 def normalize_link(url: str | None) -> str | None:
     """A link compared loosely: no scheme, no ``www.``, no default port, fragment, tracking
     parameters or trailing slash; host case-folded, query parameters sorted."""
@@ -124,7 +129,7 @@ def candidate_keys(
         return [(f"id:{entry_id}", "id")]
     links = [link for link in links if link]
     keys: list[tuple[str, str]] = []
-    arxiv = arxiv_id(entry_id, *links) or arxiv_id(text)
+    arxiv = arxiv_id(entry_id, *links) or arxiv_id(text) or _bare_arxiv(text)
     if arxiv:
         keys.append((f"arxiv:{arxiv}", "arxiv"))
     for link in links:

@@ -68,18 +68,36 @@ _LANG = re.compile(r"^\s*([A-Za-z]{2,3})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+_PROLOG_DOCTYPE = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>)?(?:\s*<!--.*?-->|\s*<\?.*?\?>)*\s*<!DOCTYPE\b", re.DOTALL
+)
+_ENTITIES = "refused: the DTD declares entities (entity expansion is not allowed)"
+
+
 def safe_root(body: bytes) -> etree._Element:
-    """Parse-check ``body`` as XML without expanding or fetching anything; return its root."""
+    """Parse-check ``body`` as XML without expanding or fetching anything; return its root.
+
+    A DTD declaring entities is refused outright: first by a scan of the prolog (before
+    any parsing), then by lxml (with entities unresolved, no DTD loading, no network,
+    libxml2's amplification limit) for encodings the scan cannot read.
+    """
+    doctype = _PROLOG_DOCTYPE.match(body)
+    if doctype:
+        end = body.find(b"]>", doctype.end())
+        if b"<!ENTITY" in body[doctype.end():end if end >= 0 else len(body)]:
+            raise FeedParseError(_ENTITIES)
     parser = etree.XMLParser(**_SAFE_PARSER_KW)  # type: ignore[arg-type]
     try:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
+        if "entit" in str(exc).lower():
+            raise FeedParseError(f"{_ENTITIES}: {exc}") from None
         raise FeedParseError(f"malformed XML: {exc}") from None
     if root is None:
         raise FeedParseError("empty document")
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise FeedParseError("refused: the DTD declares entities (entity expansion is not allowed)")
+        raise FeedParseError(_ENTITIES)
     return root
 
 
@@ -87,6 +105,9 @@ def parse_body(location: str, base_url: str, body: bytes) -> ParsedFeed | Opml:
     """Parse fetched bytes: an OPML subscription list or a feed."""
     if body.lstrip()[:1] in (b"{", b"["):
         raise FeedParseError("not a feed (JSON Feed is not supported yet)")
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise FeedParseError("not a feed (an HTML page)")
     root = safe_root(body)
     tag = etree.QName(root).localname.lower() if isinstance(root.tag, str) else ""
     if tag == "opml":
@@ -109,7 +130,8 @@ def parse_feed(location: str, base_url: str, body: bytes) -> ParsedFeed:
     """feedparser on ``body`` (never fetching) → the feed's sightings."""
     parsed = feedparser.parse(
         io.BytesIO(body),
-        response_headers={"content-location": base_url},
+        # feedparser mangles file:/// bases; links are joined with base_url below anyway
+        response_headers={"content-location": base_url} if base_url.startswith("http") else {},
         resolve_relative_uris=False,  # links are resolved below; content is only read as text
         sanitize_html=False,  # content is parsed by lxml.html and reduced to text and hrefs
     )
@@ -148,8 +170,11 @@ def _sighting(location: str, base: str, entry: Any, by_digestfeed: bool,
         html, ctype = detail["value"], detail.get("type", "text/html")
         lang = _lang(detail.get("language")) or feed_lang
         comments, content_links = _read_content(html, ctype, base, lang, by_digestfeed)
+    # a post whose content links exactly one arXiv paper is about that paper
+    content_arxiv = {identity.arxiv_id(link) for link in content_links} - {None}
     keys = identity.candidate_keys(
-        entry_id, title, own_links, trusted_id=by_digestfeed, feed=location
+        entry_id, title, own_links, " ".join(content_arxiv) if len(content_arxiv) == 1 else "",
+        trusted_id=by_digestfeed, feed=location,
     )
     if not keys:
         return None

@@ -66,3 +66,10 @@ def local_twin(url: str, near: str) -> str | None:
             if candidate.is_file():
                 return str(candidate)
     return None
+
+
+def file_path(url: str) -> str:
+    """``file:///tmp/x/all.atom`` (a link resolved against a local feed) → ``/tmp/x/all.atom``."""
+    import urllib.request
+
+    return str(Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)).absolute())

@@ -1,0 +1,96 @@
+"""``digestfeed read``: any feeds → one item per paper, only what is new since the last run."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..cli import EXIT_FINDING, handle_errors
+
+
+def _text(item, lang: str, verbose: bool) -> str:  # type: ignore[no-untyped-def]
+    other = "en" if lang == "ko" else "ko"
+    comment = item.comments.get(lang) or item.comments.get(other) or ""
+    date = (item.date or "")[:10] or "----------"
+    pad = " " * 12
+    lines = [f"{date}  {item.title}"]
+    if item.tags:
+        lines.append(pad + " ".join(f"#{t}" for t in item.tags))
+    if comment:
+        lines.append(pad + comment)
+    if item.links:
+        lines.append(pad + item.links[0])
+    if verbose:
+        lines.append(f"{pad}id: {item.id}")
+        lines.append(f"{pad}matched by: {item.rule} ({item.key.split(chr(0))[0]})")
+        lines.extend(f"{pad}feed: {f}" for f in item.feeds)
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None,
+              help="State file (default: $DIGESTFEED_STATE, else <user state dir>/digestfeed/reader.sqlite).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
+              show_default=True, help="json: one array; jsonl: one item per line; text: for people.")
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="en", show_default=True,
+              help="Language of the comment in text output (the other one when it is missing).")
+@click.option("--all", "all_items", is_flag=True, help="Every item of the sources, not only the new ones.")
+@click.option("--backfill", is_flag=True, help="Also read older entries by following RFC 5005 prev-archive links.")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
+              help="Seconds per HTTP request (connect, each read and the whole download).")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=10 * 1024 * 1024, show_default=True,
+              help="Size cap of one feed; larger downloads are aborted.")
+@click.option("--max-redirects", type=click.IntRange(min=0), default=5, show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Concurrent fetches.")
+@click.option("--verbose", "-v", is_flag=True, help="Text output also shows id, dedupe rule and feeds.")
+@handle_errors
+def read(sources: tuple[str, ...], state_path: str | None, fmt: str, lang: str, all_items: bool,
+         backfill: bool, timeout: float, max_bytes: int, max_redirects: int, jobs: int,
+         verbose: bool) -> None:
+    """Read SOURCE... (feed URLs, feed files, directories, OPML) and print new papers once.
+
+    One item per paper across all feeds and languages, newest first; a later run prints
+    only what is new. Each failing source is one line on stderr, the others are still
+    read; the exit code is 1 when any source failed.
+    """
+    from ..reader import Reader
+
+    def emit(result) -> None:  # type: ignore[no-untyped-def]
+        out = sys.stdout
+        if fmt == "json":
+            out.write(json.dumps([i.to_json() for i in result], ensure_ascii=False, indent=2) + "\n")
+        elif fmt == "jsonl":
+            for item in result:
+                out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+        else:
+            out.write("".join(_text(i, lang, verbose) + "\n\n" for i in result))
+        out.flush()
+        # the run is committed (items marked reported) only after this returns
+        os_fsync_stdout()
+
+    with Reader(state_path, timeout=timeout, max_bytes=max_bytes, max_redirects=max_redirects,
+                concurrency=jobs) as reader:
+        result = reader.read(sources, all=all_items, backfill=backfill, emit=emit)
+    for warning in result.warnings:
+        click.echo(warning, err=True)
+    for failure in result.failures:
+        click.echo(f"digestfeed read: {failure}", err=True)
+    if result.failures:
+        sys.exit(EXIT_FINDING)
+
+
+def os_fsync_stdout() -> None:
+    """Make written output durable when stdout is a file (best effort for pipes/ttys)."""
+    import os
+
+    try:
+        os.fsync(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+COMMANDS = [read]
