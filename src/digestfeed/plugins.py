@@ -1,0 +1,222 @@
+"""Source and output plugins, registered through entry points.
+
+A **source** turns a directory into dated digests; an **output** turns the feed set into
+files. Both are found through the entry-point groups ``digestfeed.sources`` and
+``digestfeed.outputs``; the built-ins are registered the same way in digestfeed's own
+``pyproject.toml``, so a third-party package adds a format with no change to digestfeed::
+
+    [project.entry-points."digestfeed.sources"]
+    jsonl = "my_package.jsonl:JsonlSource"
+
+An entry point names a class; digestfeed instantiates it with no arguments.
+
+Outputs come in two shapes: the simple :class:`Output` (``render`` → a dict of files) and
+the :class:`LazyOutput` of the built-in outputs (``files`` → lazily rendered files with a
+fingerprint, so that unchanged files are not rendered again). :func:`output_files` runs
+either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata as md
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from .config import Config
+from .errors import ParseError, ParseErrors, PluginError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .plan import FeedSet
+    from .sources.digest import Digest
+
+SOURCES = "digestfeed.sources"
+OUTPUTS = "digestfeed.outputs"
+_KINDS = {SOURCES: "source", OUTPUTS: "output"}
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Reads one directory into dated digests.
+
+    ``read`` returns the digests (each with its entries and its warnings, ``path:line:
+    message``) and raises :class:`~digestfeed.errors.ParseErrors` holding *every* file it
+    could not read, after trying them all. Entry ids must be stable across runs.
+    """
+
+    name: str
+
+    def read(self, directory: Path, config: Config) -> list[Digest]: ...
+
+
+@runtime_checkable
+class Output(Protocol):
+    """Writes files from the feed set: ``relative path → bytes`` (paths use ``/``)."""
+
+    name: str
+
+    def render(self, feedset: FeedSet, config: Config) -> dict[str, bytes]: ...
+
+
+@runtime_checkable
+class LazyOutput(Protocol):
+    """The built-in outputs' interface: ``(relative path, fingerprint, render)`` per file;
+    equal fingerprints promise equal bytes. ``formats`` names every output being built
+    (for alternate links)."""
+
+    name: str
+
+    def files(
+        self, feedset: FeedSet, formats: tuple[str, ...] = ()
+    ) -> Iterator[tuple[str, str, Callable[[], bytes]]]: ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """One registered plugin, before it is imported."""
+
+    kind: str  #: ``source`` or ``output``
+    name: str
+    value: str  #: ``module:attribute``
+    dist: str  #: ``name version`` of the distribution that registers it
+
+    @property
+    def module(self) -> str:
+        return self.value.partition(":")[0]
+
+
+def discover(group: str) -> list[PluginInfo]:
+    """The plugins registered in ``group`` (sorted by name), without importing them.
+
+    Raises :class:`PluginError` when two distributions register one name differently.
+    """
+    found: dict[str, PluginInfo] = {}
+    for ep in md.entry_points(group=group):
+        dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "?"
+        info = PluginInfo(_KINDS.get(group, group), ep.name, ep.value, dist)
+        other = found.get(ep.name)
+        if other and other.value != info.value:
+            raise PluginError(
+                f"{info.kind} plugin {ep.name!r} is registered twice: {other.value} ({other.dist}) "
+                f"and {info.value} ({info.dist}); uninstall one of them"
+            )
+        found.setdefault(ep.name, info)
+    return [found[name] for name in sorted(found)]
+
+
+def _load(info: PluginInfo, methods: tuple[str, ...]) -> Any:
+    try:
+        obj = md.EntryPoint(info.name, info.value, _group(info.kind)).load()
+    except Exception as exc:  # the plugin's own import may fail in any way
+        raise PluginError(
+            f"{info.kind} plugin {info.name!r} ({info.value}, from {info.dist}) failed to load: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(obj, type):
+        raise PluginError(
+            f"{info.kind} plugin {info.name!r} ({info.value}) is not a class but {type(obj).__name__}"
+        )
+    if not any(callable(getattr(obj, m, None)) for m in methods):
+        raise PluginError(
+            f"{info.kind} plugin {info.name!r} ({info.value}) has no {' or '.join(methods)}() method; "
+            f"see the {info.kind.capitalize()} interface in digestfeed.plugins"
+        )
+    return obj
+
+
+def _group(kind: str) -> str:
+    return SOURCES if kind == "source" else OUTPUTS
+
+
+def load(info: PluginInfo) -> type[Any]:
+    """Import one discovered plugin's class; :class:`PluginError` on failure."""
+    return _load(info, _METHODS[info.kind])
+
+
+_METHODS = {"source": ("read",), "output": ("render", "files")}
+
+
+def load_sources() -> dict[str, type[Source]]:
+    """Every installed source plugin: name → class. :class:`PluginError` if one is broken."""
+    return {info.name: load(info) for info in discover(SOURCES)}
+
+
+def load_outputs() -> dict[str, type[Any]]:
+    """Every installed output plugin: name → class (an :class:`Output` or a
+    :class:`LazyOutput`). :class:`PluginError` if one is broken."""
+    return {info.name: load(info) for info in discover(OUTPUTS)}
+
+
+def get_source(name: str) -> type[Source]:
+    """The class of source plugin ``name``; :class:`PluginError` lists the installed ones
+    when unknown."""
+    for info in discover(SOURCES):
+        if info.name == name:
+            return load(info)  # type: ignore[no-any-return]
+    known = ", ".join(i.name for i in discover(SOURCES)) or "none"
+    raise PluginError(f"unknown source plugin {name!r} (installed: {known}; see 'digestfeed plugins')")
+
+
+def parse_source_spec(spec: str) -> tuple[str, str]:
+    """``notes=../vault`` → ``("notes", "../vault")`` (the ``--source NAME=DIR`` option)."""
+    name, sep, directory = spec.partition("=")
+    if not sep or not name.strip() or not directory.strip():
+        raise PluginError(f"--source {spec!r}: expected NAME=DIR, e.g. notes=../vault")
+    return name.strip(), directory.strip()
+
+
+def read_sources(
+    specs: Mapping[str, str] | Sequence[tuple[str, str]] | None,
+    config: Config,
+    root: str | Path = ".",
+) -> list[Digest]:
+    """Read every source and return all digests, sorted by date (stable within a date).
+
+    ``specs`` are ``(plugin name, directory)`` pairs as given by ``--source NAME=DIR``
+    (a mapping is read as ``{name: directory}``). When ``specs`` is empty or ``None``,
+    ``config.sources`` is used (``{directory: plugin name}``, default ``{"entries":
+    "digest"}``). Relative directories are resolved against ``root``.
+
+    Every broken file of every source is collected into one :class:`ParseErrors`; an
+    unknown plugin is a :class:`PluginError`. Warnings are on the digests.
+    """
+    if specs:
+        pairs = list(specs.items()) if isinstance(specs, Mapping) else [tuple(p) for p in specs]
+    else:
+        pairs = [(name, directory) for directory, name in config.sources.items()]
+    sources = {name: _instance(get_source(name), name) for name, _ in pairs}  # fail before reading
+    digests: list[Digest] = []
+    errors: list[ParseError] = []
+    for name, directory in pairs:
+        path = Path(root) / directory
+        try:
+            digests.extend(sources[name].read(path, config))
+        except ParseErrors as exc:
+            errors.extend(exc.errors)
+        except ParseError as exc:
+            errors.append(exc)
+    if errors:
+        raise ParseErrors(errors)
+    return sorted(digests, key=lambda d: d.date)
+
+
+def _instance(cls: type[Any], name: str) -> Any:
+    try:
+        return cls()
+    except Exception as exc:
+        raise PluginError(f"plugin {name!r} ({cls.__module__}.{cls.__qualname__}) cannot be created: "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def output_files(
+    output: Any, feedset: FeedSet, formats: tuple[str, ...] = ()
+) -> Iterator[tuple[str, str | None, Callable[[], bytes]]]:
+    """``(relative path, fingerprint or None, render)`` for either output interface:
+    ``files()`` (lazy, fingerprinted, like the Atom output) or the plain ``render()``."""
+    files = getattr(output, "files", None)
+    if callable(files):
+        yield from files(feedset, formats)
+        return
+    for path, data in output.render(feedset, feedset.config).items():
+        yield path, None, lambda data=data: data
