@@ -19,6 +19,7 @@ either.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata as md
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -131,7 +132,8 @@ def _group(kind: str) -> str:
 
 def load(info: PluginInfo) -> type[Any]:
     """Import one discovered plugin's class; :class:`PluginError` on failure."""
-    return _load(info, _METHODS[info.kind])
+    cls: type[Any] = _load(info, _METHODS[info.kind])
+    return cls
 
 
 _METHODS = {"source": ("read",), "output": ("render", "files")}
@@ -153,7 +155,7 @@ def get_source(name: str) -> type[Source]:
     when unknown."""
     for info in discover(SOURCES):
         if info.name == name:
-            return load(info)  # type: ignore[no-any-return]
+            return load(info)
     known = ", ".join(i.name for i in discover(SOURCES)) or "none"
     raise PluginError(f"unknown source plugin {name!r} (installed: {known}; see 'digestfeed plugins')")
 
@@ -218,5 +220,6 @@ def output_files(
     if callable(files):
         yield from files(feedset, formats)
         return
-    for path, data in output.render(feedset, feedset.config).items():
-        yield path, None, lambda data=data: data
+    rendered: dict[str, bytes] = output.render(feedset, feedset.config)
+    for path, data in rendered.items():
+        yield path, None, functools.partial(bytes, data)

@@ -20,7 +20,7 @@ from ..errors import ParseError, ParseErrors
 from ..model import Entry, assign_unique_ids, entry_id, find_links, normalize_tag
 
 #: Bumped whenever parsing changes what it returns (invalidates the parse cache).
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
@@ -53,9 +53,17 @@ def has_hangul(text: str) -> bool:
 
 
 def is_tag_line(text: str) -> bool:
-    """A line of hashtags only: ``#rl #tool``."""
+    """A line of hashtags only, at least one with a letter or digit: ``#rl #tool``.
+
+    ``##`` or ``#!!`` alone is text, not a tag line: it would give an entry no tag at all,
+    and such an entry could not be written back as digest text.
+    """
     tokens = text.split()
-    return bool(tokens) and all(t.startswith("#") and len(t) > 1 for t in tokens)
+    return (
+        bool(tokens)
+        and all(t.startswith("#") and len(t) > 1 for t in tokens)
+        and any(normalize_tag(t) for t in tokens)
+    )
 
 
 def is_authors_line(text: str) -> bool:
@@ -66,7 +74,9 @@ def split_authors(text: str) -> tuple[str, ...]:
     """``(A, B (Org, X), C)`` → ``("A", "B (Org, X)", "C")``: commas at bracket depth 0."""
     inner = _AUTHORS.match(text.strip())
     body = inner.group(1) if inner else text
-    out, depth, current = [], 0, []
+    out: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in body:
         if ch in "([{":
             depth += 1
@@ -293,7 +303,7 @@ def render_entry_lines(entry: Entry) -> list[str]:
     for part in (entry.abstract, entry.comment_ko, entry.comment_en):
         if part:
             lines.extend(part.split("\n"))
-    labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
+    labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags) or ("#untagged",)
     lines.append(" ".join(labels))
     return lines
 

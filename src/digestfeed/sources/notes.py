@@ -247,9 +247,9 @@ def parse_note(
     url: str | None = None
     k = 0
     if cleaned and not cleaned[0][2]:
-        m = _URL_LINE.match(cleaned[0][1].strip())
-        if m:
-            url = m.group(1)
+        url_match = _URL_LINE.match(cleaned[0][1].strip())
+        if url_match:
+            url = url_match.group(1)
             k = 1
     if url is None:
         first = cleaned[0][0] if cleaned else 1
@@ -427,7 +427,7 @@ def read_notes(
     digests: list[Digest] = []
     errors: list[ParseError] = []
     for date in sorted(by_date):
-        entries = []
+        entries: list[Entry] = []
         for note in by_date[date]:
             try:
                 text = decode(note.path.read_bytes(), str(note.path))
