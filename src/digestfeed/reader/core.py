@@ -23,7 +23,6 @@ from ..errors import ReadError
 from .dedupe import Deduper
 from .fetch import (DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Fetched,
                     FetchError, Validators, fetch, is_url)
-from .parse import FeedParseError, Opml, parse_body
 from .sources import expand, file_path, local_twin
 from .state import FeedRow, ItemRow, State
 
@@ -178,6 +177,7 @@ class _Run:
                       "sightings": 0}
 
     def go(self, locations: list[str]) -> None:
+        self.known = self.state.feeds()
         with cf.ThreadPoolExecutor(self.r.concurrency, thread_name_prefix="digestfeed-fetch") as pool:
             self.pool = pool
             for location in locations:
@@ -192,16 +192,22 @@ class _Run:
                 self.handle(location, row, fetched)
         self.dedupe.flush()
 
-    def schedule(self, location: str, near: str | None = None) -> None:
+    def resolve(self, location: str, near: str | None) -> str:
+        """A linked feed's location: file: URLs as paths, published URLs as their local twin."""
         if location.startswith("file:"):
-            location = file_path(location)
-        elif near is not None and self.r.local_twins and not is_url(near):
-            location = local_twin(location, near) or location
+            return file_path(location)
+        if near is not None and self.r.local_twins and not is_url(near):
+            return local_twin(location, near) or location
+        return location
+
+    def schedule(self, location: str, near: str | None = None) -> None:
+        if near is not None:
+            location = self.resolve(location, near)
         if location in self.scheduled:
             return  # also the cycle guard of --backfill
         self.scheduled.add(location)
         self.stats["sources"] += 1
-        row = self.state.feed(location)
+        row = self.known.get(location)
         validators = Validators(row.etag, row.last_modified) if row and row.sha256 else None
         future = self.pool.submit(fetch, location, validators, timeout=self.r.timeout,
                                   max_bytes=self.r.max_bytes, max_redirects=self.r.max_redirects)
@@ -224,6 +230,8 @@ class _Run:
         if fetched.body is None:
             self.fail(location, "HTTP 304 Not Modified, but no copy is remembered")
             return
+        from .parse import FeedParseError, Opml, parse_body  # feedparser and lxml: only when needed
+
         try:
             parsed = parse_body(location, fetched.final_url, fetched.body)
         except FeedParseError as exc:
@@ -232,7 +240,8 @@ class _Run:
         self.stats["parsed"] += 1
         new_row = FeedRow(location, etag=fetched.etag, last_modified=fetched.last_modified, sha256=sha)
         if isinstance(parsed, Opml):
-            new_row.kind, new_row.outlines = "opml", [url for _, url in parsed.feeds]
+            new_row.kind = "opml"
+            new_row.outlines = [self.resolve(url, location) for _, url in parsed.feeds]
         else:
             new_row.title, new_row.prev_archive = parsed.title, parsed.prev_archive
             items = [self.dedupe.add(s) for s in parsed.sightings]
@@ -244,8 +253,8 @@ class _Run:
     def follow(self, location: str, row: FeedRow) -> None:
         """Expand an OPML list; with --backfill, follow a feed's ``prev-archive`` link."""
         if row.kind == "opml":
-            for url in row.outlines or ():
-                self.schedule(url, near=location)
+            for resolved in row.outlines or ():  # resolved when the OPML was parsed
+                self.schedule(resolved)
             return
         self.feeds_read.append(location)
         if self.backfill and row.prev_archive:

@@ -13,10 +13,13 @@ separate item, keyed by the id *and* its title, and a warning is given.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from . import identity
-from .parse import Sighting
 from .state import ItemRow, State
+
+if TYPE_CHECKING:
+    from .parse import Sighting
 
 _STRENGTH = {rule: n for n, rule in enumerate(identity.RULES)}
 _GUARDED = ("id", "feed-id")

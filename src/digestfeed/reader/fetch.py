@@ -8,16 +8,17 @@ server answered 304 Not Modified) and the validators to store for next time.
 from __future__ import annotations
 
 import dataclasses
-import http.client
+import functools
 import os
 import socket
-import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import http.client
 
 from ..errors import ReadError
 
@@ -60,15 +61,18 @@ def is_url(location: str) -> bool:
     return urllib.parse.urlsplit(location).scheme.lower() in ("http", "https")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Hand every 3xx back to the caller, which follows redirects itself."""
+@functools.cache
+def _opener() -> Any:
+    """A urllib opener that hands every 3xx back to the caller (imported lazily: an
+    unchanged run over local files never needs http.client or ssl)."""
+    import urllib.request
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        return None
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+            return None
 
-
-_OPENER = urllib.request.build_opener(_NoRedirect())
-# build_opener adds file:, ftp: and data: handlers; a feed may only redirect to http(s).
+    # build_opener adds file:, ftp: and data: handlers; only http(s) URLs ever reach it
+    return urllib.request.build_opener(NoRedirect())
 
 
 def fetch(
@@ -83,11 +87,18 @@ def fetch(
     if is_url(location):
         return fetch_url(location, validators, timeout=timeout, max_bytes=max_bytes,
                          max_redirects=max_redirects)
-    return read_file(location, max_bytes=max_bytes)
+    return read_file(location, validators, max_bytes=max_bytes)
 
 
-def read_file(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
+def read_file(path: str, validators: Validators | None = None, *,
+              max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
+    """Read a feed file. Its "ETag" is inode, mtime and size: when they are what
+    ``validators`` remembers, the file is not even read (a local 304)."""
     try:
+        st = os.stat(path)
+        tag = f"file:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+        if validators is not None and validators.etag == tag:
+            return Fetched(location=path, final_url=path, body=None, etag=tag)
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size > max_bytes:
@@ -99,7 +110,7 @@ def read_file(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
         raise FetchError(exc.strerror or str(exc)) from None
     if len(body) > max_bytes:
         raise FetchError(f"larger than the size cap ({max_bytes} bytes)")
-    return Fetched(location=path, final_url=Path(path).resolve().as_uri(), body=body)
+    return Fetched(location=path, final_url=Path(path).resolve().as_uri(), body=body, etag=tag)
 
 
 def fetch_url(
@@ -116,6 +127,11 @@ def fetch_url(
     streamed and the download aborted as soon as it exceeds ``max_bytes`` (after gzip
     decoding too).
     """
+    import http.client
+    import ssl
+    import urllib.error
+    import urllib.request
+
     deadline = time.monotonic() + timeout
     validators = validators or Validators()
     seen = {url}
@@ -133,7 +149,7 @@ def fetch_url(
         if remaining <= 0:
             raise FetchError(f"timed out after {timeout:g} s")
         try:
-            response = _OPENER.open(request, timeout=remaining)
+            response = _opener().open(request, timeout=remaining)
         except urllib.error.HTTPError as exc:
             response = exc
             status = exc.code
@@ -178,6 +194,8 @@ def fetch_url(
 
 def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float,
                  timeout: float) -> bytes:
+    import http.client
+
     over = f"larger than the size cap ({max_bytes} bytes)"
     length = response.headers.get("Content-Length")
     gzipped = response.headers.get("Content-Encoding", "").lower() in ("gzip", "x-gzip")

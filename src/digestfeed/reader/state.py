@@ -138,6 +138,15 @@ class State:
             return None
         return FeedRow(*row[:7], outlines=json.loads(row[7]) if row[7] else None)
 
+    def feeds(self) -> dict[str, FeedRow]:
+        """Every remembered feed (one query; a run looks most of them up)."""
+        return {
+            row[0]: FeedRow(*row[:7], outlines=json.loads(row[7]) if row[7] else None)
+            for row in self.db.execute(
+                "SELECT location, kind, etag, last_modified, sha256, title, prev_archive, outlines "
+                "FROM feeds")
+        }
+
     def save_feed(self, feed: FeedRow, now: str) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,179 @@
+"""Benchmark of ``digestfeed read`` against the ``reader`` library (lemon24) as the anchor.
+
+    .venv/bin/python bench/reader_bench.py [--corpus ../shared/corpus/notes-2024] [--repeat 3]
+
+1. Build the feeds of the 945-note corpus (``digestfeed build --source notes=…``); when the
+   corpus or the notes source is missing, a synthetic digest archive of ~945 entries
+   (``bench/synth.py``) is built instead, and the table says so.
+2. ``digestfeed read feeds/index.opml`` from an empty state, then again with nothing
+   changed (each a fresh process, as a user runs it; stdout to a file).
+3. The anchor: ``make_reader(db, plugins=['reader.entry_dedupe'])``, ``add_feed`` for each
+   feed of the same OPML (as paths under ``feed_root``), ``update_feeds()``; then again.
+4. The same two with archives: ``read --backfill`` against ``reader`` given every file.
+
+Times are wall-clock medians over ``--repeat`` runs; item counts are checked against the
+distinct entry ids in the feed files (exactly one item per paper is the target).
+Targets (issue 5): first run ≥ 2× faster than the anchor; unchanged run < 5 % of the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import lxml.etree as etree
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+ANCHOR = r"""
+import re, sys
+from pathlib import Path
+from reader import make_reader
+feeds, db, files = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+r = make_reader(db, feed_root=str(feeds), plugins=["reader.entry_dedupe"])
+for f in files:
+    r.add_feed(f, exist_ok=True)
+r.update_feeds()
+print(r.get_entry_counts().total)
+r.close()
+"""
+
+
+def build(work: Path, corpus: Path) -> tuple[Path, str]:
+    out = work / "feeds"
+    if corpus.is_dir():
+        proc = subprocess.run(
+            [PY, "-m", "digestfeed", "build", "--source", f"notes={corpus}", "--out", str(out),
+             "--ledger", str(work / "ledger.json"), "-q"], capture_output=True, text=True)
+        if proc.returncode == 0:
+            return out, f"{len(list(corpus.glob('*.md')))} vault notes ({corpus.name})"
+        print(f"notes build failed ({proc.stderr.strip()[:200]}); using a synthetic archive",
+              file=sys.stderr)
+    sys.path.insert(0, str(ROOT))
+    from bench.synth import write_archive  # type: ignore[import-not-found]
+
+    entries = work / "entries"
+    n = write_archive(entries, days=190, seed=0)
+    subprocess.run([PY, "-m", "digestfeed", "build", "--entries", str(entries), "--out", str(out),
+                    "--ledger", str(work / "ledger.json"), "-q"], check=True)
+    return out, f"synthetic digest archive ({n} entries, bench/synth.py)"
+
+
+def opml_files(feeds: Path) -> list[str]:
+    """The OPML's feeds as paths relative to ``feeds`` (the anchor's feed_root)."""
+    root = etree.parse(str(feeds / "index.opml")).getroot()
+    rel = []
+    for outline in root.iter("outline"):
+        url = outline.get("xmlUrl")
+        if url:
+            match = re.search(r"/feeds/(.+)$", url) or re.search(r"/([^/]+)$", url)
+            rel.append(match.group(1))
+    return rel
+
+
+def distinct_ids(feeds: Path, files: list[str]) -> int:
+    ids = set()
+    for f in files:
+        for el in etree.parse(str(feeds / f)).getroot().iter(f"{ATOM}entry"):
+            ids.add(el.findtext(f"{ATOM}id"))
+    return len(ids)
+
+
+def timed(cmd: list[str], out: Path) -> tuple[float, str]:
+    with open(out, "w") as f:
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE, text=True)
+        elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[:4]}… failed ({proc.returncode}): {proc.stderr[:500]}")
+    return elapsed, out.read_text()
+
+
+def bench_digestfeed(work: Path, feeds: Path, extra: list[str], repeat: int) -> dict[str, object]:
+    firsts, seconds, counts, unique, again = [], [], [], [], []
+    for n in range(repeat):
+        state = work / f"df-{n}-{'-'.join(extra) or 'opml'}.sqlite"
+        state.unlink(missing_ok=True)
+        cmd = [PY, "-m", "digestfeed", "read", str(feeds / "index.opml"), "--state", str(state),
+               "--format", "jsonl", *extra]
+        t, text = timed(cmd, work / "out1.jsonl")
+        items = [json.loads(line) for line in text.splitlines()]
+        firsts.append(t)
+        counts.append(len(items))
+        unique.append(len({i["id"] for i in items}))
+        t, text = timed(cmd, work / "out2.jsonl")
+        seconds.append(t)
+        again.append(len(text.splitlines()))
+    return {"first": statistics.median(firsts), "second": statistics.median(seconds),
+            "items": counts[0], "unique_ids": unique[0], "second_items": again[0]}
+
+
+def bench_anchor(work: Path, feeds: Path, files: list[str], repeat: int, tag: str) -> dict[str, object]:
+    script = work / "anchor.py"
+    script.write_text(ANCHOR)
+    firsts, seconds, counts = [], [], []
+    for n in range(repeat):
+        db = work / f"reader-{n}-{tag}.sqlite"
+        db.unlink(missing_ok=True)
+        cmd = [PY, str(script), str(feeds), str(db), *files]
+        t, text = timed(cmd, work / "anchor.out")
+        firsts.append(t)
+        counts.append(int(text.strip()))
+        t, _ = timed(cmd, work / "anchor.out")
+        seconds.append(t)
+    return {"first": statistics.median(firsts), "second": statistics.median(seconds), "items": counts[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "notes-2024")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=None, help="Work directory (default: a temporary one).")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="reader-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work / "feeds", ignore_errors=True)
+    feeds, what = build(work, args.corpus)
+    sub = opml_files(feeds)
+    every = sorted(str(p.relative_to(feeds)) for p in feeds.rglob("*.atom"))
+    expect_sub, expect_all = distinct_ids(feeds, sub), distinct_ids(feeds, every)
+    sightings_sub = sum(len(etree.parse(str(feeds / f)).getroot().findall(f"{ATOM}entry")) for f in sub)
+
+    rows = [
+        ("index.opml", len(sub), sightings_sub, expect_sub,
+         bench_digestfeed(work, feeds, [], args.repeat), bench_anchor(work, feeds, sub, args.repeat, "opml")),
+        ("index.opml + archives (--backfill)", len(every), None, expect_all,
+         bench_digestfeed(work, feeds, ["--backfill"], args.repeat),
+         bench_anchor(work, feeds, every, args.repeat, "all")),
+    ]
+    print(f"\nCorpus: {what}; {os.cpu_count()} CPUs; median of {args.repeat} runs; work dir {work}\n")
+    print("| feeds read | files | papers (distinct ids) | tool | first run | unchanged run | "
+          "unchanged/first | items | one item per paper |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---|")
+    for name, nfiles, _sightings, expect, df, rd in rows:
+        ok = df["items"] == df["unique_ids"] == expect and df["second_items"] == 0
+        print(f"| {name} | {nfiles} | {expect} | digestfeed read | {df['first']:.2f} s | "
+              f"{df['second']:.3f} s | {100 * df['second'] / df['first']:.1f} % | {df['items']} | "
+              f"{'yes' if ok else 'NO'} |")
+        print(f"| | | | reader + entry_dedupe | {rd['first']:.2f} s | {rd['second']:.3f} s | "
+              f"{100 * rd['second'] / rd['first']:.1f} % | {rd['items']} | "
+              f"{'yes' if rd['items'] == expect else 'no'} |")
+    for name, _, _, _, df, rd in rows:
+        print(f"\n{name}: digestfeed first run is {rd['first'] / df['first']:.1f}× faster than reader "
+              f"(target ≥ 2×); unchanged run is {100 * df['second'] / df['first']:.1f} % of the first "
+              f"(target < 5 %).")
+
+
+if __name__ == "__main__":
+    main()
