@@ -265,6 +265,15 @@ def test_test_vault_round_trips() -> None:
                 assert getattr(a, field) == getattr(b, field), (a.source, field)
 
 
+def test_export_digest_uses_the_vault_from_config(tmp_path: Path) -> None:
+    """Without --source, export-digest reads the directory config.sources maps to 'notes'."""
+    config = tmp_path / "digestfeed.toml"
+    config.write_text(f'sources = {{ "{NOTES}" = "notes" }}\n', encoding="utf-8")
+    r = CliRunner().invoke(main, ["--config", str(config), "export-digest", "--date", "2024-05-08", "-q"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("2024년 5월 8일\nFull Note") and r.stderr == ""
+
+
 def test_export_digest_cli() -> None:
     """export-digest prints the day's digest text (seed layout, no final newline), warnings on stderr."""
     result = CliRunner().invoke(main, ["export-digest", "--date", "2024-05-08", "--source", str(NOTES)])
@@ -276,12 +285,14 @@ def test_export_digest_cli() -> None:
     assert "warning:" in result.stderr and "embedded image" in result.stderr
 
 
-def test_export_digest_cli_errors() -> None:
+def test_export_digest_cli_errors(tmp_path: Path) -> None:
     """A day with no notes, a bad date, or no vault: exit 2, one message, no traceback."""
     runner = CliRunner()
+    config = tmp_path / "digestfeed.toml"
+    config.write_text('sources = { entries = "digest" }\n', encoding="utf-8")
     r = runner.invoke(main, ["export-digest", "--date", "2020-01-01", "--source", str(NOTES)])
     assert r.exit_code == 2 and "no notes for the digest of 2020-01-01" in r.stderr
     r = runner.invoke(main, ["export-digest", "--date", "2024-13-01", "--source", str(NOTES)])
     assert r.exit_code == 2 and "Traceback" not in r.output
-    r = runner.invoke(main, ["export-digest", "--date", "2024-05-08"])
+    r = runner.invoke(main, ["--config", str(config), "export-digest", "--date", "2024-05-08"])
     assert r.exit_code == 2 and "no vault" in r.stderr
