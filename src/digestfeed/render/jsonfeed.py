@@ -1,0 +1,131 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1): ``<name>.json`` per subscription document.
+
+Like RSS, JSON Feed is written for subscription documents only; the RFC 5005 history lives
+in the Atom archives (see :mod:`digestfeed.render.rss` for why). JSON Feed's ``next_url``
+is pagination *within JSON Feed* ("the URL of a feed that provides the next n items"), so
+it is left out rather than pointed at an Atom archive a JSON reader could not parse.
+
+Bytes are deterministic: keys in a fixed order (the spec's), ``ensure_ascii=False``, two-space
+indent, a trailing newline, and no clock — every date comes from the ledger. Items are
+built once per (entry, language variant) and shared by every document that holds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..config import Config
+from ..ledger import Timed, rfc3339
+from ..plan import Document, FeedSet, Lang
+from .content import entry_html
+from .rss import entry_key
+
+VERSION = "https://jsonfeed.org/version/1.1"
+MEDIA_TYPE = "application/feed+json"
+#: Bumped when the bytes this module writes change for the same input.
+RENDER_VERSION = 1
+
+
+def _authors(config: Config) -> list[dict[str, str]]:
+    author = {"name": config.curator}
+    if config.curator_uri:
+        author["url"] = config.curator_uri
+    return [author]
+
+
+def item_object(timed: Timed, lang: Lang, config: Config) -> dict[str, Any]:
+    """The JSON Feed item of one entry in one language variant."""
+    entry = timed.entry
+    item: dict[str, Any] = {"id": entry.id, "url": config.digest_url(entry.date)}
+    if entry.url:
+        item["external_url"] = entry.url
+    item.update({
+        "title": entry.title,
+        "content_html": entry_html(entry, lang),
+        "date_published": rfc3339(timed.published),
+        "date_modified": rfc3339(timed.updated),
+        "authors": _authors(config),
+        "tags": list(entry.tags),
+    })  # fmt: skip
+    if lang:
+        item["language"] = lang
+    return item
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2)
+
+
+class ItemRenderer:
+    """The serialised item of one (entry, variant), indented for its place in ``items``, memoised."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._memo: dict[tuple[str, Lang], str] = {}
+
+    def __call__(self, timed: Timed, lang: Lang) -> str:
+        key = (timed.entry.id, lang)
+        text = self._memo.get(key)
+        if text is None:
+            # JSON strings never hold a raw newline, so indenting line by line is exact
+            text = "\n".join("    " + line for line in _dumps(item_object(timed, lang, self.config)).split("\n"))
+            self._memo[key] = text
+        return text
+
+
+def feed_head(doc: Document, feedset: FeedSet) -> dict[str, Any]:
+    """The top-level JSON Feed object of a subscription document, without ``items``."""
+    config, feed = feedset.config, doc.feed
+    obj: dict[str, Any] = {
+        "version": VERSION,
+        "title": feed.title,
+        "home_page_url": config.site_url,
+        "feed_url": config.feed_url(f"{doc.path}.json"),
+        "description": feed.title,
+        "authors": _authors(config),
+    }
+    if feed.lang:
+        obj["language"] = feed.lang
+    if config.hub:
+        obj["hubs"] = [{"type": "WebSub", "url": config.hub}]
+    return obj
+
+
+def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang], str]) -> bytes:
+    """Exactly ``json.dumps({**head, "items": [...]}, ensure_ascii=False, indent=2) + "\\n"``,
+    with each item serialised once per build."""
+    head = _dumps(feed_head(doc, feedset))
+    assert head.endswith("\n}")
+    items = ",\n".join(item(t, doc.feed.lang) for t in doc.entries)
+    tail = f'  "items": [\n{items}\n  ]' if items else '  "items": []'
+    return (head[:-2] + ",\n" + tail + "\n}\n").encode("utf-8")
+
+
+def fingerprint(doc: Document, feedset: FeedSet) -> str:
+    """What :func:`render_document` depends on, hashed: equal fingerprints, equal bytes."""
+    h = hashlib.sha256()
+    h.update(repr(("json", RENDER_VERSION, feedset.config, doc.path, doc.feed.title, doc.feed.lang)).encode())
+    for t in doc.entries:
+        h.update(entry_key(t))
+    return h.hexdigest()
+
+
+class JsonFeedOutput:
+    """JSON Feed 1.1: every subscription document as ``<name>.json`` (archives are Atom only)."""
+
+    name = "json"
+
+    def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+        """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
+        item = ItemRenderer(feedset.config)
+        for doc in feedset.documents:
+            if doc.archive:
+                continue
+            yield (
+                f"{doc.path}.json",
+                fingerprint(doc, feedset),
+                lambda doc=doc: render_document(doc, feedset, item),  # type: ignore[misc]
+            )

@@ -1,0 +1,193 @@
+"""RSS 2.0 with feedgen: ``<name>.rss`` beside every subscription document's ``<name>.atom``.
+
+Only subscription documents get an RSS twin: RFC 5005 archives exist in Atom only (they
+are what ``prev-archive`` points at and what a backfilling reader follows), which keeps a
+ten-year site well inside a static host's size limit (issue 8). An RSS document carries
+the same entries, ids, dates and content as its Atom twin:
+
+* ``guid isPermaLink="false"`` is the entry's ``tag:`` id; ``pubDate`` (RFC 822) is its
+  published time and ``atom:updated`` its updated time (RSS has no element for it);
+* ``description`` is :func:`~digestfeed.render.content.entry_html`; ``link`` the digest page;
+  one ``category`` per tag (``domain`` = the tag's page, as Atom's ``scheme``);
+  ``dc:creator`` is the curator (RSS ``author`` would need an e-mail address);
+* the channel has ``atom:link rel="self"``, ``language`` (not for bilingual feeds) and
+  ``fh:complete`` when the whole feed fits.
+
+feedgen defaults ``lastBuildDate`` to the current time and ``generator`` to its own name,
+and takes the channel ``link`` from the last link added; all three are set here
+(``lastBuildDate`` = the newest ``updated``, as Atom's feed ``updated``), so two builds of
+the same input are byte-identical. Items are rendered once per (entry, language variant)
+and their bytes reused in every document that holds them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator
+
+from feedgen.entry import FeedEntry
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from ..config import Config
+from ..ledger import Timed, rfc3339
+from ..plan import Document, FeedSet, Lang
+from .atom import ATOM_NS, FH_NS
+from .content import entry_html
+
+DC_NS = "http://purl.org/dc/elements/1.1/"
+#: Namespaces declared on ``<rss>`` (feedgen adds ``atom`` and ``content``); items are
+#: serialised inside a root with exactly these, then spliced in without redeclaring them.
+NSMAP = {"atom": ATOM_NS, "dc": DC_NS, "fh": FH_NS}
+MEDIA_TYPE = "application/rss+xml"
+#: Bumped when the bytes this module writes change for the same input.
+RENDER_VERSION = 1
+
+
+def entry_key(timed: Timed) -> bytes:
+    """What a fingerprint hashes per entry: id, content hash, published, updated."""
+    key = getattr(timed, "key", None)  # precomputed by the ledger when it provides it
+    if isinstance(key, bytes):
+        return key
+    e = timed.entry
+    return f"\0{e.id}\0{e.content_hash()}\0{rfc3339(timed.published)}\0{rfc3339(timed.updated)}".encode()
+
+
+class ItemExtras:
+    """feedgen entry extension: ``atom:updated`` and ``dc:creator`` of an RSS item."""
+
+    def __init__(self) -> None:
+        self.updated: dt.datetime | None = None
+        self.creator: str | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        if self.creator:
+            etree.SubElement(item, f"{{{DC_NS}}}creator").text = self.creator
+        if self.updated is not None:
+            etree.SubElement(item, f"{{{ATOM_NS}}}updated").text = rfc3339(self.updated)
+        return item
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:  # pragma: no cover - rss only
+        return entry
+
+
+class ChannelExtras:
+    """feedgen feed extension: the ``dc``/``fh`` namespaces, ``fh:complete`` and a hub link."""
+
+    def __init__(self) -> None:
+        self.complete = False
+        self.hub: str | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"dc": DC_NS, "fh": FH_NS}
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = rss.find("channel")
+        assert channel is not None
+        if self.hub:
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
+        if self.complete:
+            etree.SubElement(channel, f"{{{FH_NS}}}complete")
+        return rss
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:  # pragma: no cover - rss only
+        return feed
+
+
+class ItemRenderer:
+    """Renders ``<item>`` bytes once per (entry, variant) and memoises them."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._memo: dict[tuple[str, Lang], bytes] = {}
+        self._root = etree.Element("rss", nsmap=NSMAP)
+        self._start = b"<item " + b" ".join(
+            f'xmlns:{prefix}="{uri}"'.encode() for prefix, uri in NSMAP.items()
+        ) + b">"  # fmt: skip
+
+    def __call__(self, timed: Timed, lang: Lang) -> bytes:
+        key = (timed.entry.id, lang)
+        data = self._memo.get(key)
+        if data is None:
+            data = self._memo[key] = self._render(timed, lang)
+        return data
+
+    def _render(self, timed: Timed, lang: Lang) -> bytes:
+        config, entry = self.config, timed.entry
+        fe = FeedEntry()
+        fe.title(entry.title)
+        fe.link(href=config.digest_url(entry.date), rel="alternate")
+        fe.description(entry_html(entry, lang))
+        fe.guid(entry.id, permalink=False)
+        fe.category([{"term": slug, "scheme": config.tag_url(slug)} for slug in entry.tags])
+        fe.pubDate(timed.published)
+        fe.register_extension("extras", ItemExtras, atom=False, rss=True)
+        fe.extras.updated = timed.updated
+        fe.extras.creator = config.curator
+        item = fe.rss_entry()
+        self._root.append(item)
+        try:
+            etree.indent(item, space="  ", level=2)
+            data = etree.tostring(item, encoding="utf-8")
+        finally:
+            self._root.remove(item)
+        # the namespaces are declared once on <rss>: drop lxml's copy on the detached item
+        assert data.startswith(self._start), data[:200]
+        return b"    <item>" + data[len(self._start):] + b"\n"
+
+
+def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang], bytes]) -> bytes:
+    """One RSS document: feedgen channel + the memoised item bytes, newest first."""
+    config, feed = feedset.config, doc.feed
+    fg = FeedGenerator()
+    fg.register_extension("extras", ChannelExtras, None, atom=False, rss=True)
+    fg.extras.complete = doc.complete
+    fg.extras.hub = config.hub or None
+    fg.title(feed.title)
+    # feedgen's channel <link> is the href of the *last* link added: the alternate goes last
+    fg.link(href=config.feed_url(f"{doc.path}.rss"), rel="self", type=MEDIA_TYPE)
+    fg.link(href=config.site_url, rel="alternate")
+    fg.description(feed.title)
+    newest = max((t.updated for t in doc.entries), default=None)
+    if newest is None:  # an empty feed still needs a stable date: the config's tag date
+        newest = dt.datetime(int(config.tag_date[:4]), 1, 1, tzinfo=config.tz)
+    fg.lastBuildDate(newest)
+    if feed.lang:
+        fg.language(feed.lang)
+    fg.generator("digestfeed")
+    head: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    cut = head.rindex(b"  </channel>")
+    body = b"".join(item(t, feed.lang) for t in doc.entries)
+    return head[:cut] + body + head[cut:]
+
+
+def fingerprint(doc: Document, feedset: FeedSet) -> str:
+    """What :func:`render_document` depends on, hashed: equal fingerprints, equal bytes."""
+    h = hashlib.sha256()
+    h.update(repr(("rss", RENDER_VERSION, feedset.config, doc.path, doc.feed.title, doc.feed.lang,
+                   doc.complete)).encode())  # fmt: skip
+    for t in doc.entries:
+        h.update(entry_key(t))
+    return h.hexdigest()
+
+
+class RssOutput:
+    """RSS 2.0: every subscription document as ``<name>.rss`` (archives are Atom only)."""
+
+    name = "rss"
+
+    def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+        """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
+        item = ItemRenderer(feedset.config)
+        for doc in feedset.documents:
+            if doc.archive:
+                continue
+            yield (
+                f"{doc.path}.rss",
+                fingerprint(doc, feedset),
+                lambda doc=doc: render_document(doc, feedset, item),  # type: ignore[misc]
+            )
