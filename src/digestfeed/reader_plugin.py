@@ -1,0 +1,317 @@
+"""digestfeed's cross-feed dedupe as a plugin for the `reader`_ library.
+
+.. _reader: https://reader.readthedocs.io/
+
+Enable it like any ``reader`` plugin::
+
+    make_reader("db.sqlite", plugins=["digestfeed.reader_plugin:init_reader"])
+
+or ``python -m reader --plugin digestfeed.reader_plugin:init_reader …``, the
+``READER_PLUGINS`` environment variable, or ``plugins = [...]`` in the ``[reader]``
+section of reader's config file (the CLI and the web app read both).
+
+After every update it groups the entries of **all** feeds by digestfeed's identity rules
+(:mod:`digestfeed.reader.identity`, shared with ``digestfeed read``): a digestfeed entry
+id is the paper's key; entries of other feeds fall back to the arXiv id, the normalised
+link, then the normalised title. In each group of two or more entries one entry is
+*kept*; every other entry (a *copy*) is marked read and tagged
+``.plugin.digestfeed.duplicate-of`` (with reader's default reserved-name scheme; see
+:func:`duplicate_tag`) with the value ``{"feed_url": …, "id": …, "rule": …}`` of the kept
+entry and the weakest rule that joined the group.
+
+The kept entry is, in this order: an entry of a bilingual digestfeed feed (``all.atom``,
+``tags/<t>.atom``: digestfeed ids, no content language), an entry of any other digestfeed
+feed, any other entry; then the earliest :attr:`~reader.Entry.added`, then the feed URL,
+then the entry id. When the kept entry is deleted (its feed removed), the next one by the
+same order takes over on the next run.
+
+Read and important are group state. The most recent user change (the newest
+``read_modified`` / ``important_modified`` of any entry in the group; the kept entry wins a
+tie) decides; the kept entry gets that value, the copies get the same ``important`` and stay
+read, with ``read_modified`` equal to the group's when the group is read and ``None`` when it
+is not (so a promoted copy comes back unread exactly when the paper was never read). This
+propagates on the next run of the plugin: after :meth:`~reader.Reader.update_feeds` or
+:meth:`~reader.Reader.update_feeds_iter` (once, when iterated to the end), after
+:meth:`~reader.Reader.update_feed`, or when :func:`dedupe` is called directly.
+
+Only reader's public API is used (``get_entries``, tags, ``set_entry_read`` /
+``set_entry_important``); a run that finds everything in place writes nothing.
+
+``reader`` does not keep a feed's ``<generator>``, so a feed counts as made by digestfeed
+when every one of its entries has a digestfeed-shaped id
+(:func:`~digestfeed.reader.identity.is_digestfeed_id`).
+"""
+
+from __future__ import annotations
+
+import html.parser
+import logging
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from digestfeed.reader import identity
+
+__all__ = ["DedupeResult", "PLUGIN_NAME", "dedupe", "duplicate_tag", "init_reader"]
+
+log = logging.getLogger(__name__)
+
+#: The plugin name used for reader's reserved tag names.
+PLUGIN_NAME = "digestfeed"
+_GUARDED = ("id", "feed-id")
+_STRENGTH = {rule: n for n, rule in enumerate(identity.RULES)}
+
+
+def duplicate_tag(reader: Any) -> str:
+    """The entry tag key marking a copy: ``.plugin.digestfeed.duplicate-of`` by default."""
+    return str(reader.make_plugin_reserved_name(PLUGIN_NAME, "duplicate-of"))
+
+
+@dataclass
+class DedupeResult:
+    """What one run found and did."""
+
+    entries: int = 0
+    groups: int = 0  #: groups with two or more entries
+    copies: int = 0
+    writes: int = 0  #: tag and flag writes (0 when everything was already in place)
+
+
+@dataclass
+class _Member:
+    entry: Any
+    rank: int  # 0 bilingual digestfeed feed, 1 other digestfeed feed, 2 anything else
+    keys: list[tuple[str, str]]
+
+    @property
+    def sort_key(self) -> tuple[int, datetime, str, str]:
+        e = self.entry
+        return (self.rank, e.added, e.feed_url, e.id)
+
+
+@dataclass
+class _Group:
+    title: str | None
+    rule: str
+    members: list[_Member] = field(default_factory=list)
+
+
+# --- entry → keys (the adapter between reader's Entry and identity.candidate_keys) -------
+
+
+class _Hrefs(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            for name, value in attrs:
+                if name == "href" and value:
+                    self.hrefs.append(value.strip())
+
+
+def _content_arxiv(entry: Any) -> str:
+    """The arXiv id when the entry's content links exactly one arXiv paper (as
+    ``digestfeed read`` does), else ``""``."""
+    found: set[str] = set()
+    contents = list(entry.content or ())
+    values = [c.value for c in contents[:1]] if contents else [entry.summary]
+    for value in values:
+        if not value or "arxiv" not in value.lower():
+            continue
+        parser = _Hrefs()
+        try:
+            parser.feed(value)
+            parser.close()
+        except Exception:  # pragma: no cover - html.parser is lenient
+            continue
+        for href in parser.hrefs:
+            aid = identity.arxiv_id(urllib.parse.urljoin(entry.link or "", href))
+            if aid:
+                found.add(aid)
+    return found.pop() if len(found) == 1 else ""
+
+
+def _keys(entry: Any, by_digestfeed: bool) -> list[tuple[str, str]]:
+    # reader keeps the alternate link and the enclosures of an entry (not rel="related")
+    links = ([entry.link] if entry.link else []) + [x.href for x in entry.enclosures or () if x.href]
+    text = "" if by_digestfeed else _content_arxiv(entry)
+    return identity.candidate_keys(
+        entry.id, entry.title, links, text, trusted_id=by_digestfeed, feed=entry.feed_url
+    )
+
+
+def _bilingual(entry: Any) -> bool:
+    return not any(getattr(c, "language", None) for c in entry.content or ())
+
+
+# --- grouping ----------------------------------------------------------------------------
+
+
+def _group(entries: Sequence[Any]) -> list[_Group]:
+    """Groups in the order of ``(added, feed_url, id)``, like ``digestfeed read`` merging
+    sightings: an entry joins the group owning its strongest already-known key."""
+    by_feed: dict[str, list[Any]] = {}
+    for e in entries:
+        by_feed.setdefault(e.feed_url, []).append(e)
+    digestfeed_feeds = {
+        url for url, es in by_feed.items() if all(identity.is_digestfeed_id(e.id) for e in es)
+    }
+    groups: list[_Group] = []
+    owner: dict[str, int] = {}
+    for e in sorted(entries, key=lambda e: (e.added, e.feed_url, e.id)):
+        ours = e.feed_url in digestfeed_feeds
+        keys = _keys(e, ours)
+        rank = (0 if _bilingual(e) else 1) if ours else 2
+        member = _Member(e, rank, keys)
+        found: int | None = None
+        skip: str | None = None
+        for key, rule in keys:
+            g = owner.get(key)
+            if g is None:
+                continue
+            if rule in _GUARDED and identity.titles_differ(groups[g].title, e.title):
+                # collision guard: same id, clearly different paper
+                skip = key
+                key = f"{key}\x00title:{identity.normalize_title(e.title)}"
+                twin = owner.get(key)
+                if twin is None:
+                    log.warning("%s: id %r is used for two different titles (%r and %r); "
+                                "kept apart", e.feed_url, e.id, groups[g].title, e.title)
+                    twin = owner[key] = len(groups)
+                    groups.append(_Group(e.title, rule))
+                found = twin
+            else:
+                found = g
+            group = groups[found]
+            if _STRENGTH[rule] > _STRENGTH.get(group.rule, 0):
+                group.rule = rule
+            break
+        if found is None:
+            found = len(groups)
+            groups.append(_Group(e.title, keys[0][1] if keys else "none"))
+        groups[found].members.append(member)
+        for key, _ in keys:
+            if key != skip:
+                owner.setdefault(key, found)
+    return groups
+
+
+# --- state --------------------------------------------------------------------------------
+
+
+def _latest(members: list[_Member], kept: Any, attr: str) -> tuple[Any, datetime | None, bool]:
+    """``(value, modified, found)`` of the newest user change of ``attr`` in a group."""
+    best: tuple[datetime, int, Any] | None = None
+    for m in members:
+        modified = getattr(m.entry, f"{attr}_modified")
+        if modified is None:
+            continue
+        cand = (modified, int(m.entry is kept), getattr(m.entry, attr))
+        if best is None or cand[:2] > best[:2]:
+            best = cand
+    if best is None:
+        return None, None, False
+    return best[2], best[0], True
+
+
+def _sync(reader: Any, group: _Group, tag_key: str, tags: dict[tuple[str, str], Any],
+          result: DedupeResult) -> None:
+    members = sorted(group.members, key=lambda m: m.sort_key)
+    kept = members[0].entry
+    copies = [m.entry for m in members[1:]]
+
+    read, read_mod, found = _latest(members, kept, "read")
+    if not found:
+        # no user change recorded: the kept entry's own flag, unless the plugin hid it
+        read = False if kept.resource_id in tags else kept.read
+    important, important_mod, found = _latest(members, kept, "important")
+    if not found:
+        important = kept.important
+
+    if kept.resource_id in tags:
+        reader.delete_tag(kept, tag_key, missing_ok=True)
+        result.writes += 1
+    if kept.read != read:
+        reader.set_entry_read(kept, read, read_mod)
+        result.writes += 1
+    if kept.important != important:
+        reader.set_entry_important(kept, important, important_mod)
+        result.writes += 1
+
+    if not copies:
+        return
+    result.groups += 1
+    value = {"feed_url": kept.feed_url, "id": kept.id, "rule": group.rule}
+    copy_read_mod = read_mod if read else None
+    for e in copies:
+        result.copies += 1
+        if tags.get(e.resource_id) != value:
+            reader.set_tag(e, tag_key, value)
+            result.writes += 1
+        if not e.read or e.read_modified != copy_read_mod:
+            reader.set_entry_read(e, True, copy_read_mod)
+            result.writes += 1
+        if e.important != important:
+            reader.set_entry_important(e, important, important_mod)
+            result.writes += 1
+
+
+def dedupe(reader: Any) -> DedupeResult:
+    """Group every entry of ``reader`` by paper and bring tags and flags in line.
+
+    Safe to call any time (the update hooks call it); writes nothing when everything is
+    already in place.
+    """
+    tag_key = duplicate_tag(reader)
+    entries = list(reader.get_entries(sort="recent"))
+    tags = {
+        e.resource_id: reader.get_tag(e, tag_key, None)
+        for e in reader.get_entries(tags=[tag_key])
+    }
+    result = DedupeResult(entries=len(entries))
+    for group in _group(entries):
+        if len(group.members) > 1 or any(m.entry.resource_id in tags for m in group.members):
+            _sync(reader, group, tag_key, tags, result)
+    log.info("digestfeed dedupe: %d entries, %d groups, %d copies, %d writes",
+             result.entries, result.groups, result.copies, result.writes)
+    return result
+
+
+# --- plugin -------------------------------------------------------------------------------
+
+
+class _Hooks:
+    """Run :func:`dedupe` once per ``update_feeds()`` and after each ``update_feed()``."""
+
+    def __init__(self) -> None:
+        self.batch = False
+
+    def before_feeds(self, reader: Any, *_: Any) -> None:
+        self.batch = True
+
+    def after_feed(self, reader: Any, *_: Any) -> None:
+        if not self.batch:  # update_feed(): no feeds hooks around it
+            dedupe(reader)
+
+    def after_feeds(self, reader: Any, *_: Any) -> None:
+        self.batch = False
+        dedupe(reader)
+
+
+def init_reader(reader: Any) -> None:
+    """``reader`` plugin entry point: ``digestfeed.reader_plugin:init_reader``.
+
+    Registering twice on the same reader is a no-op.
+    """
+    if any(isinstance(getattr(h, "__self__", None), _Hooks)
+           for h in reader.after_feeds_update_hooks):
+        return
+    hooks = _Hooks()
+    reader.before_feeds_update_hooks.append(hooks.before_feeds)
+    reader.after_feed_update_hooks.append(hooks.after_feed)
+    reader.after_feeds_update_hooks.append(hooks.after_feeds)
+
