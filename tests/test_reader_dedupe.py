@@ -187,3 +187,21 @@ def test_seed_build_read(tmp_path, seed_path):
     # the directory itself is the same set of feeds
     code, again, _ = read_json([out], tmp_path / "s2.sqlite")
     assert [i["id"] for i in again] == [i["id"] for i in items]
+
+
+def test_html_is_reduced_to_text(tmp_path):
+    """HTML titles and contents become plain text: tags, scripts and control characters are dropped."""
+    feed = tmp_path / "html.atom"
+    feed.write_text(
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ko"><id>urn:f</id>'
+        '<title>f</title><updated>2025-05-08T00:00:00Z</updated>'
+        '<entry><id>urn:e1</id><title type="html">A &lt;b&gt;bold&lt;/b&gt; title</title>'
+        '<updated>2025-05-08T00:00:00Z</updated><link href="https://e.example/1"/>'
+        '<content type="html">&lt;p&gt;안녕 &lt;img src=x onerror=alert(1)&gt;&lt;script&gt;evil()&lt;/script&gt;'
+        'world&amp;#x1b;[31m&lt;/p&gt;</content></entry></feed>', encoding="utf-8")
+    runner = CliRunner()
+    out = runner.invoke(main, ["read", "--state", str(tmp_path / "s"), "--lang", "ko", str(feed)])
+    assert out.exit_code == 0, out.stderr
+    assert "A bold title" in out.stdout and "안녕 world" in out.stdout
+    for bad in ("<", "evil", "alert", "\x1b"):
+        assert bad not in out.stdout

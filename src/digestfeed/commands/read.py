@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..cli import EXIT_FINDING, handle_errors
 
+if TYPE_CHECKING:
+    from ..reader import Item, ReadResult
 
-def _text(item, lang: str, verbose: bool) -> str:  # type: ignore[no-untyped-def]
+
+def _text(item: Item, lang: str, verbose: bool) -> str:
     other = "en" if lang == "ko" else "ko"
     comment = item.comments.get(lang) or item.comments.get(other) or ""
     date = (item.date or "")[:10] or "----------"
@@ -59,7 +63,7 @@ def read(sources: tuple[str, ...], state_path: str | None, fmt: str, lang: str, 
     """
     from ..reader import Reader
 
-    def emit(result) -> None:  # type: ignore[no-untyped-def]
+    def emit(result: ReadResult) -> None:
         out = sys.stdout
         if fmt == "json":
             out.write(json.dumps([i.to_json() for i in result], ensure_ascii=False, indent=2) + "\n")

@@ -120,6 +120,10 @@ def candidate_keys(
 ) -> list[tuple[str, str]]:
     """Every ``(key, rule)`` of an entry, strongest first.
 
+    ``links`` are the entry's own links; ``text`` is where an arXiv id may be stated
+    (``arXiv:2505.04588``, an arXiv URL, or a bare new-style id such as the one paper a
+    blog post links to); ``feed`` scopes a foreign id to its feed.
+
     A trusted id is the only key (digestfeed ids are the same in every feed, and two
     entries with different ids are different digest entries). Otherwise the arXiv id,
     the first normalised link, the normalised title and the feed-scoped id, in that

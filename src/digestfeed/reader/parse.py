@@ -66,6 +66,17 @@ _SAFE_PARSER_KW = dict(resolve_entities=False, no_network=True, load_dtd=False,
                        huge_tree=False, remove_comments=True)
 _LANG = re.compile(r"^\s*([A-Za-z]{2,3})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CHAR_REF = re.compile(r"&#(x[0-9a-f]+|[0-9]+);", re.IGNORECASE)
+
+
+def _no_controls(html: str) -> str:
+    """Drop control characters, also when written as character references (``&#x1b;``)."""
+    def ref(m: re.Match[str]) -> str:
+        n = m.group(1)
+        code = int(n[1:], 16) if n[0] in "xX" else int(n)
+        return " " if code > 0x10FFFF or _CONTROL.match(chr(code)) else m.group(0)
+
+    return _CONTROL.sub(" ", _CHAR_REF.sub(ref, html))
 
 
 _PROLOG_DOCTYPE = re.compile(
@@ -96,7 +107,7 @@ def safe_root(body: bytes) -> etree._Element:
     if root is None:
         raise FeedParseError("empty document")
     dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):
+    if dtd is not None and any(True for _ in getattr(dtd, "iterentities")()):
         raise FeedParseError(_ENTITIES)
     return root
 
@@ -158,7 +169,10 @@ def parse_feed(location: str, base_url: str, body: bytes) -> ParsedFeed:
 def _sighting(location: str, base: str, entry: Any, by_digestfeed: bool,
               feed_lang: str | None) -> Sighting | None:
     entry_id = entry.get("id") or None
-    title = clean_text(entry.get("title", ""))
+    title = entry.get("title", "")
+    if "html" in (entry.get("title_detail") or {}).get("type", ""):
+        title = _html_to_text(title)
+    title = clean_text(title)
     own_links = [urllib.parse.urljoin(base, l["href"]) for l in entry.get("links", ()) if l.get("href")]
     if entry.get("link") and urllib.parse.urljoin(base, entry["link"]) not in own_links:
         own_links.insert(0, urllib.parse.urljoin(base, entry["link"]))
@@ -171,7 +185,7 @@ def _sighting(location: str, base: str, entry: Any, by_digestfeed: bool,
         lang = _lang(detail.get("language")) or feed_lang
         comments, content_links = _read_content(html, ctype, base, lang, by_digestfeed)
     # a post whose content links exactly one arXiv paper is about that paper
-    content_arxiv = {identity.arxiv_id(link) for link in content_links} - {None}
+    content_arxiv = {a for a in map(identity.arxiv_id, content_links) if a}
     keys = identity.candidate_keys(
         entry_id, title, own_links, " ".join(content_arxiv) if len(content_arxiv) == 1 else "",
         trusted_id=by_digestfeed, feed=location,
@@ -203,6 +217,7 @@ def _bucket(lang: str | None) -> str:
 def _read_content(value: str, ctype: str, base: str, lang: str | None,
                   by_digestfeed: bool) -> tuple[dict[str, str], list[str]]:
     """Comments by language and every link of an entry's content."""
+    value = _no_controls(value)  # lxml refuses them; a terminal must never see them
     if "html" not in ctype:
         text = clean_text(value)
         return ({_bucket(lang): text} if text else {}), []
@@ -234,6 +249,17 @@ def _read_content(value: str, ctype: str, base: str, lang: str | None,
     return comments, links
 
 
+def _html_to_text(value: str) -> str:
+    value = _no_controls(value)
+    try:
+        frag = lxml.html.fragment_fromstring(value, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return re.sub(r"<[^>]*>", " ", value)
+    for bad in frag.xpath(".//script|.//style|.//template"):
+        bad.drop_tree()
+    return str(frag.text_content())
+
+
 def html_text(frag: Any) -> str:
     """Readable text of parsed HTML: block elements become line breaks."""
     for br in frag.iter("br"):
@@ -258,7 +284,8 @@ def _date(entry: Any) -> tuple[str | None, float | None]:
         if when is None:
             parsed = entry.get(f"{key}_parsed")
             if parsed:
-                when = dt.datetime(*parsed[:6], tzinfo=dt.timezone.utc)
+                y, mo, d, h, mi, sec = parsed[:6]
+                when = dt.datetime(y, mo, d, h, mi, sec, tzinfo=dt.timezone.utc)
         if when is not None:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=dt.timezone.utc)

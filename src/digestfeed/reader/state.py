@@ -84,6 +84,11 @@ _ITEM_COLS = ("item, key, rule, entry_id, title, date, ts, tags, comments, links
               "first_seen, reported_at")
 
 
+def _feed_row(row: tuple[Any, ...]) -> FeedRow:
+    return FeedRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                   outlines=json.loads(row[7]) if row[7] else None)
+
+
 def _item(row: tuple[Any, ...]) -> ItemRow:
     return ItemRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], json.loads(row[7]),
                    json.loads(row[8]), json.loads(row[9]), json.loads(row[10]), row[11], row[12])
@@ -136,12 +141,12 @@ class State:
             "FROM feeds WHERE location = ?", (location,)).fetchone()
         if row is None:
             return None
-        return FeedRow(*row[:7], outlines=json.loads(row[7]) if row[7] else None)
+        return _feed_row(row)
 
     def feeds(self) -> dict[str, FeedRow]:
         """Every remembered feed (one query; a run looks most of them up)."""
         return {
-            row[0]: FeedRow(*row[:7], outlines=json.loads(row[7]) if row[7] else None)
+            row[0]: _feed_row(row)
             for row in self.db.execute(
                 "SELECT location, kind, etag, last_modified, sha256, title, prev_archive, outlines "
                 "FROM feeds")
