@@ -296,3 +296,27 @@ def test_markup_in_text_is_escaped_once(multi_site: Path) -> None:
     assert js[rid]["title"] == title
     assert "“인용” &amp; &lt;꺾쇠&gt; 코멘트." in js[rid]["content"]
     assert 'href="https://example.org/2025-04-24/0?a=1&amp;b=2"' in rss[rid]["content"]
+
+
+@pytest.mark.corpus
+def test_the_945_note_corpus_builds_in_three_formats_with_archives(tmp_path: Path, corpus_dir: Path) -> None:
+    """The real vault: every subscription feed in Atom, RSS and JSON, big feeds archived; main feeds agree."""
+    (tmp_path / "digestfeed.toml").write_text("", encoding="utf-8")
+    args = ["--config", str(tmp_path / "digestfeed.toml"), "build", "--source", f"notes={corpus_dir}",
+            "--out", str(tmp_path / "feeds"), "--ledger", str(tmp_path / "ledger.json"),
+            "--now", NOW, "-q", "--no-cache"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    feeds = tmp_path / "feeds"
+    subs = subscription_names(feeds)
+    assert len(subs) > 300 and rel_names(feeds, "rss") == subs and rel_names(feeds, "json") == subs
+    assert {p.name for p in (feeds / "archive" / "all").glob("*.atom")}, "no archive for the all feed"
+    for name in ("all", "ko", "en"):
+        atom = atom_entries((feeds / f"{name}.atom").read_bytes())
+        assert len(atom) == CONFIG.max_entries
+        assert rss_entries((feeds / f"{name}.rss").read_bytes()) == atom
+        assert json_entries((feeds / f"{name}.json").read_bytes()) == atom
+    for path in (feeds / "archive" / "all").glob("*.atom"):
+        check_atom(path.read_bytes(), path.name)
+        feedparse(path.read_bytes(), path.name)
+    assert len(list((feeds / "tags").glob("*.html"))) == len({n.split("/")[1].split(".")[0] for n in subs if n.startswith("tags/")})
