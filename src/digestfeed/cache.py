@@ -1,6 +1,9 @@
 """The build cache (outside ``feeds/``, ignored by git): parsed digests keyed by file content,
 and the fingerprint of every written file, so a rebuild re-parses and re-renders only what
 changed. Deleting the cache is always safe: it only costs time.
+
+The cache directory holds a ``.gitignore`` of ``*``, so it never shows in ``git status``
+even in a repository that does not ignore it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ class Cache:
         self.path = path
         self._data: dict[Any, Any] | None = None
         self._dirty = False
+        #: Keys read (hits) or written in this run; see :meth:`prune`.
+        self.used: set[Any] = set()
+        #: This run's entry content hashes, known from the parse cache (not persisted as such):
+        #: ``ledger.hash_key(entry) → entry.content_hash()``.
+        self.hashes: dict[Any, str] = {}
 
     @property
     def data(self) -> dict[Any, Any]:
@@ -40,11 +48,19 @@ class Cache:
         return self._data
 
     def get(self, key: Any) -> Any:
-        return self.data.get(key)
+        value = self.data.get(key)
+        if value is not None:
+            self.used.add(key)
+        return value
 
     def put(self, key: Any, value: Any) -> None:
+        self.used.add(key)
         if self.data.get(key) != value:
             self.data[key] = value
+            self._dirty = True
+
+    def forget(self, key: Any) -> None:
+        if self.data.pop(key, None) is not None:
             self._dirty = True
 
     def prune(self, keep: Callable[[Any], bool]) -> None:
@@ -56,15 +72,29 @@ class Cache:
         if self.path is None or not self._dirty:
             return
         self.data["__version__"] = CACHE_VERSION
+        tmp = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_cache_dir(self.path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".cache.", dir=self.path.parent)
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(self.data, fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
+            tmp = None
         except OSError:
             pass  # a cache that cannot be written only costs time next run
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
         self._dirty = False
+
+
+def ensure_cache_dir(directory: Path) -> Path:
+    """Create the cache directory with a ``.gitignore`` of ``*`` in it (git never sees it)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# digestfeed's build cache: safe to delete, never commit\n*\n", encoding="utf-8")
+    return directory
 
 
 def cached(cache: Cache | None, namespace: str, data: bytes, salt: str, compute: Callable[[], T]) -> T:

@@ -3,8 +3,10 @@
 Everything is rendered and staged (in a hidden directory inside the output directory)
 before the first existing file is replaced; the replacement is a series of ``os.replace``
 renames, so no reader ever sees a torn file, and a failure before that point leaves
-``feeds/`` exactly as it was. Unchanged files are never touched (their mtimes are kept).
-A lock file beside the output directory serialises concurrent builds.
+``feeds/`` exactly as it was (a failure during the renames themselves is rolled back from
+hard links of the replaced files). Unchanged files are never touched (their mtimes are
+kept). An exclusive ``flock`` on the output directory itself serialises concurrent builds
+from the ledger read to the last rename, so no lock file is left anywhere.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -20,10 +23,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .cache import Cache, cached
+from .cache import Cache, cached, ensure_cache_dir
 from .config import Config
 from .errors import BuildError, LockError, ParseError, ParseErrors
-from .ledger import LEDGER_NAME, Ledger
+from .ledger import LEDGER_NAME, Ledger, clock_now, hash_key  # noqa: F401  (LEDGER_NAME: re-exported)
 from .model import Entry, assign_unique_ids
 from .plan import FeedSet, plan
 from .sources.digest import PARSER_VERSION, Digest, parse_bytes
@@ -43,6 +46,8 @@ class BuildResult:
     feeds: int = 0
     files: int = 0
     changed: list[str] = dataclasses.field(default_factory=list)  #: written (new or different)
+    #: with ``check``: the subset of :attr:`changed` that does not exist yet
+    missing: list[str] = dataclasses.field(default_factory=list)
     removed: list[str] = dataclasses.field(default_factory=list)  #: no longer built
     warnings: list[str] = dataclasses.field(default_factory=list)
     ledger_changed: bool = False
@@ -53,13 +58,8 @@ class BuildResult:
         return sorted(self.changed + self.removed)
 
 
-def now_from_env(tz: dt.tzinfo) -> dt.datetime:
-    """The build time: ``$DIGESTFEED_NOW`` (ISO 8601) when set, for reproducible tests."""
-    value = os.environ.get("DIGESTFEED_NOW")
-    if value:
-        stamp = dt.datetime.fromisoformat(value)
-        return stamp if stamp.tzinfo else stamp.replace(tzinfo=tz)
-    return dt.datetime.now(tz).replace(microsecond=0)
+#: The build time (``$DIGESTFEED_NOW`` or the clock); the ledger is its only caller in a build.
+now_from_env = clock_now
 
 
 # ---------------------------------------------------------------- reading sources
@@ -73,14 +73,19 @@ def digest_files(directory: Path) -> list[Path]:
 
 
 def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None) -> list[Digest]:
-    """Parse every digest of ``directory``; report every broken file, not just the first."""
+    """Parse every digest of ``directory``; report every broken file, not just the first.
+
+    With a ``cache``, a file whose path and bytes were parsed before (with the same parser
+    version and parse-relevant config) is not parsed again.
+    """
     digests, errors = [], []
-    salt = repr((PARSER_VERSION, config.tag_authority, config.tag_date, sorted(config.tag_aliases.items())))
+    salt = repr((PARSER_VERSION, _PACK_VERSION, config.tag_authority, config.tag_date, sorted(config.tag_aliases.items())))
     for path in digest_files(directory):
         try:
             data = path.read_bytes()
-            digests.append(cached(cache, f"parse:{path}", data, salt,
-                                  lambda: parse_bytes(data, str(path), config)))  # fmt: skip
+            packed = cached(cache, f"parse:{path}", data, salt,
+                            lambda: _pack(parse_bytes(data, str(path), config)))  # fmt: skip
+            digests.append(_unpack(packed, cache.hashes if cache is not None else None))
         except ParseError as exc:
             errors.append(exc)
         except OSError as exc:
@@ -88,6 +93,30 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
     if errors:
         raise ParseErrors(errors)
     return digests
+
+
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
+_PACK_VERSION = ("digest-pack-2", _ENTRY_FIELDS)
+
+
+def _pack(digest: Digest) -> tuple[object, ...]:
+    """A parsed digest as plain tuples (pickled far faster than dataclasses), each entry
+    followed by its content hash so that a rebuild does not recompute it."""
+    entries = tuple((*(getattr(e, name) for name in _ENTRY_FIELDS), e.content_hash()) for e in digest.entries)
+    return (_PACK_VERSION, digest.path, digest.date, entries, digest.warnings)
+
+
+def _unpack(packed: tuple[object, ...], hashes: dict[object, str] | None) -> Digest:
+    version, path, date, packed_entries, warnings = packed
+    if version != _PACK_VERSION:  # pragma: no cover - the salt changes with the fields
+        raise ValueError("stale cache entry")
+    entries = []
+    for fields in packed_entries:  # type: ignore[attr-defined]
+        entry = Entry(*fields[:-1])
+        if hashes is not None:
+            hashes[hash_key(entry)] = fields[-1]
+        entries.append(entry)
+    return Digest(path, date, tuple(entries), warnings)  # type: ignore[arg-type]
 
 
 def collect_entries(digests: Iterable[Digest]) -> list[Entry]:
@@ -120,29 +149,40 @@ def _output_files(feedset: FeedSet, outputs: Sequence[object]) -> Iterator[tuple
 
 
 @contextlib.contextmanager
-def locked(out_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold an exclusive lock on ``<out_dir>/../.<name>.lock`` while building."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = out_dir.parent / f".{out_dir.name}.lock"
-    with open(lock_path, "a") as fh:
+def locked(out_dir: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the directory ``out_dir`` (created if missing).
+
+    Waits up to ``timeout`` seconds (default ``$DIGESTFEED_LOCK_TIMEOUT``, else
+    :data:`LOCK_TIMEOUT`) for another build to finish, then raises :class:`LockError`.
+    """
+    if timeout is None:
+        timeout = float(os.environ.get("DIGESTFEED_LOCK_TIMEOUT") or LOCK_TIMEOUT)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise LockError(f"{lock_path}: another build holds the lock") from None
+                if time.monotonic() >= deadline:
+                    raise LockError(
+                        f"{out_dir}: another digestfeed build is writing this directory "
+                        f"(waited {timeout:g} s); run again when it has finished"
+                    ) from None
                 time.sleep(0.05)
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
-def _stat_key(path: Path) -> tuple[int, int] | None:
+def _stat_key(path: Path | str) -> tuple[int, int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
@@ -162,133 +202,256 @@ def build(
 ) -> BuildResult:
     """Render the feed set of ``digests`` into ``out_dir`` (or, with ``check``, only compare).
 
-    Raises :class:`BuildError` (``feeds/`` untouched) on any failure before the swap.
+    ``now`` is the time given to edited entries (default: :func:`~digestfeed.ledger.clock_now`,
+    read only when an entry was edited). Raises :class:`LedgerError` (corrupt ledger) or
+    :class:`BuildError` with ``out_dir`` and the ledger exactly as they were.
     """
     out_dir = Path(out_dir)
+    ledger_path = Path(ledger_path)
     result = BuildResult(digests=len(digests))
     for d in digests:
         result.warnings.extend(d.warnings)
     entries = collect_entries(digests)
     result.entries = len(entries)
-    ledger = Ledger.load(ledger_path)
-    before = ledger.dumps()
-    timed = ledger.apply(entries, config, now or now_from_env(config.tz))
-    result.ledger_changed = ledger.dumps() != before
-    feedset = plan(timed, config)
-    result.feedset = feedset
-    result.feeds = len(feedset.feeds)
     outputs = list(outputs) if outputs is not None else default_outputs()
+    ledger = Ledger.load(ledger_path)  # a corrupt ledger fails here, before anything is touched
 
+    hashes = cache.hashes if cache is not None else None
     if check:
+        timed = ledger.apply(entries, config, now, hashes)
+        result.ledger_changed = ledger.changed
+        feedset = plan(timed, config)
+        result.feedset, result.feeds = feedset, len(feedset.feeds)
         _compare(feedset, outputs, out_dir, result, progress)
         if result.ledger_changed:
             result.changed.append(str(ledger_path))
         return result
 
     with locked(out_dir):
+        if _file_stamp(ledger_path) != ledger.stamp:  # another build updated it meanwhile
+            ledger = Ledger.load(ledger_path)
+        timed = ledger.apply(entries, config, now, hashes)
+        result.ledger_changed = ledger.changed
+        feedset = plan(timed, config)
+        result.feedset, result.feeds = feedset, len(feedset.feeds)
         staging = out_dir / STAGING
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # left by a build that was killed
+        ledger_tmp: Path | None = None
         try:
             staged = _stage(feedset, outputs, out_dir, staging, result, cache, progress)
             if result.ledger_changed:
-                ledger_tmp = staging / LEDGER_NAME
-                ledger_tmp.write_text(ledger.dumps(), encoding="utf-8")
-            # ---- the swap: nothing above touched an existing file
-            for rel in staged:
-                target = out_dir / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staging / rel, target)
-            for rel in result.removed:
-                (out_dir / rel).unlink(missing_ok=True)
-            if result.ledger_changed:
-                os.replace(staging / LEDGER_NAME, ledger_path)
+                ledger_tmp = ledger.stage(ledger_path)
+            _swap(out_dir, staging, staged, result.removed, ledger_tmp, ledger_path)
+            ledger_tmp = None
         except OSError as exc:
             raise BuildError(f"{exc.filename or out_dir}: {exc.strerror or exc}") from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            if ledger_tmp is not None:
+                ledger_tmp.unlink(missing_ok=True)
         _prune_empty_dirs(out_dir)
         if cache is not None:  # remember what was written, to skip it next time
             resolved = str(out_dir.resolve())
-            for rel, fp in staged.items():
-                cache.put(("out", resolved, rel), (fp, _stat_key(out_dir / rel)))
+            for rel, (fp, digest) in staged.items():
+                cache.put(("out", resolved, rel), (fp, _stat_key(out_dir / rel), digest))
+            for rel in result.removed:
+                cache.forget(("out", resolved, rel))
     return result
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _swap(
+    out_dir: Path, staging: Path, staged: Iterable[str], removed: Iterable[str],
+    ledger_tmp: Path | None, ledger_path: Path,
+) -> None:  # fmt: skip
+    """Rename the staged files over their targets, remove ``removed``, then the ledger.
+
+    Each replaced or removed file is first hard-linked (or copied) into the staging
+    directory, so that a failing rename puts every earlier one back.
+    """
+    backup = staging / ".backup"
+    done: list[tuple[Path, Path | None]] = []  # (target, its previous version or None)
+    try:
+        for rel in staged:
+            target = out_dir / rel
+            saved = _keep(target, backup / rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, target)
+            done.append((target, saved))
+        for rel in removed:
+            target = out_dir / rel
+            saved = backup / rel
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(target, saved)
+            done.append((target, saved))
+        if ledger_tmp is not None:
+            os.replace(ledger_tmp, ledger_path)
+    except BaseException:
+        for target, saved in reversed(done):
+            with contextlib.suppress(OSError):
+                if saved is None:
+                    target.unlink()
+                else:
+                    os.replace(saved, target)
+        raise
+
+
+def _keep(target: Path, saved: Path) -> Path | None:
+    """Hard-link (else copy) ``target`` to ``saved``; ``None`` when there is no target."""
+    if not target.exists():
+        return None
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(target, saved)
+    except OSError:
+        shutil.copy2(target, saved)
+    return saved
 
 
 LAST_BUILD = "last-build.json"
 
 
+def last_build_path(config: Config) -> Path:
+    return Path(config.cache_dir) / LAST_BUILD
+
+
 def record_last_build(config: Config, out_dir: Path, result: BuildResult) -> Path:
-    """Write ``<cache_dir>/last-build.json``: which files the last build changed (for ``ping``)."""
-    path = Path(config.cache_dir) / LAST_BUILD
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"out": str(out_dir.resolve()), "changed": result.changed, "removed": result.removed}
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    """Write ``<cache_dir>/last-build.json``: what the last build changed, for ``ping``.
+
+    ``changed``/``removed`` are the last build's; ``pending`` adds the files changed by
+    earlier builds of the same directory that ``ping`` has not yet announced.
+    """
+    path = last_build_path(config)
+    ensure_cache_dir(path.parent)
+    out = str(Path(out_dir).resolve())
+    pending: set[str] = set()
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        if previous.get("out") == out:
+            pending.update(str(p) for p in previous.get("pending", ()))
+    pending = (pending | set(result.changed)) - set(result.removed)
+    data = {"out": out, "changed": sorted(result.changed), "removed": sorted(result.removed),
+            "pending": sorted(pending)}  # fmt: skip
+    write_json(path, data)
     return path
 
 
+def write_json(path: Path, data: object) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _owned_files(out_dir: Path) -> set[str]:
-    if not out_dir.is_dir():
-        return set()
-    found = set()
-    for root, dirs, files in os.walk(out_dir):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if Path(name).suffix in OWNED_SUFFIXES and not name.startswith("."):
-                found.add(Path(root, name).relative_to(out_dir).as_posix())
+    """Relative paths of the files digestfeed owns under ``out_dir`` (hidden ones skipped)."""
+    found: set[str] = set()
+
+    def walk(directory: str, prefix: str) -> None:
+        try:
+            it = os.scandir(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        with it:
+            for item in it:
+                if item.name.startswith("."):
+                    continue
+                if item.is_dir(follow_symlinks=False):
+                    walk(item.path, f"{prefix}{item.name}/")
+                elif os.path.splitext(item.name)[1] in OWNED_SUFFIXES:
+                    found.add(prefix + item.name)
+
+    walk(str(out_dir), "")
     return found
 
 
 def _stage(
     feedset: FeedSet, outputs: Sequence[object], out_dir: Path, staging: Path,
     result: BuildResult, cache: Cache | None, progress: Progress | None,
-) -> dict[str, str]:  # fmt: skip
-    """Render what changed into ``staging``; return ``{relative path: fingerprint}`` staged."""
+) -> dict[str, tuple[str, str]]:  # fmt: skip
+    """Render what changed into ``staging``; return ``{path: (fingerprint, sha256)}`` staged.
+
+    A file is skipped without rendering when the cache says it was written with the same
+    fingerprint and it is still that file: same size and mtime, or else same content hash
+    (a fresh checkout changes every mtime). Otherwise it is rendered and staged only when
+    its bytes differ from the file in place.
+    """
     files = list(_output_files(feedset, outputs))
     produced: set[str] = set()
-    staged: dict[str, str] = {}
+    staged: dict[str, tuple[str, str]] = {}
     resolved = str(out_dir.resolve())
+    base = os.path.join(str(out_dir), "")  # plain strings: 15,000 Path objects cost 0.2 s
     for i, (rel, fp, render) in enumerate(files):
+        if progress:
+            progress(i, len(files))
         produced.add(rel)
-        target = out_dir / rel
-        if cache is not None:
-            hit = cache.get(("out", resolved, rel))
-            if hit is not None and hit[0] == fp and hit[1] == _stat_key(target) and hit[1] is not None:
-                if progress:
-                    progress(i + 1, len(files))
+        target = base + rel
+        key = ("out", resolved, rel)
+        hit = cache.get(key) if cache is not None else None
+        current: bytes | None = None
+        if hit is not None and hit[0] == fp:
+            stat = _stat_key(target)
+            if stat is not None and stat == hit[1]:
+                continue
+            current = _read(target)
+            if current is not None and _sha(current) == hit[2]:
+                cache.put(key, (fp, _stat_key(target), hit[2]))  # type: ignore[union-attr]
                 continue
         data = render()
-        try:
-            same = target.read_bytes() == data
-        except OSError:
-            same = False
-        if not same:
+        if current is None:
+            current = _read(target)
+        if current != data:
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-            staged[rel] = fp
+            staged[rel] = (fp, _sha(data))
             result.changed.append(rel)
         elif cache is not None:
-            cache.put(("out", resolved, rel), (fp, _stat_key(target)))
-        if progress:
-            progress(i + 1, len(files))
+            cache.put(key, (fp, _stat_key(target), _sha(data)))
+    if progress:
+        progress(len(files), len(files))
     result.files = len(files)
     result.removed = sorted(_owned_files(out_dir) - produced)
     return staged
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
 
 
 def _compare(
     feedset: FeedSet, outputs: Sequence[object], out_dir: Path, result: BuildResult,
     progress: Progress | None,
 ) -> None:  # fmt: skip
+    """Render every file and compare it with ``out_dir``; write nothing."""
     files = list(_output_files(feedset, outputs))
     produced = set()
     for i, (rel, _fp, render) in enumerate(files):
         produced.add(rel)
         try:
-            same = (out_dir / rel).read_bytes() == render()
+            current = (out_dir / rel).read_bytes()
+        except FileNotFoundError:
+            result.missing.append(rel)
+            current = None
         except OSError:
-            same = False
-        if not same:
+            current = None
+        if current is None or current != render():
             result.changed.append(rel)
         if progress:
             progress(i + 1, len(files))

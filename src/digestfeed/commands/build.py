@@ -16,7 +16,7 @@ from ..cli import EXIT_FINDING, get_config, handle_errors
 from ..config import Config
 from ..errors import ConfigError, ParseErrors
 from ..ledger import LEDGER_NAME
-from ..publish import BuildResult, build, default_outputs, now_from_env, read_digest_dir, record_last_build
+from ..publish import BuildResult, build, default_outputs, read_digest_dir, record_last_build
 from ..sources.digest import Digest
 
 MAX_LISTED = 30
@@ -111,10 +111,15 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
     config = get_config(ctx)
     specs = parse_source_specs(sources, entries, config)
     cache = None if no_cache or check else Cache(Path(config.cache_dir) / "build.pickle")
+    stamp = None  # default: the ledger reads $DIGESTFEED_NOW or the clock, only if needed
+    if now:
+        try:
+            stamp = dt.datetime.fromisoformat(now)
+        except ValueError:
+            raise click.BadParameter(f"{now!r} is not an ISO 8601 date-time", param_hint="--now") from None
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=config.tz)
     digests = read_all(specs, config, cache)
-    stamp = dt.datetime.fromisoformat(now) if now else now_from_env(config.tz)
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=config.tz)
     ledger_path = Path(ledger) if ledger else default_ledger(specs, config)
     show_bar = not quiet and sys.stderr.isatty()
     with progress_bar(show_bar, "checking" if check else "rendering") as progress:
@@ -123,6 +128,8 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
     if not check:
         record_last_build(config, Path(out), result)
     if cache is not None:
+        # forget parsed digests no longer read (deleted or edited files)
+        cache.prune(lambda key: key in cache.used or not _is_parse_key(key))
         cache.save()
     if not quiet and result.warnings:
         shown = result.warnings if verbose else result.warnings[:20]
@@ -131,6 +138,10 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
         if len(shown) < len(result.warnings):
             click.echo(f"… {len(result.warnings) - len(shown)} more warnings (--verbose lists them)", err=True)
     return result
+
+
+def _is_parse_key(key: object) -> bool:
+    return isinstance(key, tuple) and bool(key) and str(key[0]).startswith("parse:")
 
 
 def _list(paths: list[str], prefix: str, verbose: bool) -> None:
@@ -172,8 +183,8 @@ def build_command(ctx: click.Context, **options: object) -> None:
 def check_command(ctx: click.Context, **options: object) -> None:
     """Exit 0 when --out holds exactly what build would write, 1 when stale. Writes nothing.
 
-    Each differing file is named (including a ledger that build would update). Use it in
-    CI and in a pre-commit hook to refuse stale feeds.
+    Each differing file is named: changed, missing or extra (including a ledger that build
+    would update). Use it in CI and in a pre-commit hook to refuse stale feeds.
     """
     options["no_cache"] = True
     result = _run(ctx, check=True, **options)  # type: ignore[arg-type]
@@ -181,8 +192,12 @@ def check_command(ctx: click.Context, **options: object) -> None:
         if not options.get("quiet"):
             click.echo(f"up to date: {result.files} files")
         return
+    missing = set(result.missing)
     for path in result.changed:
-        click.echo(f"stale: {path}")
+        if path in missing:
+            click.echo(f"missing: {path} (build would write it)")
+        else:
+            click.echo(f"changed: {path} (build would rewrite it)")
     for path in result.removed:
         click.echo(f"extra: {path} (build would remove it)")
     click.echo(f"{len(result.stale)} files differ from what 'digestfeed build' would write", err=True)
