@@ -115,8 +115,24 @@ def bench_digestfeed(work: Path, feeds: Path, extra: list[str], repeat: int) -> 
         t, text = timed(cmd, work / "out2.jsonl")
         seconds.append(t)
         again.append(len(text.splitlines()))
+    # the same two runs in-process (the library, without interpreter start and CLI imports)
+    sys.path.insert(0, str(ROOT / "src"))
+    from digestfeed.reader import Reader
+
+    lib_first, lib_second = [], []
+    for n in range(repeat):
+        state = work / f"lib-{n}-{'-'.join(extra) or 'opml'}.sqlite"
+        state.unlink(missing_ok=True)
+        with Reader(state) as reader:
+            start = time.perf_counter()
+            reader.read([feeds / "index.opml"], backfill="--backfill" in extra)
+            lib_first.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            reader.read([feeds / "index.opml"], backfill="--backfill" in extra)
+            lib_second.append(time.perf_counter() - start)
     return {"first": statistics.median(firsts), "second": statistics.median(seconds),
-            "items": counts[0], "unique_ids": unique[0], "second_items": again[0]}
+            "items": counts[0], "unique_ids": unique[0], "second_items": again[0],
+            "lib_first": statistics.median(lib_first), "lib_second": statistics.median(lib_second)}
 
 
 def bench_anchor(work: Path, feeds: Path, files: list[str], repeat: int, tag: str) -> dict[str, object]:
@@ -166,6 +182,8 @@ def main() -> None:
         print(f"| {name} | {nfiles} | {expect} | digestfeed read | {df['first']:.2f} s | "
               f"{df['second']:.3f} s | {100 * df['second'] / df['first']:.1f} % | {df['items']} | "
               f"{'yes' if ok else 'NO'} |")
+        print(f"| | | | (Reader.read in-process) | {df['lib_first']:.2f} s | {df['lib_second']:.3f} s | "
+              f"{100 * df['lib_second'] / df['lib_first']:.1f} % | | |")
         print(f"| | | | reader + entry_dedupe | {rd['first']:.2f} s | {rd['second']:.3f} s | "
               f"{100 * rd['second'] / rd['first']:.1f} % | {rd['items']} | "
               f"{'yes' if rd['items'] == expect else 'no'} |")
