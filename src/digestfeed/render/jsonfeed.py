@@ -21,7 +21,7 @@ from ..config import Config
 from ..ledger import Timed, rfc3339
 from ..plan import Document, FeedSet, Lang
 from .content import entry_html
-from .rss import entry_key
+from .rss import Memo, entry_key
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MEDIA_TYPE = "application/feed+json"
@@ -60,21 +60,20 @@ def _dumps(obj: Any) -> str:
 
 
 class ItemRenderer:
-    """The UTF-8 item of one (entry, variant), indented for its place in ``items``, memoised
-    (as bytes: half the memory of a ``str`` holding Hangul)."""
+    """The UTF-8 item of one (entry, variant), indented for its place in ``items``, reused
+    through a :class:`~digestfeed.render.rss.Memo` (bytes: half the memory of a ``str`` with Hangul)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, memo: Memo) -> None:
         self.config = config
-        self._memo: dict[tuple[str, Lang], bytes] = {}
+        self._memo = memo
 
     def __call__(self, timed: Timed, lang: Lang) -> bytes:
-        key = (timed.entry.id, lang)
-        data = self._memo.get(key)
-        if data is None:
-            # JSON strings never hold a raw newline, so indenting line by line is exact
-            text = "\n".join("    " + line for line in _dumps(item_object(timed, lang, self.config)).split("\n"))
-            data = self._memo[key] = text.encode("utf-8")
-        return data
+        return self._memo.get((timed.entry.id, lang), lambda: self._render(timed, lang))
+
+    def _render(self, timed: Timed, lang: Lang) -> bytes:
+        # JSON strings never hold a raw newline, so indenting line by line is exact
+        text = "\n".join("    " + line for line in _dumps(item_object(timed, lang, self.config)).split("\n"))
+        return text.encode("utf-8")
 
 
 def feed_head(doc: Document, feedset: FeedSet) -> dict[str, Any]:
@@ -121,10 +120,9 @@ class JsonFeedOutput:
 
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
-        item = ItemRenderer(feedset.config)
-        for doc in feedset.documents:
-            if doc.archive:
-                continue
+        docs = [doc for doc in feedset.documents if not doc.archive]
+        item = ItemRenderer(feedset.config, Memo.for_documents(docs))
+        for doc in docs:
             yield (
                 f"{doc.path}.json",
                 fingerprint(doc, feedset),

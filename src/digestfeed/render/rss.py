@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
@@ -43,6 +44,36 @@ NSMAP = {"atom": ATOM_NS, "dc": DC_NS, "fh": FH_NS}
 MEDIA_TYPE = "application/rss+xml"
 #: Bumped when the bytes this module writes change for the same input.
 RENDER_VERSION = 1
+
+
+class Memo:
+    """Rendered bytes per (entry id, language variant), kept only until their last use.
+
+    ``uses`` counts how many documents will ask for each key; a key asked for once is never
+    stored, and a stored one is dropped when its count runs out, so memory follows the
+    entries still to be written rather than every entry of the site.
+    """
+
+    def __init__(self, uses: Counter[tuple[str, Lang]]) -> None:
+        self._uses = uses
+        self._data: dict[tuple[str, Lang], bytes] = {}
+
+    @classmethod
+    def for_documents(cls, docs: Iterable[Document]) -> Memo:
+        return cls(Counter((t.entry.id, doc.feed.lang) for doc in docs for t in doc.entries))
+
+    def get(self, key: tuple[str, Lang], make: Callable[[], bytes]) -> bytes:
+        data = self._data.get(key)
+        if data is None:
+            data = make()
+        left = self._uses.get(key, 0) - 1
+        if left > 0:
+            self._uses[key] = left
+            self._data[key] = data
+        else:
+            self._uses.pop(key, None)
+            self._data.pop(key, None)
+        return data
 
 
 def entry_key(timed: Timed) -> bytes:
@@ -99,22 +130,18 @@ class ChannelExtras:
 
 
 class ItemRenderer:
-    """Renders ``<item>`` bytes once per (entry, variant) and memoises them."""
+    """Renders ``<item>`` bytes once per (entry, variant), reused through a :class:`Memo`."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, memo: Memo) -> None:
         self.config = config
-        self._memo: dict[tuple[str, Lang], bytes] = {}
+        self._memo = memo
         self._root = etree.Element("rss", nsmap=NSMAP)
         self._start = b"<item " + b" ".join(
             f'xmlns:{prefix}="{uri}"'.encode() for prefix, uri in NSMAP.items()
         ) + b">"  # fmt: skip
 
     def __call__(self, timed: Timed, lang: Lang) -> bytes:
-        key = (timed.entry.id, lang)
-        data = self._memo.get(key)
-        if data is None:
-            data = self._memo[key] = self._render(timed, lang)
-        return data
+        return self._memo.get((timed.entry.id, lang), lambda: self._render(timed, lang))
 
     def _render(self, timed: Timed, lang: Lang) -> bytes:
         config, entry = self.config, timed.entry
@@ -182,10 +209,9 @@ class RssOutput:
 
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
-        item = ItemRenderer(feedset.config)
-        for doc in feedset.documents:
-            if doc.archive:
-                continue
+        docs = [doc for doc in feedset.documents if not doc.archive]
+        item = ItemRenderer(feedset.config, Memo.for_documents(docs))
+        for doc in docs:
             yield (
                 f"{doc.path}.rss",
                 fingerprint(doc, feedset),
