@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import time
 import urllib.parse
@@ -195,3 +196,13 @@ def test_notify_and_hub_detection_units(hub: HTTPServer) -> None:
     assert notify(hub.url_for("/hub"), [], timeout=5) == []
     assert advertises_hub(b'<link href="https://h.example/?a=1&amp;b=2" rel="hub"/>', "https://h.example/?a=1&b=2")
     assert not advertises_hub(b"<feed/>", "https://h.example/")
+
+
+def test_out_reads_the_feeds_from_another_checkout(tmp_path: Path, hub: HTTPServer) -> None:
+    """--out reads the changed feeds from DIR (the Pages job's checkout), not the recorded build directory."""
+    site = make_site(tmp_path / "site", hub.url_for("/hub"))
+    run(site, "build", "-q")
+    shutil.move(site / "feeds", tmp_path / "checkout-feeds")
+    assert "nothing to ping" in run(site, "ping").output
+    result = run(site, "ping", "--out", str(tmp_path / "checkout-feeds"))
+    assert result.exit_code == 0 and "6 feeds announced" in result.output

@@ -26,7 +26,7 @@ from .config import Config
 from .errors import LedgerError
 from .model import Entry
 
-_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # ensure_ascii=False form
+_encode_string = json.encoder.encode_basestring  # the ensure_ascii=False form
 
 LEDGER_NAME = ".ledger.json"
 LEDGER_VERSION = 1

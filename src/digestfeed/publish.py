@@ -139,10 +139,16 @@ def default_outputs(names: Sequence[str] = ()) -> list[object]:
     return [found[name].load()() for name in sorted(names or found)]
 
 
-def _output_files(feedset: FeedSet, outputs: Sequence[object]) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+def _output_files(
+    feedset: FeedSet, outputs: Sequence[object]
+) -> Iterator[tuple[str, str | None, Callable[[], bytes]]]:
+    """Every output's ``(path, fingerprint or None, render)``: lazy ``files()`` outputs and
+    plain ``render()`` ones alike (see :func:`digestfeed.plugins.output_files`)."""
+    from .plugins import output_files
+
     formats = tuple(getattr(o, "name", "") for o in outputs)
     for output in outputs:
-        yield from output.files(feedset, formats)  # type: ignore[attr-defined]
+        yield from output_files(output, feedset, formats)
 
 
 # ---------------------------------------------------------------- the build
@@ -253,7 +259,8 @@ def build(
         if cache is not None:  # remember what was written, to skip it next time
             resolved = str(out_dir.resolve())
             for rel, (fp, digest) in staged.items():
-                cache.put(("out", resolved, rel), (fp, _stat_key(out_dir / rel), digest))
+                if fp is not None:  # a render()-only output has no fingerprint: always rendered
+                    cache.put(("out", resolved, rel), (fp, _stat_key(out_dir / rel), digest))
             for rel in result.removed:
                 cache.forget(("out", resolved, rel))
     return result
@@ -376,7 +383,7 @@ def _owned_files(out_dir: Path) -> set[str]:
 def _stage(
     feedset: FeedSet, outputs: Sequence[object], out_dir: Path, staging: Path,
     result: BuildResult, cache: Cache | None, progress: Progress | None,
-) -> dict[str, tuple[str, str]]:  # fmt: skip
+) -> dict[str, tuple[str | None, str]]:  # fmt: skip
     """Render what changed into ``staging``; return ``{path: (fingerprint, sha256)}`` staged.
 
     A file is skipped without rendering when the cache says it was written with the same
@@ -386,7 +393,7 @@ def _stage(
     """
     files = list(_output_files(feedset, outputs))
     produced: set[str] = set()
-    staged: dict[str, tuple[str, str]] = {}
+    staged: dict[str, tuple[str | None, str]] = {}
     resolved = str(out_dir.resolve())
     base = os.path.join(str(out_dir), "")  # plain strings: 15,000 Path objects cost 0.2 s
     for i, (rel, fp, render) in enumerate(files):
@@ -395,7 +402,7 @@ def _stage(
         produced.add(rel)
         target = base + rel
         key = ("out", resolved, rel)
-        hit = cache.get(key) if cache is not None else None
+        hit = cache.get(key) if cache is not None and fp is not None else None
         current: bytes | None = None
         if hit is not None and hit[0] == fp:
             stat = _stat_key(target)
@@ -414,7 +421,7 @@ def _stage(
             path.write_bytes(data)
             staged[rel] = (fp, _sha(data))
             result.changed.append(rel)
-        elif cache is not None:
+        elif cache is not None and fp is not None:
             cache.put(key, (fp, _stat_key(target), _sha(data)))
     if progress:
         progress(len(files), len(files))

@@ -156,7 +156,7 @@ def _list(paths: list[str], prefix: str, verbose: bool) -> None:
 @_options
 @click.pass_context
 @handle_errors
-def build_command(ctx: click.Context, **options: object) -> None:
+def build_command(ctx: click.Context, /, **options: object) -> None:
     """Parse every digest and write the feeds (Atom, OPML, …) under --out.
 
     Nothing in the output directory is touched when any digest fails to parse (exit 2).
@@ -180,7 +180,7 @@ def build_command(ctx: click.Context, **options: object) -> None:
 @_options
 @click.pass_context
 @handle_errors
-def check_command(ctx: click.Context, **options: object) -> None:
+def check_command(ctx: click.Context, /, **options: object) -> None:
     """Exit 0 when --out holds exactly what build would write, 1 when stale. Writes nothing.
 
     Each differing file is named: changed, missing or extra (including a ledger that build

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -16,9 +17,11 @@ from ..websub import DEFAULT_TIMEOUT, LastBuild, notify, topics
 @click.option("--batch", is_flag=True,
               help="One request naming every changed feed (hub.url repeated) instead of one per feed.")
 @click.option("--dry-run", is_flag=True, help="List the feeds that would be announced; send nothing.")
+@click.option("--out", default=None, metavar="DIR",
+              help="Where the built feeds are (default: the directory the last build recorded).")
 @click.pass_context
 @handle_errors
-def ping_command(ctx: click.Context, timeout: float, batch: bool, dry_run: bool) -> None:
+def ping_command(ctx: click.Context, /, timeout: float, batch: bool, dry_run: bool, out: str | None) -> None:
     """Tell the WebSub hub (config key 'hub') which feeds the last build changed.
 
     Sends hub.mode=publish with hub.url=<feed URL> for every changed feed that advertises
@@ -35,11 +38,9 @@ def ping_command(ctx: click.Context, timeout: float, batch: bool, dry_run: bool)
     if last is None:
         click.echo("no build recorded yet (run 'digestfeed build' first): nothing to ping")
         return
-    found = topics(config, last.out, last.pending)
+    found = topics(config, Path(out) if out else last.out, last.pending)
     if not found:
         click.echo("no feed changed since the last ping: nothing to ping")
-        if last.pending and not dry_run:
-            last.save_pending(())
         return
     if dry_run:
         for url in found.values():
