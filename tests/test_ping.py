@@ -142,7 +142,7 @@ def test_slow_hub_times_out(tmp_path: Path, httpserver: HTTPServer) -> None:
     """A hub slower than --timeout is reported as a timeout (exit 1) in about that time, not a hang."""
 
     def slow(request: Request) -> Response:
-        time.sleep(3)
+        time.sleep(1.5)
         return Response("", status=204)
 
     httpserver.expect_request("/hub", method="POST").respond_with_handler(slow)
@@ -150,7 +150,7 @@ def test_slow_hub_times_out(tmp_path: Path, httpserver: HTTPServer) -> None:
     run(site, "build", "-q")
     start = time.monotonic()
     result = run(site, "ping", "--batch", "--timeout", "0.5")
-    assert time.monotonic() - start < 2.5
+    assert time.monotonic() - start < 1.4  # did not wait for the answer
     assert result.exit_code == 1
     assert "did not answer within 0.5 s" in result.stderr
     deadline = time.monotonic() + 10  # let the slow handler finish, so it cannot leak into the next test
