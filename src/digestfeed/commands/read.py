@@ -47,7 +47,8 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
               help="Seconds per HTTP request (connect, each read and the whole download).")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=10 * 1024 * 1024, show_default=True,
               help="Size cap of one feed; larger downloads are aborted.")
-@click.option("--max-redirects", type=click.IntRange(min=0), default=5, show_default=True)
+@click.option("--max-redirects", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Redirects followed per fetch; a loop or more is a failed source.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=4, show_default=True,
               help="Concurrent fetches.")
 @click.option("--verbose", "-v", is_flag=True, help="Text output also shows id, dedupe rule and feeds.")
