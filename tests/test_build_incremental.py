@@ -133,9 +133,6 @@ def test_new_digest_rewrites_only_its_feeds(site: Site) -> None:
             assert after[key] == value, key
 
 
-@pytest.mark.xfail(reason="render/opml.py writes dateModified = newest entry update, so index.opml changes "
-                          "on every new digest; issue 4 wants it rewritten only when the feed set changes",
-                   strict=True)  # fmt: skip
 def test_new_digest_with_known_tags_leaves_opml(site: Site) -> None:
     """A new digest whose tags all exist already leaves index.opml untouched (the feed set is the same)."""
     site.build()

@@ -134,8 +134,6 @@ def test_build_uses_the_example_source(example: Path, tmp_path: Path) -> None:
     assert "A JSONL Paper" in (out / "all.atom").read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(reason="publish._output_files calls output.files() only; it should call "
-                          "digestfeed.plugins.output_files() so that render() outputs work")
 def test_build_runs_a_render_output(example: Path, tmp_path: Path) -> None:
     """A third-party output with the plain render() interface is written by the build."""
     code, output, out = _build(tmp_path, f"jsonl={example}", ["atom", "csv"])

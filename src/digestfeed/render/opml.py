@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from email.utils import format_datetime
 
 from lxml import etree
 
@@ -16,9 +15,8 @@ def render_opml(feedset: FeedSet) -> bytes:
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = f"{config.site_title} — feeds"
-    newest = max((t.updated for t in feedset.entries), default=None)
-    if newest is not None:  # never the build time: the newest entry's update
-        etree.SubElement(head, "dateModified").text = format_datetime(newest)
+    # No dateCreated/dateModified: the OPML lists feeds, so it changes only when the feed set
+    # does (a new digest with known tags leaves it byte-identical), and never with the clock.
     etree.SubElement(head, "ownerName").text = config.curator
     etree.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
     body = etree.SubElement(root, "body")
