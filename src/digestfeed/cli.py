@@ -10,13 +10,12 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
 from .config import Config, load_config
-from .errors import ConfigError, DigestfeedError, ParseError, ParseErrors
+from .errors import ConfigError, DigestfeedError, ParseErrors
 
 F = TypeVar("F", bound=Callable[..., Any])
 

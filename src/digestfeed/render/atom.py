@@ -14,16 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..config import Config
-from ..ledger import Timed, rfc3339
+from ..ledger import Timed
 from ..plan import Document, FeedSet, Lang
 from .content import entry_html
+from .memo import Memo
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"
@@ -73,18 +73,14 @@ class History:
 
 
 class EntryRenderer:
-    """Renders ``<entry>`` bytes once per (entry, variant) and memoises them."""
+    """Renders ``<entry>`` bytes once per (entry, variant), reused through a :class:`Memo`."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, memo: Memo) -> None:
         self.config = config
-        self._memo: dict[tuple[str, Lang], bytes] = {}
+        self.memo = memo
 
     def __call__(self, timed: Timed, lang: Lang) -> bytes:
-        key = (timed.entry.id, lang)
-        data = self._memo.get(key)
-        if data is None:
-            data = self._memo[key] = self._render(timed, lang)
-        return data
+        return self.memo.get((timed.entry.id, lang), lambda: self._render(timed, lang))
 
     def _render(self, timed: Timed, lang: Lang) -> bytes:
         config, entry = self.config, timed.entry
@@ -160,7 +156,7 @@ def fingerprint(doc: Document, feedset: FeedSet, formats: tuple[str, ...]) -> st
     h.update(repr((RENDER_VERSION, feedset.config, formats, doc.path, doc.feed.title, doc.feed.lang,
                    doc.archive, doc.complete, doc.prev_archive, doc.next_archive)).encode())  # fmt: skip
     for t in doc.entries:
-        h.update(f"\0{t.entry.id}\0{t.entry.content_hash()}\0{rfc3339(t.published)}\0{rfc3339(t.updated)}".encode())
+        h.update(t.key)
     return h.hexdigest()
 
 
@@ -171,7 +167,7 @@ class AtomOutput:
 
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
-        entry = EntryRenderer(feedset.config)
+        entry = EntryRenderer(feedset.config, Memo.for_documents(feedset.documents))
         for doc in feedset.documents:
             yield (
                 f"{doc.path}.atom",

@@ -20,7 +20,6 @@ from html import escape
 from ..ledger import rfc3339
 from ..plan import LANG_NAMES, LANGS, Document, Feed, FeedSet, Lang
 from .content import entry_html
-from .rss import entry_key
 
 #: Feed formats the directory links to, in order: extension → (label, media type).
 FEED_FORMATS = {
@@ -263,7 +262,7 @@ def tag_fingerprint(doc: Document, variants: Sequence[Feed], feedset: FeedSet, f
                    tuple((f.name, f.title) for f in variants),
                    len(feed.entries), doc.prev_archive)).encode())  # fmt: skip
     for t in feed.entries[:TAG_PAGE_ENTRIES]:
-        h.update(entry_key(t))
+        h.update(t.key)
     return h.hexdigest()
 
 

@@ -21,7 +21,7 @@ from ..config import Config
 from ..ledger import Timed, rfc3339
 from ..plan import Document, FeedSet, Lang
 from .content import entry_html
-from .rss import Memo, entry_key
+from .memo import Memo
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MEDIA_TYPE = "application/feed+json"
@@ -61,7 +61,7 @@ def _dumps(obj: Any) -> str:
 
 class ItemRenderer:
     """The UTF-8 item of one (entry, variant), indented for its place in ``items``, reused
-    through a :class:`~digestfeed.render.rss.Memo` (bytes: half the memory of a ``str`` with Hangul)."""
+    through a :class:`~digestfeed.render.memo.Memo` (bytes: half the memory of a ``str`` with Hangul)."""
 
     def __init__(self, config: Config, memo: Memo) -> None:
         self.config = config
@@ -109,7 +109,7 @@ def fingerprint(doc: Document, feedset: FeedSet) -> str:
     h = hashlib.sha256()
     h.update(repr(("json", RENDER_VERSION, feedset.config, doc.path, doc.feed.title, doc.feed.lang)).encode())
     for t in doc.entries:
-        h.update(entry_key(t))
+        h.update(t.key)
     return h.hexdigest()
 
 

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
@@ -36,6 +35,7 @@ from ..ledger import Timed, rfc3339
 from ..plan import Document, FeedSet, Lang
 from .atom import ATOM_NS, FH_NS
 from .content import entry_html
+from .memo import Memo
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 #: Namespaces declared on ``<rss>`` (feedgen adds ``atom`` and ``content``); items are
@@ -44,45 +44,6 @@ NSMAP = {"atom": ATOM_NS, "dc": DC_NS, "fh": FH_NS}
 MEDIA_TYPE = "application/rss+xml"
 #: Bumped when the bytes this module writes change for the same input.
 RENDER_VERSION = 1
-
-
-class Memo:
-    """Rendered bytes per (entry id, language variant), kept only until their last use.
-
-    ``uses`` counts how many documents will ask for each key; a key asked for once is never
-    stored, and a stored one is dropped when its count runs out, so memory follows the
-    entries still to be written rather than every entry of the site.
-    """
-
-    def __init__(self, uses: Counter[tuple[str, Lang]]) -> None:
-        self._uses = uses
-        self._data: dict[tuple[str, Lang], bytes] = {}
-
-    @classmethod
-    def for_documents(cls, docs: Iterable[Document]) -> Memo:
-        return cls(Counter((t.entry.id, doc.feed.lang) for doc in docs for t in doc.entries))
-
-    def get(self, key: tuple[str, Lang], make: Callable[[], bytes]) -> bytes:
-        data = self._data.get(key)
-        if data is None:
-            data = make()
-        left = self._uses.get(key, 0) - 1
-        if left > 0:
-            self._uses[key] = left
-            self._data[key] = data
-        else:
-            self._uses.pop(key, None)
-            self._data.pop(key, None)
-        return data
-
-
-def entry_key(timed: Timed) -> bytes:
-    """What a fingerprint hashes per entry: id, content hash, published, updated."""
-    key = getattr(timed, "key", None)  # precomputed by the ledger when it provides it
-    if isinstance(key, bytes):
-        return key
-    e = timed.entry
-    return f"\0{e.id}\0{e.content_hash()}\0{rfc3339(timed.published)}\0{rfc3339(timed.updated)}".encode()
 
 
 class ItemExtras:
@@ -198,7 +159,7 @@ def fingerprint(doc: Document, feedset: FeedSet) -> str:
     h.update(repr(("rss", RENDER_VERSION, feedset.config, doc.path, doc.feed.title, doc.feed.lang,
                    doc.complete)).encode())  # fmt: skip
     for t in doc.entries:
-        h.update(entry_key(t))
+        h.update(t.key)
     return h.hexdigest()
 
 

@@ -1,0 +1,38 @@
+"""Rendered entry bytes shared by the documents of one output, kept only until their last use."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from ..plan import Document, Lang
+
+
+class Memo:
+    """Rendered bytes per (entry id, language variant), kept only until their last use.
+
+    ``uses`` counts how many documents will ask for each key; a key asked for once is never
+    stored, and a stored one is dropped when its count runs out, so memory follows the
+    entries still to be written rather than every entry of the site.
+    """
+
+    def __init__(self, uses: Counter[tuple[str, Lang]]) -> None:
+        self._uses = uses
+        self._data: dict[tuple[str, Lang], bytes] = {}
+
+    @classmethod
+    def for_documents(cls, docs: Iterable[Document]) -> Memo:
+        return cls(Counter((t.entry.id, doc.feed.lang) for doc in docs for t in doc.entries))
+
+    def get(self, key: tuple[str, Lang], make: Callable[[], bytes]) -> bytes:
+        data = self._data.get(key)
+        if data is None:
+            data = make()
+        left = self._uses.get(key, 0) - 1
+        if left > 0:
+            self._uses[key] = left
+            self._data[key] = data
+        else:
+            self._uses.pop(key, None)
+            self._data.pop(key, None)
+        return data
