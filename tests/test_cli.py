@@ -14,10 +14,12 @@ from digestfeed.cli import main
 def test_every_command_has_help() -> None:
     """Every command explains itself in --help (a docstring and help on every option)."""
     assert isinstance(main, click.Group)
-    names = sorted(main.commands)
-    assert {"parse", "build", "check"} <= set(names)
+    ctx = click.Context(main)
+    names = main.list_commands(ctx)
+    assert {"parse", "build", "check", "read", "ping", "plugins", "export-digest"} <= set(names)
     for name in names:
-        command = main.commands[name]
+        command = main.get_command(ctx, name)
+        assert command is not None, name
         assert command.help and len(command.help.strip()) > 20, name
         for param in command.params:
             if isinstance(param, click.Option) and param.name != "help":
@@ -31,6 +33,23 @@ def test_python_dash_m_and_console_script_agree() -> None:
     result = subprocess.run([sys.executable, "-m", "digestfeed", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "Usage: digestfeed" in result.stdout and "build" in result.stdout
+
+
+def test_every_command_module_is_registered(project_root: object) -> None:
+    """Each module under digestfeed/commands is in COMMAND_MODULES, and its commands load by name."""
+    import pkgutil
+
+    from digestfeed import commands
+    from digestfeed.cli import COMMAND_MODULES
+
+    modules = {info.name for info in pkgutil.iter_modules(commands.__path__)}
+    assert modules == set(COMMAND_MODULES.values())
+    ctx = click.Context(main)
+    for module_name in modules:
+        module = __import__(f"digestfeed.commands.{module_name}", fromlist=["COMMANDS"])
+        for command in module.COMMANDS:
+            assert COMMAND_MODULES[command.name] == module_name
+            assert main.get_command(ctx, command.name) is command
 
 
 def test_unknown_command_is_a_usage_error() -> None:

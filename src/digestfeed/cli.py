@@ -68,7 +68,39 @@ def get_config(ctx: click.Context) -> Config:
     return config
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Each command and the module of ``digestfeed.commands`` that defines it (in its ``COMMANDS``).
+#: Modules are imported only when their command runs, so ``digestfeed read`` starts fast.
+COMMAND_MODULES = {
+    "parse": "parse",
+    "build": "build",
+    "check": "build",
+    "ping": "ping",
+    "read": "read",
+    "export-digest": "export_digest",
+    "plugins": "plugins",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (see :data:`COMMAND_MODULES`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMAND_MODULES.get(cmd_name)
+        if module_name is None:
+            return None
+        import importlib
+
+        module = importlib.import_module(f"digestfeed.commands.{module_name}")
+        for command in module.COMMANDS:
+            if command.name == cmd_name:
+                return command  # type: ignore[no-any-return]
+        raise AssertionError(f"digestfeed.commands.{module_name} does not define {cmd_name!r}")
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), default=None,
     help="Config file (default: ./digestfeed.toml, else [tool.digestfeed] in ./pyproject.toml).",
@@ -84,22 +116,6 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     Read:     digestfeed read feeds/index.opml
     """
     ctx.obj = {"config_path": config_path}
-
-
-def _register_commands() -> None:
-    """Add every command defined in ``digestfeed/commands/<name>.py`` (its ``COMMANDS``)."""
-    import importlib
-    import pkgutil
-
-    from . import commands
-
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        for command in getattr(module, "COMMANDS", ()):
-            main.add_command(command)
-
-
-_register_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,1 +1,4 @@
-"""One module per CLI command; each exports ``COMMANDS`` (click commands) for :mod:`digestfeed.cli`."""
+"""One module per CLI command (or a few related ones); each exports ``COMMANDS``.
+
+Register a new command in :data:`digestfeed.cli.COMMAND_MODULES`.
+"""

@@ -56,9 +56,9 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
 def read(sources: tuple[str, ...], state_path: str | None, fmt: str, lang: str, all_items: bool,
          backfill: bool, timeout: float, max_bytes: int, max_redirects: int, jobs: int,
          verbose: bool) -> None:
-    """Read SOURCE... (feed URLs, feed files, directories, OPML) and print new papers once.
+    """Read feeds and print each new paper once, however many feeds carry it.
 
-    One item per paper across all feeds and languages, newest first; a later run prints
+    A SOURCE is a feed URL, a feed file, a directory of feeds or an OPML file. One item per paper across all feeds and languages, newest first; a later run prints
     only what is new. Each failing source is one line on stderr, the others are still
     read; the exit code is 1 when any source failed.
     """
