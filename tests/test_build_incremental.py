@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from lxml import etree
 
 import digestfeed.publish
+import digestfeed.sources.digest
 from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.errors import BuildError
@@ -295,13 +296,13 @@ def test_failure_during_swap_is_rolled_back(site: Site, monkeypatch: pytest.Monk
 def test_parse_cache_skips_unchanged_digests(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     """The second build parses no digest; after adding one digest, only that one is parsed."""
     calls: list[str] = []
-    real = digestfeed.publish.parse_bytes
+    real = digestfeed.sources.digest.parse_bytes
 
     def counting(data, path, config):  # type: ignore[no-untyped-def]
         calls.append(Path(path).name)
         return real(data, path, config)
 
-    monkeypatch.setattr(digestfeed.publish, "parse_bytes", counting)
+    monkeypatch.setattr(digestfeed.sources.digest, "parse_bytes", counting)
     site.build()
     assert sorted(calls) == ["2025-05-01.txt", "2025-05-02.txt"]
     calls.clear()

@@ -29,6 +29,7 @@ from .config import Config
 from .errors import ParseError, ParseErrors, PluginError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .cache import Cache
     from .plan import FeedSet
     from .sources.digest import Digest
 
@@ -169,9 +170,10 @@ def parse_source_spec(spec: str) -> tuple[str, str]:
 
 
 def read_sources(
-    specs: Mapping[str, str] | Sequence[tuple[str, str]] | None,
+    specs: Mapping[str, str | Path] | Sequence[tuple[str, str | Path]] | None,
     config: Config,
     root: str | Path = ".",
+    cache: Cache | None = None,
 ) -> list[Digest]:
     """Read every source and return all digests, sorted by date (stable within a date).
 
@@ -181,13 +183,18 @@ def read_sources(
     "digest"}``). Relative directories are resolved against ``root``.
 
     Every broken file of every source is collected into one :class:`ParseErrors`; an
-    unknown plugin is a :class:`PluginError`. Warnings are on the digests.
+    unknown plugin is a :class:`PluginError`. Warnings are on the digests. A source with a
+    ``cache`` attribute (the built-in ``digest`` source) is given ``cache``.
     """
     if specs:
-        pairs = list(specs.items()) if isinstance(specs, Mapping) else [tuple(p) for p in specs]
+        items = specs.items() if isinstance(specs, Mapping) else specs
+        pairs: list[tuple[str, str | Path]] = [(name, directory) for name, directory in items]
     else:
         pairs = [(name, directory) for directory, name in config.sources.items()]
     sources = {name: _instance(get_source(name), name) for name, _ in pairs}  # fail before reading
+    for source in sources.values():
+        if hasattr(source, "cache"):
+            source.cache = cache
     digests: list[Digest] = []
     errors: list[ParseError] = []
     for name, directory in pairs:

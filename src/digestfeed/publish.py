@@ -23,13 +23,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .cache import Cache, cached, ensure_cache_dir
+from .cache import Cache, ensure_cache_dir
 from .config import Config
-from .errors import BuildError, LockError, ParseError, ParseErrors
+from .errors import BuildError, LockError
 from .ledger import LEDGER_NAME, Ledger, clock_now, hash_key  # noqa: F401  (LEDGER_NAME: re-exported)
 from .model import Entry, assign_unique_ids
 from .plan import FeedSet, plan
-from .sources.digest import PARSER_VERSION, Digest, parse_bytes
+from .sources.digest import Digest, parse_bytes, read_digest_dir  # noqa: F401  (re-exported)
 
 #: Files under the output directory that digestfeed owns (and removes when no longer built).
 OWNED_SUFFIXES = {".atom", ".rss", ".json", ".opml", ".html"}
@@ -63,60 +63,6 @@ now_from_env = clock_now
 
 
 # ---------------------------------------------------------------- reading sources
-
-
-def digest_files(directory: Path) -> list[Path]:
-    """The digest files of a directory: ``*.txt``, not hidden, sorted by name."""
-    if not directory.is_dir():
-        raise ParseErrors([ParseError(str(directory), None, "not a directory of digests")])
-    return sorted(p for p in directory.glob("*.txt") if not p.name.startswith("."))
-
-
-def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None) -> list[Digest]:
-    """Parse every digest of ``directory``; report every broken file, not just the first.
-
-    With a ``cache``, a file whose path and bytes were parsed before (with the same parser
-    version and parse-relevant config) is not parsed again.
-    """
-    digests, errors = [], []
-    salt = repr((PARSER_VERSION, _PACK_VERSION, config.tag_authority, config.tag_date, sorted(config.tag_aliases.items())))
-    for path in digest_files(directory):
-        try:
-            data = path.read_bytes()
-            packed = cached(cache, f"parse:{path}", data, salt,
-                            lambda: _pack(parse_bytes(data, str(path), config)))  # fmt: skip
-            digests.append(_unpack(packed, cache.hashes if cache is not None else None))
-        except ParseError as exc:
-            errors.append(exc)
-        except OSError as exc:
-            errors.append(ParseError(str(path), None, f"cannot read: {exc.strerror or exc}"))
-    if errors:
-        raise ParseErrors(errors)
-    return digests
-
-
-_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
-_PACK_VERSION = ("digest-pack-2", _ENTRY_FIELDS)
-
-
-def _pack(digest: Digest) -> tuple[object, ...]:
-    """A parsed digest as plain tuples (pickled far faster than dataclasses), each entry
-    followed by its content hash so that a rebuild does not recompute it."""
-    entries = tuple((*(getattr(e, name) for name in _ENTRY_FIELDS), e.content_hash()) for e in digest.entries)
-    return (_PACK_VERSION, digest.path, digest.date, entries, digest.warnings)
-
-
-def _unpack(packed: tuple[object, ...], hashes: dict[object, str] | None) -> Digest:
-    version, path, date, packed_entries, warnings = packed
-    if version != _PACK_VERSION:  # pragma: no cover - the salt changes with the fields
-        raise ValueError("stale cache entry")
-    entries = []
-    for fields in packed_entries:  # type: ignore[attr-defined]
-        entry = Entry(*fields[:-1])
-        if hashes is not None:
-            hashes[hash_key(entry)] = fields[-1]
-        entries.append(entry)
-    return Digest(path, date, tuple(entries), warnings)  # type: ignore[arg-type]
 
 
 def collect_entries(digests: Iterable[Digest]) -> list[Entry]:

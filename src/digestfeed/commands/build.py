@@ -14,49 +14,20 @@ import click
 from ..cache import Cache
 from ..cli import EXIT_FINDING, get_config, handle_errors
 from ..config import Config
-from ..errors import ConfigError, ParseErrors
 from ..ledger import LEDGER_NAME
-from ..publish import BuildResult, build, default_outputs, read_digest_dir, record_last_build
-from ..sources.digest import Digest
+from ..plugins import parse_source_spec, read_sources
+from ..publish import BuildResult, build, default_outputs, record_last_build
 
 MAX_LISTED = 30
 
 
-def parse_source_specs(specs: Sequence[str], entries: str | None, config: Config) -> list[tuple[str, Path]]:
-    """``--source NAME=DIR`` options (else ``--entries DIR``, else the config) → (plugin, dir)."""
+def source_pairs(specs: Sequence[str], entries: str | None, config: Config) -> list[tuple[str, Path]]:
+    """``--source NAME=DIR`` options, else ``--entries DIR``, else the config → (plugin, dir)."""
     if specs:
-        out = []
-        for spec in specs:
-            name, sep, directory = spec.partition("=")
-            if not sep or not name or not directory:
-                raise click.BadParameter(f"expected NAME=DIR (e.g. notes=vault/), got {spec!r}", param_hint="--source")
-            out.append((name, Path(directory)))
-        return out
+        return [(name, Path(directory)) for name, directory in map(parse_source_spec, specs)]
     if entries is not None:
         return [(config.sources.get(entries.rstrip("/"), "digest"), Path(entries))]
     return [(plugin, Path(directory)) for directory, plugin in config.sources.items()]
-
-
-def read_all(sources: list[tuple[str, Path]], config: Config, cache: Cache | None) -> list[Digest]:
-    """Read every source; collect the parse errors of all of them before failing."""
-    digests: list[Digest] = []
-    errors = []
-    for name, directory in sources:
-        try:
-            if name == "digest":
-                digests.extend(read_digest_dir(directory, config, cache))
-            else:
-                from ..plugins import load_sources
-
-                registry = load_sources()
-                if name not in registry:
-                    raise ConfigError("sources", f"unknown source plugin {name!r} (installed: {', '.join(sorted(registry))})")
-                digests.extend(registry[name]().read(directory, config))
-        except ParseErrors as exc:
-            errors.extend(exc.errors)
-    if errors:
-        raise ParseErrors(errors)
-    return digests
 
 
 def default_ledger(sources: list[tuple[str, Path]], config: Config) -> Path:
@@ -109,7 +80,7 @@ def _options(func: Callable[..., None]) -> Callable[..., None]:
 def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out: str, ledger: str | None,
          now: str | None, no_cache: bool, quiet: bool, verbose: bool, check: bool) -> BuildResult:  # fmt: skip
     config = get_config(ctx)
-    specs = parse_source_specs(sources, entries, config)
+    specs = source_pairs(sources, entries, config)
     cache = None if no_cache or check else Cache(Path(config.cache_dir) / "build.pickle")
     stamp = None  # default: the ledger reads $DIGESTFEED_NOW or the clock, only if needed
     if now:
@@ -119,7 +90,7 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
             raise click.BadParameter(f"{now!r} is not an ISO 8601 date-time", param_hint="--now") from None
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=config.tz)
-    digests = read_all(specs, config, cache)
+    digests = read_sources(specs, config, cache=cache)
     ledger_path = Path(ledger) if ledger else default_ledger(specs, config)
     show_bar = not quiet and sys.stderr.isatty()
     with progress_bar(show_bar, "checking" if check else "rendering") as progress:

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from dateutil import parser as dateparser
 
+from ..cache import Cache, cached
 from ..config import Config
 from ..errors import ParseError, ParseErrors
+from ..ledger import hash_key
 from ..model import Entry, assign_unique_ids, entry_id, find_links, normalize_tag
 
 #: Bumped whenever parsing changes what it returns (invalidates the parse cache).
@@ -324,24 +326,73 @@ def render_digest(digest: Digest) -> str:
 # --- the source plugin -------------------------------------------------------------------
 
 
+def digest_files(directory: Path) -> list[Path]:
+    """The digest files of a directory: ``*.txt``, not hidden, sorted by name."""
+    if not directory.is_dir():
+        raise ParseErrors([ParseError(str(directory), None, "not a directory of digests")])
+    return sorted(p for p in directory.glob("*.txt") if not p.name.startswith("."))
+
+
+def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None) -> list[Digest]:
+    """Parse every digest of ``directory``; report every broken file, not just the first.
+
+    With a ``cache``, a file whose path and bytes were parsed before (with the same parser
+    version and parse-relevant config) is not parsed again.
+    """
+    digests, errors = [], []
+    salt = repr((PARSER_VERSION, _PACK_VERSION, config.tag_authority, config.tag_date, sorted(config.tag_aliases.items())))
+    for path in digest_files(directory):
+        try:
+            data = path.read_bytes()
+            packed = cached(cache, f"parse:{path}", data, salt,
+                            lambda: _pack(parse_bytes(data, str(path), config)))  # fmt: skip
+            digests.append(_unpack(packed, cache.hashes if cache is not None else None))
+        except ParseError as exc:
+            errors.append(exc)
+        except OSError as exc:
+            errors.append(ParseError(str(path), None, f"cannot read: {exc.strerror or exc}"))
+    if errors:
+        raise ParseErrors(errors)
+    return digests
+
+
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
+_PACK_VERSION = ("digest-pack-2", _ENTRY_FIELDS)
+
+
+def _pack(digest: Digest) -> tuple[object, ...]:
+    """A parsed digest as plain tuples (pickled far faster than dataclasses), each entry
+    followed by its content hash so that a rebuild does not recompute it."""
+    entries = tuple((*(getattr(e, name) for name in _ENTRY_FIELDS), e.content_hash()) for e in digest.entries)
+    return (_PACK_VERSION, digest.path, digest.date, entries, digest.warnings)
+
+
+def _unpack(packed: tuple[object, ...], hashes: dict[object, str] | None) -> Digest:
+    version, path, date, packed_entries, warnings = packed
+    if version != _PACK_VERSION:  # pragma: no cover - the salt changes with the fields
+        raise ValueError("stale cache entry")
+    entries = []
+    for fields in packed_entries:  # type: ignore[attr-defined]
+        entry = Entry(*fields[:-1])
+        if hashes is not None:
+            hashes[hash_key(entry)] = fields[-1]
+        entries.append(entry)
+    return Digest(path, date, tuple(entries), warnings)  # type: ignore[arg-type]
+
+
 class DigestSource:
-    """The built-in ``digest`` source: every ``*.txt`` file of a directory is one digest."""
+    """The built-in ``digest`` source: every ``*.txt`` file of a directory is one digest.
+
+    ``cache`` (set by the build) skips files whose path and bytes were parsed before.
+    """
 
     name = "digest"
     pattern = "*.txt"
 
+    def __init__(self) -> None:
+        self.cache: Cache | None = None
+
     def read(self, directory: Path, config: Config) -> list[Digest]:
         """Parse every digest file (sorted by name); raise :class:`ParseErrors` naming every
         broken file after trying them all. Warnings are on the returned digests."""
-        directory = Path(directory)
-        if not directory.is_dir():
-            raise ParseErrors([ParseError(str(directory), None, "not a directory of digest files")])
-        digests, errors = [], []
-        for path in sorted(p for p in directory.glob(self.pattern) if not p.name.startswith(".")):
-            try:
-                digests.append(parse_digest(path, config))
-            except ParseError as exc:
-                errors.append(exc)
-        if errors:
-            raise ParseErrors(errors)
-        return digests
+        return read_digest_dir(Path(directory), config, self.cache)
