@@ -12,7 +12,6 @@ bytes are spliced in. Two feedgen behaviours are worked around here:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Iterator
 
 from feedgen.entry import FeedEntry
@@ -23,7 +22,7 @@ from ..config import Config
 from ..ledger import Timed
 from ..plan import Document, FeedSet, Lang
 from .content import entry_html
-from .memo import Memo
+from .memo import Memo, fingerprint
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"
@@ -150,15 +149,6 @@ def render_document(
     return head[:cut] + body + head[cut:]
 
 
-def fingerprint(doc: Document, feedset: FeedSet, formats: tuple[str, ...]) -> str:
-    """What :func:`render_document` depends on, hashed: equal fingerprints, equal bytes."""
-    h = hashlib.sha256()
-    h.update(repr((RENDER_VERSION, feedset.config, formats, doc.path, doc.feed.title, doc.feed.lang,
-                   doc.archive, doc.complete, doc.prev_archive, doc.next_archive)).encode())  # fmt: skip
-    for t in doc.entries:
-        h.update(t.key)
-    return h.hexdigest()
-
 
 class AtomOutput:
     """The built-in Atom output: every document of the feed set as ``<path>.atom``."""
@@ -171,6 +161,6 @@ class AtomOutput:
         for doc in feedset.documents:
             yield (
                 f"{doc.path}.atom",
-                fingerprint(doc, feedset, formats),
+                fingerprint(doc, "atom", RENDER_VERSION, feedset.config, formats),
                 lambda doc=doc: render_document(doc, feedset, entry, formats),  # type: ignore[misc]
             )

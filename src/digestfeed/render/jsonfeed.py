@@ -12,7 +12,6 @@ built once per (entry, language variant) and shared by every document that holds
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,7 +20,7 @@ from ..config import Config
 from ..ledger import Timed, rfc3339
 from ..plan import Document, FeedSet, Lang
 from .content import entry_html
-from .memo import Memo
+from .memo import Memo, fingerprint
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MEDIA_TYPE = "application/feed+json"
@@ -104,14 +103,6 @@ def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang
     return (head[:-2] + ",\n").encode("utf-8") + tail + b"\n}\n"
 
 
-def fingerprint(doc: Document, feedset: FeedSet) -> str:
-    """What :func:`render_document` depends on, hashed: equal fingerprints, equal bytes."""
-    h = hashlib.sha256()
-    h.update(repr(("json", RENDER_VERSION, feedset.config, doc.path, doc.feed.title, doc.feed.lang)).encode())
-    for t in doc.entries:
-        h.update(t.key)
-    return h.hexdigest()
-
 
 class JsonFeedOutput:
     """JSON Feed 1.1: every subscription document as ``<name>.json`` (archives are Atom only)."""
@@ -125,6 +116,6 @@ class JsonFeedOutput:
         for doc in docs:
             yield (
                 f"{doc.path}.json",
-                fingerprint(doc, feedset),
+                fingerprint(doc, "json", RENDER_VERSION, feedset.config),
                 lambda doc=doc: render_document(doc, feedset, item),  # type: ignore[misc]
             )

@@ -1,7 +1,9 @@
-"""Rendered entry bytes shared by the documents of one output, kept only until their last use."""
+"""What every output shares: rendered entry bytes kept until their last use, and document
+fingerprints (equal fingerprints, equal bytes) that let a rebuild skip unchanged files."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 
@@ -36,3 +38,14 @@ class Memo:
             self._uses.pop(key, None)
             self._data.pop(key, None)
         return data
+
+
+def fingerprint(doc: Document, *salt: object) -> str:
+    """Hash of everything a document's bytes depend on: the output's ``salt`` (its name,
+    render version, config, …), the document's own fields and each entry's ``Timed.key``."""
+    h = hashlib.sha256()
+    h.update(repr((salt, doc.path, doc.feed.title, doc.feed.lang, doc.archive, doc.complete,
+                   doc.prev_archive, doc.next_archive)).encode())  # fmt: skip
+    for t in doc.entries:
+        h.update(t.key)
+    return h.hexdigest()

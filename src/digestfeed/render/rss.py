@@ -23,7 +23,6 @@ and their bytes reused in every document that holds them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Iterator
 
 from feedgen.entry import FeedEntry
@@ -35,7 +34,7 @@ from ..ledger import Timed, rfc3339
 from ..plan import Document, FeedSet, Lang
 from .atom import ATOM_NS, FH_NS
 from .content import entry_html
-from .memo import Memo
+from .memo import Memo, fingerprint
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 #: Namespaces declared on ``<rss>`` (feedgen adds ``atom`` and ``content``); items are
@@ -153,15 +152,6 @@ def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang
     return head[:cut] + body + head[cut:]
 
 
-def fingerprint(doc: Document, feedset: FeedSet) -> str:
-    """What :func:`render_document` depends on, hashed: equal fingerprints, equal bytes."""
-    h = hashlib.sha256()
-    h.update(repr(("rss", RENDER_VERSION, feedset.config, doc.path, doc.feed.title, doc.feed.lang,
-                   doc.complete)).encode())  # fmt: skip
-    for t in doc.entries:
-        h.update(t.key)
-    return h.hexdigest()
-
 
 class RssOutput:
     """RSS 2.0: every subscription document as ``<name>.rss`` (archives are Atom only)."""
@@ -175,6 +165,6 @@ class RssOutput:
         for doc in docs:
             yield (
                 f"{doc.path}.rss",
-                fingerprint(doc, feedset),
+                fingerprint(doc, "rss", RENDER_VERSION, feedset.config),
                 lambda doc=doc: render_document(doc, feedset, item),  # type: ignore[misc]
             )
