@@ -254,6 +254,23 @@ def _join(lines: Sequence[_Line]) -> str:
     return "\n".join(line.text for line in lines).strip()
 
 
+def missing_parts(where: str, kind: str, abstract: object, ko: object, en: object) -> list[str]:
+    """The warnings for an entry (or note) without an abstract, a Korean or an English comment."""
+    out = []
+    if not abstract:
+        out.append(f"{where}: {kind} has no abstract")
+    if not ko:
+        out.append(f"{where}: {kind} has no Korean comment")
+    elif not en:
+        out.append(f"{where}: {kind} has no English comment")
+    return out
+
+
+def entry_links(fields: Sequence[str]) -> list[str]:
+    """Every URL of the title, abstract and comments, in order, each once."""
+    return list(dict.fromkeys(link for text in fields for link in find_links(text)))
+
+
 def _make_entry(
     title: _Line, authors: _Line, body: Sequence[_Line], tag_line: _Line, path: str,
     date: str, position: int, config: Config, warnings: list[str],
@@ -261,18 +278,11 @@ def _make_entry(
     first, end = split_parts([line.text for line in body])
     abstract, ko, en = body[:first], body[first:end], body[end:]
     where = f"{path}:{title.no}"
-    if not abstract:
-        warnings.append(f"{where}: entry has no abstract")
-    if not ko:
-        warnings.append(f"{where}: entry has no Korean comment")
-    elif not en:
-        warnings.append(f"{where}: entry has no English comment")
-
+    warnings.extend(missing_parts(where, "entry", abstract, ko, en))
     tags, labels = parse_tags(tag_line.text.split(), config, warnings, f"{path}:{tag_line.no}")
-
     title_text = title.text.strip()
     fields = [title_text, _join(abstract), _join(ko), _join(en)]
-    links = list(dict.fromkeys(link for text in fields for link in find_links(text)))
+    links = entry_links(fields)
     return Entry(
         id=entry_id(config.tag_authority, config.tag_date, date, title_text, position),
         date=date,

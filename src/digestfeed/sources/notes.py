@@ -77,14 +77,16 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import ParseError, ParseErrors
-from ..model import Entry, arxiv_id, assign_unique_ids, entry_id, find_links, make_id
+from ..model import Entry, arxiv_id, assign_unique_ids, entry_id, make_id
 from .digest import (
     _CONTROL,
     Digest,
     decode,
+    entry_links,
     has_hangul,
     is_authors_line,
     is_tag_line,
+    missing_parts,
     parse_tags,
     render_digest,
     split_authors,
@@ -331,15 +333,8 @@ def parse_note(
     _warn_moves(parts, path, warnings)
     abstract, ko, en = (_join(parts[p]) for p in ("abstract", "ko", "en"))
     where = f"{path}:{title_no}"
-    if not abstract:
-        warnings.append(f"{where}: note has no abstract")
-    if not ko:
-        warnings.append(f"{where}: note has no Korean comment")
-    elif not en:
-        warnings.append(f"{where}: note has no English comment")
-
-    fields = [title, abstract, ko, en]
-    links = tuple(dict.fromkeys(link for t in fields for link in find_links(t)))
+    warnings.extend(missing_parts(where, "note", abstract, ko, en))
+    links = tuple(entry_links([title, abstract, ko, en]))
     arxiv = arxiv_id(url) if url else None
     if arxiv:
         id_ = make_id(config.tag_authority, config.tag_date, f"arxiv:{arxiv}")
