@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,9 +30,11 @@ def source_pairs(specs: Sequence[str], entries: str | None, config: Config) -> l
 
 
 def default_ledger(sources: list[tuple[str, Path]], config: Config) -> Path:
-    """``<first source dir>/.ledger.json``; a read-only source keeps it in the cache directory."""
-    directory = sources[0][1]
-    if os.access(directory, os.W_OK):
+    """Where the ledger lives unless ``--ledger`` says: ``<dir>/.ledger.json`` beside the
+    digests of a ``digest`` source (committed with them); for any other source (a vault is
+    the curator's own directory, possibly read-only) ``<cache_dir>/<dir name>.ledger.json``."""
+    name, directory = sources[0]
+    if name == "digest":
         return directory / LEDGER_NAME
     return Path(config.cache_dir) / f"{directory.resolve().name}{LEDGER_NAME}"
 
