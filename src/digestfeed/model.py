@@ -80,6 +80,8 @@ class Entry:
 
 def iter_links(text: str) -> Iterator[tuple[int, int, str]]:
     """``(start, end, url)`` of every http(s) URL in ``text``, trailing punctuation excluded."""
+    if "://" not in text:  # most comments hold no URL: skip the regex scan
+        return
     for match in _URL_RE.finditer(text):
         url = match.group(0)
         while url and url[-1] in _TRAILING:

@@ -21,7 +21,7 @@ from lxml import etree
 from ..config import Config
 from ..ledger import Timed
 from ..plan import Document, FeedSet, Lang
-from .content import entry_html
+from .content import entry_html, entry_parts, variant_html
 from .memo import Memo, fingerprint
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -71,17 +71,53 @@ class History:
         return channel
 
 
-class EntryRenderer:
-    """Renders ``<entry>`` bytes once per (entry, variant), reused through a :class:`Memo`."""
+#: Content text of the template entry; each variant's escaped HTML replaces it.
+_CONTENT_SLOT = "@@digestfeed-content-slot@@"
 
-    def __init__(self, config: Config, memo: Memo) -> None:
+
+def _xml_text(text: str) -> str:
+    """Escape ``text`` exactly as lxml serialises element text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+class _Rendered:
+    """One entry's template (``head``/``tail`` around the content) and its finished variants."""
+
+    __slots__ = ("head", "tail", "parts", "variants")
+
+    def __init__(self, head: bytes, tail: bytes, parts: tuple[str, str, str, str, str]) -> None:
+        self.head, self.tail, self.parts = head, tail, parts
+        self.variants: dict[Lang, bytes] = {}
+
+
+class EntryRenderer:
+    """``<entry>`` bytes of (entry, variant).
+
+    The language variants of an entry differ only in their ``<content>``, so feedgen writes
+    each entry once, with a placeholder content, and each variant is that template with its
+    escaped HTML in the slot. Template and variants live in a :class:`Memo` until their
+    last use.
+    """
+
+    def __init__(self, config: Config, memo: Memo[str, _Rendered | None]) -> None:
         self.config = config
         self.memo = memo
 
     def __call__(self, timed: Timed, lang: Lang) -> bytes:
-        return self.memo.get((timed.entry.id, lang), lambda: self._render(timed, lang))
+        rendered = self.memo.get(timed.entry.id, lambda: self._template(timed))
+        if rendered is None:  # the slot text occurs elsewhere in the entry: render plainly
+            return self._render(timed, entry_html(timed.entry, lang))
+        data = rendered.variants.get(lang)
+        if data is None:
+            html = _xml_text(variant_html(rendered.parts, lang)).encode("utf-8")
+            data = rendered.variants[lang] = rendered.head + html + rendered.tail
+        return data
 
-    def _render(self, timed: Timed, lang: Lang) -> bytes:
+    def _template(self, timed: Timed) -> _Rendered | None:
+        parts = self._render(timed, _CONTENT_SLOT).split(_CONTENT_SLOT.encode(), 2)
+        return _Rendered(parts[0], parts[1], entry_parts(timed.entry)) if len(parts) == 2 else None
+
+    def _render(self, timed: Timed, html: str) -> bytes:
         config, entry = self.config, timed.entry
         fe = FeedEntry()
         fe.id(entry.id)
@@ -89,7 +125,7 @@ class EntryRenderer:
         fe.published(timed.published)
         fe.updated(timed.updated)
         fe.author({"name": config.curator, **({"uri": config.curator_uri} if config.curator_uri else {})})
-        fe.content(entry_html(entry, lang), type="html")
+        fe.content(html, type="html")
         labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
         fe.category([
             {"term": slug, "label": label, "scheme": config.tag_url(slug)}
@@ -157,7 +193,7 @@ class AtomOutput:
 
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
-        entry = EntryRenderer(feedset.config, Memo.for_documents(feedset.documents))
+        entry = EntryRenderer(feedset.config, Memo.by_entry(feedset.documents))
         for doc in feedset.documents:
             yield (
                 f"{doc.path}.atom",

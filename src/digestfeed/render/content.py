@@ -12,6 +12,7 @@ Text is escaped once; every URL becomes a link; line breaks become ``<br/>``.
 
 from __future__ import annotations
 
+import functools
 from html import escape
 
 from ..model import Entry, iter_links
@@ -30,17 +31,33 @@ def linkify(text: str) -> str:
     return "".join(out).replace("\n", "<br/>\n")
 
 
-def entry_html(entry: Entry, lang: Lang) -> str:
-    parts = []
+@functools.lru_cache(maxsize=2048)
+def entry_parts(entry: Entry) -> tuple[str, str, str, str, str]:
+    """The HTML blocks of an entry (authors, abstract, ko, en, paper link), each "" when
+    absent. Made once per entry and shared by its language variants and every output: the
+    outputs render an entry's variants close together, so a small cache holds them."""
+    authors = abstract = ko = en = paper = ""
     if entry.authors:
-        parts.append(f'<p class="authors">{escape(", ".join(entry.authors), quote=False)}</p>')
+        authors = f'<p class="authors">{escape(", ".join(entry.authors), quote=False)}</p>'
     if entry.abstract:
-        parts.append(f'<div class="abstract" lang="en"><p>{linkify(entry.abstract)}</p></div>')
-    if lang in (None, "ko") and entry.comment_ko:
-        parts.append(f'<div class="comment" lang="ko"><p>{linkify(entry.comment_ko)}</p></div>')
-    if lang in (None, "en") and entry.comment_en:
-        parts.append(f'<div class="comment" lang="en"><p>{linkify(entry.comment_en)}</p></div>')
+        abstract = f'<div class="abstract" lang="en"><p>{linkify(entry.abstract)}</p></div>'
+    if entry.comment_ko:
+        ko = f'<div class="comment" lang="ko"><p>{linkify(entry.comment_ko)}</p></div>'
+    if entry.comment_en:
+        en = f'<div class="comment" lang="en"><p>{linkify(entry.comment_en)}</p></div>'
     if entry.url:
         link = escape(entry.url, quote=True)
-        parts.append(f'<p class="paper"><a href="{link}">{escape(entry.url, quote=False)}</a></p>')
-    return "\n".join(parts)
+        paper = f'<p class="paper"><a href="{link}">{escape(entry.url, quote=False)}</a></p>'
+    return authors, abstract, ko, en, paper
+
+
+def variant_html(parts: tuple[str, str, str, str, str], lang: Lang) -> str:
+    """Join :func:`entry_parts` for variant ``lang`` (``None``: both comments)."""
+    authors, abstract, ko, en, paper = parts
+    chosen = (authors, abstract, ko if lang != "en" else "", en if lang != "ko" else "", paper)
+    return "\n".join(part for part in chosen if part)
+
+
+def entry_html(entry: Entry, lang: Lang) -> str:
+    """The content of ``entry`` in variant ``lang`` (``None``: both comments)."""
+    return variant_html(entry_parts(entry), lang)

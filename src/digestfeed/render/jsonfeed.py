@@ -62,7 +62,7 @@ class ItemRenderer:
     """The UTF-8 item of one (entry, variant), indented for its place in ``items``, reused
     through a :class:`~digestfeed.render.memo.Memo` (bytes: half the memory of a ``str`` with Hangul)."""
 
-    def __init__(self, config: Config, memo: Memo) -> None:
+    def __init__(self, config: Config, memo: Memo[tuple[str, Lang], bytes]) -> None:
         self.config = config
         self._memo = memo
 

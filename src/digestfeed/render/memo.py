@@ -5,28 +5,40 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from typing import Generic, TypeVar
 
 from ..plan import Document, Lang
 
 
-class Memo:
-    """Rendered bytes per (entry id, language variant), kept only until their last use.
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Memo(Generic[K, V]):
+    """Rendered values per key (``(entry id, variant)``, or an entry id), kept only until
+    their last use.
 
     ``uses`` counts how many documents will ask for each key; a key asked for once is never
     stored, and a stored one is dropped when its count runs out, so memory follows the
     entries still to be written rather than every entry of the site.
     """
 
-    def __init__(self, uses: Counter[tuple[str, Lang]]) -> None:
+    def __init__(self, uses: Counter[K]) -> None:
         self._uses = uses
-        self._data: dict[tuple[str, Lang], bytes] = {}
+        self._data: dict[K, V] = {}
 
     @classmethod
-    def for_documents(cls, docs: Iterable[Document]) -> Memo:
-        return cls(Counter((t.entry.id, doc.feed.lang) for doc in docs for t in doc.entries))
+    def for_documents(cls, docs: Iterable[Document]) -> Memo[tuple[str, Lang], V]:
+        """Keyed by ``(entry id, the document's language variant)``."""
+        return Memo(Counter((t.entry.id, doc.feed.lang) for doc in docs for t in doc.entries))
 
-    def get(self, key: tuple[str, Lang], make: Callable[[], bytes]) -> bytes:
+    @classmethod
+    def by_entry(cls, docs: Iterable[Document]) -> Memo[str, V]:
+        """Keyed by entry id, whatever the variant."""
+        return Memo(Counter(t.entry.id for doc in docs for t in doc.entries))
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
         data = self._data.get(key)
         if data is None:
             data = make()

@@ -92,7 +92,7 @@ class ChannelExtras:
 class ItemRenderer:
     """Renders ``<item>`` bytes once per (entry, variant), reused through a :class:`Memo`."""
 
-    def __init__(self, config: Config, memo: Memo) -> None:
+    def __init__(self, config: Config, memo: Memo[tuple[str, Lang], bytes]) -> None:
         self.config = config
         self._memo = memo
         self._root = etree.Element("rss", nsmap=NSMAP)

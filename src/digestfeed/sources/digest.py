@@ -60,6 +60,8 @@ def is_tag_line(text: str) -> bool:
     ``##`` or ``#!!`` alone is text, not a tag line: it would give an entry no tag at all,
     and such an entry could not be written back as digest text.
     """
+    if not text.lstrip().startswith("#"):  # most lines: one character decides
+        return False
     tokens = text.split()
     return (
         bool(tokens)
@@ -76,6 +78,8 @@ def split_authors(text: str) -> tuple[str, ...]:
     """``(A, B (Org, X), C)`` → ``("A", "B (Org, X)", "C")``: commas at bracket depth 0."""
     inner = _AUTHORS.match(text.strip())
     body = inner.group(1) if inner else text
+    if not any(b in body for b in "([{"):  # no brackets inside: every comma separates
+        return tuple(a for a in (part.strip() for part in body.split(",")) if a)
     out: list[str] = []
     current: list[str] = []
     depth = 0
@@ -354,9 +358,12 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
     for path in digest_files(directory):
         try:
             data = path.read_bytes()
+            if cache is None:
+                digests.append(parse_bytes(data, str(path), config))
+                continue
             packed = cached(cache, f"parse:{path}", data, salt,
                             lambda: _pack(parse_bytes(data, str(path), config)))  # fmt: skip
-            digests.append(_unpack(packed, cache.hashes if cache is not None else None))
+            digests.append(_unpack(packed, cache.hashes))
         except ParseError as exc:
             errors.append(exc)
         except OSError as exc:
