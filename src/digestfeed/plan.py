@@ -100,8 +100,21 @@ def plan(entries: Sequence[Timed], config: Config) -> FeedSet:
         for lang in LANGS:
             title = feed_title(config, lang, labels[slug])
             feeds.append(Feed(f"tags/{slug}" + (f".{lang}" if lang else ""), lang, slug, labels[slug], title, tuple(by_tag[slug])))
-    documents = [doc for feed in feeds for doc in split(feed, config.max_entries)]
+    documents = _render_order([doc for feed in feeds for doc in split(feed, config.max_entries)])
     return FeedSet(config, ordered, tuple(feeds), tuple(documents))
+
+
+def _render_order(documents: list[Document]) -> list[Document]:
+    """Subscription documents (in feed order), then archives month by month, newest first.
+
+    Outputs keep an entry's rendered bytes until its last document (see ``render.memo``);
+    an archived entry's documents are the archives of its month in every feed it is in,
+    so rendering month by month keeps only about a month of entries in memory at a time.
+    """
+    current = [doc for doc in documents if not doc.archive]
+    archives = [doc for doc in documents if doc.archive]
+    archives.sort(key=lambda doc: doc.path.rsplit("/", 1)[1], reverse=True)  # stable: feed order within a month
+    return current + archives
 
 
 def split(feed: Feed, limit: int) -> list[Document]:

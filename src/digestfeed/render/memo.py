@@ -21,12 +21,18 @@ class Memo(Generic[K, V]):
 
     ``uses`` counts how many documents will ask for each key; a key asked for once is never
     stored, and a stored one is dropped when its count runs out, so memory follows the
-    entries still to be written rather than every entry of the site.
+    entries still to be written rather than every entry of the site. At most ``capacity``
+    values are kept (least recently used out first): a value evicted before its last use
+    is simply made again, which bounds memory whatever the document order.
     """
 
-    def __init__(self, uses: Counter[K]) -> None:
+    #: Enough for every entry of a few months of documents (see ``plan._render_order``).
+    CAPACITY = 4096
+
+    def __init__(self, uses: Counter[K], capacity: int = CAPACITY) -> None:
         self._uses = uses
         self._data: dict[K, V] = {}
+        self.capacity = capacity
 
     @classmethod
     def for_documents(cls, docs: Iterable[Document]) -> Memo[tuple[str, Lang], V]:
@@ -39,16 +45,17 @@ class Memo(Generic[K, V]):
         return Memo(Counter(t.entry.id for doc in docs for t in doc.entries))
 
     def get(self, key: K, make: Callable[[], V]) -> V:
-        data = self._data.get(key)
+        data = self._data.pop(key, None)  # popped and re-inserted: the dict order is LRU order
         if data is None:
             data = make()
         left = self._uses.get(key, 0) - 1
         if left > 0:
             self._uses[key] = left
             self._data[key] = data
+            if len(self._data) > self.capacity:
+                del self._data[next(iter(self._data))]
         else:
             self._uses.pop(key, None)
-            self._data.pop(key, None)
         return data
 
 
