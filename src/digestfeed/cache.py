@@ -8,15 +8,15 @@ even in a repository that does not ignore it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
 CACHE_VERSION = 1
 
 
@@ -41,7 +41,8 @@ class Cache:
                 try:
                     with self.path.open("rb") as fh:
                         loaded = pickle.load(fh)
-                    if isinstance(loaded, dict) and loaded.get("__version__") == CACHE_VERSION:
+                    if (isinstance(loaded, dict) and loaded.get("__version__") == CACHE_VERSION
+                            and loaded.get("__code__") == code_stamp()):  # fmt: skip
                         self._data = loaded
                 except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
                     self._data = {}  # a broken cache is just a cold cache
@@ -64,7 +65,7 @@ class Cache:
             self._dirty = True
 
     def prune(self, keep: Callable[[Any], bool]) -> None:
-        for key in [k for k in self.data if k != "__version__" and not keep(k)]:
+        for key in [k for k in self.data if k not in ("__version__", "__code__") and not keep(k)]:
             del self.data[key]
             self._dirty = True
 
@@ -72,6 +73,7 @@ class Cache:
         if self.path is None or not self._dirty:
             return
         self.data["__version__"] = CACHE_VERSION
+        self.data["__code__"] = code_stamp()
         tmp = None
         try:
             ensure_cache_dir(self.path.parent)
@@ -88,6 +90,21 @@ class Cache:
         self._dirty = False
 
 
+@functools.cache
+def code_stamp() -> str:
+    """Identity of the digestfeed code that runs: every module's name, size and mtime.
+
+    A cache is valid only for the code that wrote it, so editing a renderer (in a
+    development install) can never leave files that a rebuild wrongly keeps.
+    """
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
 def ensure_cache_dir(directory: Path) -> Path:
     """Create the cache directory with a ``.gitignore`` of ``*`` in it (git never sees it)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -95,16 +112,3 @@ def ensure_cache_dir(directory: Path) -> Path:
     if not ignore.exists():
         ignore.write_text("# digestfeed's build cache: safe to delete, never commit\n*\n", encoding="utf-8")
     return directory
-
-
-def cached(cache: Cache | None, namespace: str, data: bytes, salt: str, compute: Callable[[], T]) -> T:
-    """``compute()`` memoised under the hash of ``data`` and ``salt`` (the parse cache)."""
-    if cache is None:
-        return compute()
-    key = (namespace, hashlib.sha256(data).hexdigest(), salt)
-    hit = cache.get(key)
-    if hit is not None:
-        return hit  # type: ignore[no-any-return]
-    value = compute()
-    cache.put(key, value)
-    return value

@@ -73,8 +73,22 @@ class Timed:
     def __post_init__(self) -> None:
         if not self.hash:
             object.__setattr__(self, "hash", self.entry.content_hash())
-        key = f"\0{self.entry.id}\0{self.hash}\0{rfc3339(self.published)}\0{rfc3339(self.updated)}"
-        object.__setattr__(self, "key", key.encode())
+        object.__setattr__(self, "key", timed_key(self.entry.id, self.hash, rfc3339(self.published),
+                                                  rfc3339(self.updated)))  # fmt: skip
+
+    @classmethod
+    def of_record(cls, entry: Entry, record: Record) -> Timed:
+        """The entry with the record's times (whose RFC 3339 text is already at hand)."""
+        timed = object.__new__(cls)
+        for name, value in (("entry", entry), ("published", _parse(record.published)),
+                            ("updated", _parse(record.updated)), ("hash", record.hash),
+                            ("key", timed_key(entry.id, record.hash, record.published, record.updated))):
+            object.__setattr__(timed, name, value)  # fmt: skip
+        return timed
+
+
+def timed_key(entry_id: str, digest: str, published: str, updated: str) -> bytes:
+    return f"\0{entry_id}\0{digest}\0{published}\0{updated}".encode()
 
 
 def hash_key(entry: Entry) -> tuple[str, int, str, str]:
@@ -242,11 +256,11 @@ class Ledger:
             elif (record.date, record.position) != (entry.date, entry.position):
                 record = dataclasses.replace(record, date=entry.date, position=entry.position)
             else:
-                out.append(Timed(entry, _parse(record.published), _parse(record.updated), digest))
+                out.append(Timed.of_record(entry, record))
                 continue
             changed = True
             self.records[entry.id] = record
-            out.append(Timed(entry, _parse(record.published), _parse(record.updated), digest))
+            out.append(Timed.of_record(entry, record))
         if edited:
             self._stamp_edits(out, edited, (now or clock_now(config.tz)).replace(microsecond=0))
         for entry_id, record in list(self.records.items()):

@@ -30,9 +30,8 @@ from .ledger import LEDGER_NAME, Ledger, clock_now, hash_key  # noqa: F401  (LED
 from .model import Entry, assign_unique_ids
 from .plan import FeedSet, plan
 from .sources.digest import Digest, parse_bytes, read_digest_dir  # noqa: F401  (re-exported)
+from .uptodate import OWNED_SUFFIXES, owned_stats  # noqa: F401  (OWNED_SUFFIXES: re-exported)
 
-#: Files under the output directory that digestfeed owns (and removes when no longer built).
-OWNED_SUFFIXES = {".atom", ".rss", ".json", ".opml", ".html"}
 STAGING = ".digestfeed-staging"
 LOCK_TIMEOUT = 120.0
 
@@ -52,6 +51,8 @@ class BuildResult:
     warnings: list[str] = dataclasses.field(default_factory=list)
     ledger_changed: bool = False
     feedset: FeedSet | None = None
+    #: After a build: ``{owned file: (size, mtime_ns)}`` of the output directory.
+    owned: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
     @property
     def stale(self) -> list[str]:
@@ -132,6 +133,20 @@ def locked(out_dir: Path, timeout: float | None = None) -> Iterator[None]:
         os.close(fd)
 
 
+class _Dirs:
+    """``mkdir -p`` each directory once per build (a site has thousands of files in a few
+    hundred directories)."""
+
+    def __init__(self) -> None:
+        self._made: set[Path] = set()
+
+    def parent_of(self, path: Path) -> None:
+        parent = path.parent
+        if parent not in self._made:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(parent)
+
+
 def _stat_key(path: Path | str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
@@ -202,11 +217,17 @@ def build(
             if ledger_tmp is not None:
                 ledger_tmp.unlink(missing_ok=True)
         _prune_empty_dirs(out_dir)
+        for rel in result.removed:
+            result.owned.pop(rel, None)
+        for rel in staged:
+            stat = _stat_key(out_dir / rel)
+            if stat is not None:
+                result.owned[rel] = stat
         if cache is not None:  # remember what was written, to skip it next time
             resolved = str(out_dir.resolve())
             for rel, (fp, digest) in staged.items():
                 if fp is not None:  # a render()-only output has no fingerprint: always rendered
-                    cache.put(("out", resolved, rel), (fp, _stat_key(out_dir / rel), digest))
+                    cache.put(("out", resolved, rel), (fp, result.owned.get(rel), digest))
             for rel in result.removed:
                 cache.forget(("out", resolved, rel))
     return result
@@ -230,18 +251,19 @@ def _swap(
     directory, so that a failing rename puts every earlier one back.
     """
     backup = staging / ".backup"
+    dirs = _Dirs()
     done: list[tuple[Path, Path | None]] = []  # (target, its previous version or None)
     try:
         for rel in staged:
             target = out_dir / rel
-            saved = _keep(target, backup / rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            saved = _keep(target, backup / rel, dirs)
+            dirs.parent_of(target)
             os.replace(staging / rel, target)
             done.append((target, saved))
         for rel in removed:
             target = out_dir / rel
             saved = backup / rel
-            saved.parent.mkdir(parents=True, exist_ok=True)
+            dirs.parent_of(saved)
             os.replace(target, saved)
             done.append((target, saved))
         if ledger_tmp is not None:
@@ -256,11 +278,11 @@ def _swap(
         raise
 
 
-def _keep(target: Path, saved: Path) -> Path | None:
+def _keep(target: Path, saved: Path, dirs: _Dirs) -> Path | None:
     """Hard-link (else copy) ``target`` to ``saved``; ``None`` when there is no target."""
     if not target.exists():
         return None
-    saved.parent.mkdir(parents=True, exist_ok=True)
+    dirs.parent_of(saved)
     try:
         os.link(target, saved)
     except OSError:
@@ -304,28 +326,6 @@ def write_json(path: Path, data: object) -> None:
     os.replace(tmp, path)
 
 
-def _owned_files(out_dir: Path) -> set[str]:
-    """Relative paths of the files digestfeed owns under ``out_dir`` (hidden ones skipped)."""
-    found: set[str] = set()
-
-    def walk(directory: str, prefix: str) -> None:
-        try:
-            it = os.scandir(directory)
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        with it:
-            for item in it:
-                if item.name.startswith("."):
-                    continue
-                if item.is_dir(follow_symlinks=False):
-                    walk(item.path, f"{prefix}{item.name}/")
-                elif os.path.splitext(item.name)[1] in OWNED_SUFFIXES:
-                    found.add(prefix + item.name)
-
-    walk(str(out_dir), "")
-    return found
-
-
 def _stage(
     feedset: FeedSet, outputs: Sequence[object], out_dir: Path, staging: Path,
     result: BuildResult, cache: Cache | None, progress: Progress | None,
@@ -342,6 +342,7 @@ def _stage(
     staged: dict[str, tuple[str | None, str]] = {}
     resolved = str(out_dir.resolve())
     base = os.path.join(str(out_dir), "")  # plain strings: 15,000 Path objects cost 0.2 s
+    dirs = _Dirs()
     for i, (rel, fp, render) in enumerate(files):
         if progress:
             progress(i, len(files))
@@ -363,7 +364,7 @@ def _stage(
             current = _read(target)
         if current != data:
             path = staging / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
+            dirs.parent_of(path)
             path.write_bytes(data)
             staged[rel] = (fp, _sha(data))
             result.changed.append(rel)
@@ -372,7 +373,8 @@ def _stage(
     if progress:
         progress(len(files), len(files))
     result.files = len(files)
-    result.removed = sorted(_owned_files(out_dir) - produced)
+    result.owned = owned_stats(out_dir)
+    result.removed = sorted(set(result.owned) - produced)
     return staged
 
 
@@ -409,7 +411,7 @@ def _compare(
         if progress:
             progress(i + 1, len(files))
     result.files = len(files)
-    result.removed = sorted(_owned_files(out_dir) - produced)
+    result.removed = sorted(set(owned_stats(out_dir)) - produced)
 
 
 def _prune_empty_dirs(out_dir: Path) -> None:

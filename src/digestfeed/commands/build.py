@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .. import uptodate
 from ..cache import Cache
 from ..cli import EXIT_FINDING, get_config, handle_errors
 from ..config import Config
@@ -91,15 +92,27 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
             raise click.BadParameter(f"{now!r} is not an ISO 8601 date-time", param_hint="--now") from None
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=config.tz)
-    digests = read_sources(specs, config, cache=cache)
     ledger_path = Path(ledger) if ledger else default_ledger(specs, config)
-    show_bar = not quiet and sys.stderr.isatty()
-    with progress_bar(show_bar, "checking" if check else "rendering") as progress:
-        result = build(config, digests, Path(out), ledger_path, now=stamp, check=check,
-                       cache=cache, progress=progress, outputs=default_outputs(config.outputs))  # fmt: skip
+    out_dir = Path(out)
+    inputs = uptodate.sources_key(config, specs, output_names(config)) if cache is not None else None
+    snapshot = uptodate.current(config, out_dir, inputs, ledger_path)
+    if snapshot is not None:  # nothing changed since the last build: no parse, no render
+        digests_n, entries_n, feeds_n, files_n = snapshot.summary
+        result = BuildResult(digests_n, entries_n, feeds_n, files_n, warnings=list(snapshot.warnings))
+    else:
+        digests = read_sources(specs, config, cache=cache)
+        show_bar = not quiet and sys.stderr.isatty()
+        with progress_bar(show_bar, "checking" if check else "rendering") as progress:
+            result = build(config, digests, out_dir, ledger_path, now=stamp, check=check,
+                           cache=cache, progress=progress, outputs=default_outputs(config.outputs))  # fmt: skip
+        if cache is not None:
+            unchanged_inputs = uptodate.sources_key(config, specs, output_names(config)) == inputs
+            summary = (result.digests, result.entries, result.feeds, result.files)
+            uptodate.record(config, out_dir, inputs if unchanged_inputs else None, ledger_path,
+                            summary, result.warnings, result.owned)  # fmt: skip
     if not check:
-        record_last_build(config, Path(out), result)
-    if cache is not None:
+        record_last_build(config, out_dir, result)
+    if cache is not None and snapshot is None:
         # forget parsed digests no longer read (deleted or edited files)
         cache.prune(lambda key: key in cache.used or not _is_parse_key(key))
         cache.save()
@@ -112,8 +125,16 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
     return result
 
 
+def output_names(config: Config) -> list[str]:
+    """The outputs a build runs (for the no-change snapshot), without importing them."""
+    from importlib.metadata import entry_points
+
+    found = sorted(f"{ep.name}={ep.value}" for ep in entry_points(group="digestfeed.outputs"))
+    return [*found, *config.outputs]
+
+
 def _is_parse_key(key: object) -> bool:
-    return isinstance(key, tuple) and bool(key) and str(key[0]).startswith("parse:")
+    return isinstance(key, tuple) and bool(key) and key[0] == "parse"
 
 
 def _list(paths: list[str], prefix: str, verbose: bool) -> None:

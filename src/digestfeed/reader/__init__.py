@@ -11,6 +11,6 @@ See :mod:`digestfeed.reader.core` for the run/commit protocol and
 
 from __future__ import annotations
 
-from .core import (JSON_KEYS, Item, Reader, ReadResult, SourceFailure, default_state_path)
+from .core import JSON_KEYS, Item, Reader, ReadResult, SourceFailure, default_state_path
 
 __all__ = ["JSON_KEYS", "Item", "ReadResult", "Reader", "SourceFailure", "default_state_path"]

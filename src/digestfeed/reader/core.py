@@ -21,8 +21,16 @@ from typing import Any
 
 from ..errors import ReadError
 from .dedupe import Deduper
-from .fetch import (DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Fetched,
-                    FetchError, Validators, fetch, is_url)
+from .fetch import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_TIMEOUT,
+    Fetched,
+    FetchError,
+    Validators,
+    fetch,
+    is_url,
+)
 from .sources import expand, file_path, local_twin
 from .state import FeedRow, ItemRow, State
 
@@ -230,7 +238,11 @@ class _Run:
         if fetched.body is None:
             self.fail(location, "HTTP 304 Not Modified, but no copy is remembered")
             return
-        from .parse import FeedParseError, Opml, parse_body  # feedparser and lxml: only when needed
+        from .parse import (  # feedparser and lxml: only when needed
+            FeedParseError,
+            Opml,
+            parse_body,
+        )
 
         try:
             parsed = parse_body(location, fetched.final_url, fetched.body)

@@ -22,7 +22,7 @@ from ..config import Config
 from ..ledger import Timed
 from ..plan import Document, FeedSet, Lang
 from .content import entry_html, entry_parts, variant_html
-from .memo import Memo, fingerprint
+from .memo import Memo, fingerprint, fingerprint_salt
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"
@@ -95,8 +95,7 @@ class EntryRenderer:
 
     The language variants of an entry differ only in their ``<content>``, so feedgen writes
     each entry once, with a placeholder content, and each variant is that template with its
-    escaped HTML in the slot. Template and variants live in a :class:`Memo` until their
-    last use.
+    escaped HTML in the slot. Template and variants are kept in a bounded :class:`Memo`.
     """
 
     def __init__(self, config: Config, memo: Memo[str, _Rendered | None]) -> None:
@@ -193,10 +192,11 @@ class AtomOutput:
 
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
-        entry = EntryRenderer(feedset.config, Memo.by_entry(feedset.documents))
+        entry = EntryRenderer(feedset.config, Memo())
+        salt = fingerprint_salt("atom", RENDER_VERSION, feedset.config, formats)
         for doc in feedset.documents:
             yield (
                 f"{doc.path}.atom",
-                fingerprint(doc, "atom", RENDER_VERSION, feedset.config, formats),
+                fingerprint(doc, salt),
                 lambda doc=doc: render_document(doc, feedset, entry, formats),  # type: ignore[misc]
             )

@@ -20,7 +20,7 @@ from ..config import Config
 from ..ledger import Timed, rfc3339
 from ..plan import Document, FeedSet, Lang
 from .content import entry_html
-from .memo import Memo, fingerprint
+from .memo import Memo, fingerprint, fingerprint_salt
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MEDIA_TYPE = "application/feed+json"
@@ -112,10 +112,11 @@ class JsonFeedOutput:
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
         docs = [doc for doc in feedset.documents if not doc.archive]
-        item = ItemRenderer(feedset.config, Memo.for_documents(docs))
+        item = ItemRenderer(feedset.config, Memo())
+        salt = fingerprint_salt("json", RENDER_VERSION, feedset.config)
         for doc in docs:
             yield (
                 f"{doc.path}.json",
-                fingerprint(doc, "json", RENDER_VERSION, feedset.config),
+                fingerprint(doc, salt),
                 lambda doc=doc: render_document(doc, feedset, item),  # type: ignore[misc]
             )

@@ -8,6 +8,7 @@ parser cannot place is a :class:`~digestfeed.errors.ParseError` naming ``path:li
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from dateutil import parser as dateparser
 
-from ..cache import Cache, cached
+from ..cache import Cache
 from ..config import Config
 from ..errors import ParseError, ParseErrors
 from ..ledger import hash_key
@@ -347,6 +348,25 @@ def digest_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.txt") if not p.name.startswith("."))
 
 
+def _cached_parse(cache: Cache, path: Path, config: Config, salt: str) -> tuple[object, ...]:
+    """The packed parse of ``path`` from the cache: not even read when its size, mtime and
+    inode are as recorded, not parsed when its bytes hash as recorded (a fresh checkout)."""
+    key = ("parse", str(path))
+    st = path.stat()
+    stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+    record = cache.get(key)
+    if record is not None and record[0] == salt and record[1] == stamp:
+        return record[3]  # type: ignore[no-any-return]
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if record is not None and record[0] == salt and record[2] == sha:
+        packed = record[3]
+    else:
+        packed = _pack(parse_bytes(data, str(path), config))
+    cache.put(key, (salt, stamp, sha, packed))
+    return packed  # type: ignore[no-any-return]
+
+
 def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None) -> list[Digest]:
     """Parse every digest of ``directory``; report every broken file, not just the first.
 
@@ -357,13 +377,10 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
     salt = repr((PARSER_VERSION, _PACK_VERSION, config.tag_authority, config.tag_date, sorted(config.tag_aliases.items())))
     for path in digest_files(directory):
         try:
-            data = path.read_bytes()
             if cache is None:
-                digests.append(parse_bytes(data, str(path), config))
+                digests.append(parse_bytes(path.read_bytes(), str(path), config))
                 continue
-            packed = cached(cache, f"parse:{path}", data, salt,
-                            lambda: _pack(parse_bytes(data, str(path), config)))  # fmt: skip
-            digests.append(_unpack(packed, cache.hashes))
+            digests.append(_unpack(_cached_parse(cache, path, config, salt), cache.hashes))
         except ParseError as exc:
             errors.append(exc)
         except OSError as exc:
