@@ -9,7 +9,7 @@ import pytest
 
 from digestfeed.config import Config
 from feedcheck import A, check_atom, feedparse, parse_xml
-from test_formats import SMALL, build_site, digest_text, synthetic_digests
+from sitebuild import SMALL, build_site, digest_text, synthetic_digests
 
 FH = "{http://purl.org/syndication/history/1.0}"
 CONFIG = Config()

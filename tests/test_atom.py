@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from lxml import etree
 
-from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.sources.digest import parse_digest
 from feedcheck import A, XML_LANG, check_atom, feedparse, parse_xml
+from sitebuild import build_site
 
-NOW = "2026-01-01T12:00:00+09:00"
 SEOUL = dt.timezone(dt.timedelta(hours=9))
-
-
-def build_site(tmp: Path, digests: dict[str, str] | None = None, seed: Path | None = None,
-               config: str | None = None) -> Path:  # fmt: skip
-    """Build ``digests`` (name → text) and/or the seed in ``tmp``; return the feeds dir."""
-    entries = tmp / "entries"
-    entries.mkdir(parents=True, exist_ok=True)
-    if seed is not None:
-        shutil.copy(seed, entries / seed.name)
-    for name, text in (digests or {}).items():
-        (entries / name).write_text(text, encoding="utf-8")
-    # An explicit config (defaults unless given): the repository's own digestfeed.toml must not leak in.
-    (tmp / "digestfeed.toml").write_text(config or "", encoding="utf-8")
-    args = ["--config", str(tmp / "digestfeed.toml"), "build", "--entries", str(entries),
-            "--out", str(tmp / "feeds"), "--now", NOW, "-q", "--no-cache"]  # fmt: skip
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
-    return tmp / "feeds"
 
 
 @pytest.fixture

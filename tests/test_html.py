@@ -16,7 +16,7 @@ from lxml import html as lxml_html
 
 from conftest import PROJECT
 from feedcheck import feedparse
-from test_formats import SMALL, build_site, synthetic_digests
+from sitebuild import SMALL, build_site, synthetic_digests
 
 pytestmark = pytest.mark.browser
 
