@@ -6,6 +6,7 @@ An :class:`Entry` is frozen; tag slugs and ``tag:`` URIs are made here and nowhe
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -110,16 +111,21 @@ def normalize_tag(tag: str, aliases: Mapping[str, str] | None = None) -> str:
     The slug is safe as a file name (letters, digits, ``-``; no dots, no slashes) and is
     mapped through ``aliases`` (whose keys and values are normalised too).
     """
+    slug = _slug(tag)
+    if aliases:
+        for alias, canonical in aliases.items():
+            if _slug(alias) == slug:
+                return _slug(canonical)
+    return slug
+
+
+@functools.lru_cache(maxsize=4096)
+def _slug(tag: str) -> str:
     slug = unicodedata.normalize("NFKC", tag.lstrip("#")).casefold()
     slug = re.sub(r"[\s_\-]+", "-", slug)
     slug = re.sub(r"[^\w-]", "", slug)
     slug = slug.replace("_", "-")
-    slug = re.sub(r"-{2,}", "-", slug).strip("-")
-    if aliases:
-        for alias, canonical in aliases.items():
-            if normalize_tag(alias) == slug:
-                return normalize_tag(canonical)
-    return slug
+    return re.sub(r"-{2,}", "-", slug).strip("-")
 
 
 def title_slug(title: str, limit: int = 60) -> str:

@@ -366,7 +366,7 @@ def _stage(
             path = staging / rel
             dirs.parent_of(path)
             path.write_bytes(data)
-            staged[rel] = (fp, _sha(data))
+            staged[rel] = (fp, _sha(data) if cache is not None else "")
             result.changed.append(rel)
         elif cache is not None and fp is not None:
             cache.put(key, (fp, _stat_key(target), _sha(data)))

@@ -21,7 +21,7 @@ from lxml import etree
 from ..config import Config
 from ..ledger import Timed
 from ..plan import Document, FeedSet, Lang
-from .content import entry_html, entry_parts, variant_html
+from .content import entry_html, entry_parts
 from .memo import Memo, fingerprint, fingerprint_salt
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -81,13 +81,22 @@ def _xml_text(text: str) -> str:
 
 
 class _Rendered:
-    """One entry's template (``head``/``tail`` around the content) and its finished variants."""
+    """One entry's template (``head``/``tail`` around the content) and its content blocks,
+    each already XML-escaped; a variant is one ``bytes.join`` of the pieces of its language."""
 
-    __slots__ = ("head", "tail", "parts", "variants")
+    __slots__ = ("pieces",)
 
     def __init__(self, head: bytes, tail: bytes, parts: tuple[str, str, str, str, str]) -> None:
-        self.head, self.tail, self.parts = head, tail, parts
-        self.variants: dict[Lang, bytes] = {}
+        authors, abstract, ko, en, paper = (_xml_text(part).encode("utf-8") for part in parts)
+        self.pieces: dict[Lang, tuple[bytes, ...]] = {}
+        for lang in (None, "ko", "en"):
+            chosen = [b for b in (authors, abstract, ko if lang != "en" else b"",
+                                  en if lang != "ko" else b"", paper) if b]  # fmt: skip
+            body = [piece for block in chosen for piece in (b"\n", block)][1:]
+            self.pieces[lang] = (head, *body, tail)
+
+    def variant(self, lang: Lang) -> bytes:
+        return b"".join(self.pieces[lang])
 
 
 class EntryRenderer:
@@ -95,7 +104,8 @@ class EntryRenderer:
 
     The language variants of an entry differ only in their ``<content>``, so feedgen writes
     each entry once, with a placeholder content, and each variant is that template with its
-    escaped HTML in the slot. Template and variants are kept in a bounded :class:`Memo`.
+    escaped HTML in the slot (the same bytes lxml would write: escaping commutes with
+    joining the blocks). Templates are kept in a bounded :class:`Memo`.
     """
 
     def __init__(self, config: Config, memo: Memo[str, _Rendered | None]) -> None:
@@ -106,11 +116,7 @@ class EntryRenderer:
         rendered = self.memo.get(timed.entry.id, lambda: self._template(timed))
         if rendered is None:  # the slot text occurs elsewhere in the entry: render plainly
             return self._render(timed, entry_html(timed.entry, lang))
-        data = rendered.variants.get(lang)
-        if data is None:
-            html = _xml_text(variant_html(rendered.parts, lang)).encode("utf-8")
-            data = rendered.variants[lang] = rendered.head + html + rendered.tail
-        return data
+        return rendered.variant(lang)
 
     def _template(self, timed: Timed) -> _Rendered | None:
         parts = self._render(timed, _CONTENT_SLOT).split(_CONTENT_SLOT.encode(), 2)
@@ -180,8 +186,8 @@ def render_document(
     fg.generator("digestfeed", uri="https://pypi.org/project/digestfeed/")
     head: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     cut = head.rindex(b"</feed>")
-    body = b"".join(entry(t, feed.lang) for t in doc.entries)
-    return head[:cut] + body + head[cut:]
+    # one join, no intermediate copies: an uncapped feed can be tens of megabytes
+    return b"".join([head[:cut], *(entry(t, feed.lang) for t in doc.entries), head[cut:]])
 
 
 
@@ -192,7 +198,7 @@ class AtomOutput:
 
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
-        entry = EntryRenderer(feedset.config, Memo())
+        entry = EntryRenderer(feedset.config, Memo.for_documents(feedset.documents))
         salt = fingerprint_salt("atom", RENDER_VERSION, feedset.config, formats)
         for doc in feedset.documents:
             yield (

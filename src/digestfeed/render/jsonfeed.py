@@ -112,7 +112,7 @@ class JsonFeedOutput:
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
         docs = [doc for doc in feedset.documents if not doc.archive]
-        item = ItemRenderer(feedset.config, Memo())
+        item = ItemRenderer(feedset.config, Memo.for_documents(docs))
         salt = fingerprint_salt("json", RENDER_VERSION, feedset.config)
         for doc in docs:
             yield (

@@ -4,7 +4,7 @@ fingerprints (equal fingerprints, equal bytes) that let a rebuild skip unchanged
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 from ..plan import Document
@@ -27,6 +27,13 @@ class Memo(Generic[K, V]):
     def __init__(self, capacity: int = CAPACITY) -> None:
         self._data: dict[K, V] = {}
         self.capacity = capacity
+
+    @classmethod
+    def for_documents(cls, documents: Sequence[Document]) -> Memo[K, V]:
+        """A memo that holds at least twice the entries of the largest document, so that
+        a feed's language variants (consecutive documents) reuse what the first rendered."""
+        largest = max((len(doc.entries) for doc in documents), default=0)
+        return cls(max(cls.CAPACITY, 2 * largest))
 
     def get(self, key: K, make: Callable[[], V]) -> V:
         data = self._data.pop(key, None)  # popped and re-inserted: the dict order is LRU order

@@ -148,8 +148,8 @@ def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang
     fg.generator("digestfeed")
     head: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     cut = head.rindex(b"  </channel>")
-    body = b"".join(item(t, feed.lang) for t in doc.entries)
-    return head[:cut] + body + head[cut:]
+    # one join, no intermediate copies: an uncapped feed can be tens of megabytes
+    return b"".join([head[:cut], *(item(t, feed.lang) for t in doc.entries), head[cut:]])
 
 
 
@@ -161,7 +161,7 @@ class RssOutput:
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
         docs = [doc for doc in feedset.documents if not doc.archive]
-        item = ItemRenderer(feedset.config, Memo())
+        item = ItemRenderer(feedset.config, Memo.for_documents(docs))
         salt = fingerprint_salt("rss", RENDER_VERSION, feedset.config)
         for doc in docs:
             yield (

@@ -52,7 +52,7 @@ class _Line:
 
 
 def has_hangul(text: str) -> bool:
-    return _HANGUL.search(text) is not None
+    return not text.isascii() and _HANGUL.search(text) is not None
 
 
 def is_tag_line(text: str) -> bool:
@@ -154,8 +154,9 @@ def parse_text(text: str, path: str, config: Config) -> Digest:
     """Parse digest ``text`` read from ``path`` (used in messages and ``source``)."""
     warnings: list[str] = []
     lines: list[_Line] = []
+    has_control = _CONTROL.search(text) is not None  # one scan; per line only when needed
     for no, raw in enumerate(text.split("\n"), start=1):
-        if _CONTROL.search(raw):
+        if has_control and _CONTROL.search(raw):
             warnings.append(f"{path}:{no}: removed control character(s) illegal in XML")
             raw = _CONTROL.sub("", raw)
         if raw.strip():
