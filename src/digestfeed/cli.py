@@ -42,6 +42,8 @@ def handle_errors(func: F) -> F:
             sys.exit(EXIT_BAD_INPUT)
         except DigestfeedError as exc:
             fail(f"digestfeed: {exc}")
+        except click.ClickException:
+            raise  # usage errors: click prints them with the command's usage line (exit 2)
         except KeyboardInterrupt:
             fail("digestfeed: interrupted", 130)
         except OSError as exc:

@@ -175,6 +175,8 @@ def build(
     """
     out_dir = Path(out_dir)
     ledger_path = Path(ledger_path)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BuildError(f"{out_dir}: the output directory is a file")
     result = BuildResult(digests=len(digests))
     for d in digests:
         result.warnings.extend(d.warnings)
