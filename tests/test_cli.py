@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from click.testing import CliRunner
@@ -58,21 +59,21 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "No such command" in result.output
 
 
-def test_bad_option_value_is_a_usage_error(tmp_path: object, seed_path: object, monkeypatch: object) -> None:
+def test_bad_option_value_is_a_usage_error(tmp_path: Path, seed_path: Path) -> None:
     """A malformed --now is reported as a usage error (exit 2), not as an internal error."""
-    result = CliRunner().invoke(main, ["build", "--entries", str(seed_path.parent), "--out",  # type: ignore[attr-defined]
-                                       str(tmp_path / "feeds"), "--now", "yesterday"])  # type: ignore[operator]
+    args = ["build", "--entries", str(seed_path.parent), "--out", str(tmp_path / "feeds"), "--now", "yesterday"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "--now" in result.output and "internal error" not in result.output
-    assert not (tmp_path / "feeds").exists()  # type: ignore[operator]
+    assert not (tmp_path / "feeds").exists()
 
 
-def test_output_path_that_is_a_file(tmp_path: object, seed_path: object) -> None:
+def test_output_path_that_is_a_file(tmp_path: Path, seed_path: Path) -> None:
     """--out naming a file is one clear line and exit 2; the file is left alone."""
-    target = tmp_path / "afile"  # type: ignore[operator]
+    target = tmp_path / "afile"
     target.write_text("keep me")
-    result = CliRunner().invoke(main, ["build", "--entries", str(seed_path.parent),  # type: ignore[attr-defined]
-                                       "--out", str(target), "--ledger", str(tmp_path / "l.json")])  # type: ignore[operator]
+    args = ["build", "--entries", str(seed_path.parent), "--out", str(target), "--ledger", str(tmp_path / "l.json")]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "is a file" in result.output and "Traceback" not in result.output
     assert target.read_text() == "keep me"
