@@ -205,3 +205,18 @@ def test_html_is_reduced_to_text(tmp_path):
     assert "A bold title" in out.stdout and "안녕 world" in out.stdout
     for bad in ("<", "evil", "alert", "\x1b"):
         assert bad not in out.stdout
+
+
+def test_parallel_parsing_gives_the_same_items(tmp_path):
+    """With many feeds, parse processes do the feedparser work, and the items are exactly those of a sequential run."""
+    feeds = digest_feeds(tmp_path / "feeds")
+    for i in range(20):  # enough documents to start the parse processes
+        write_atom(feeds / "extra" / f"f{i}.atom", [entry(f"paper-{i}", f"Paper {i}", minute=10 + i % 40, tags=("x",))])
+    runs = {}
+    for workers in (1, 2):
+        with Reader(tmp_path / f"state-{workers}.sqlite", parse_workers=workers) as reader:
+            result = reader.read([feeds])
+        runs[workers] = ([{k: v for k, v in item.to_json().items() if k != "first_seen"} for item in result],
+                         result.stats["parsed_in_workers"])
+    assert runs[1][1] == 0 and runs[2][1] > 0
+    assert runs[1][0] == runs[2][0] and len(runs[1][0]) == 23

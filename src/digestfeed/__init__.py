@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .config import Config, load_config
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     BuildError,
     ConfigError,
@@ -15,8 +16,32 @@ from .errors import (
     PluginError,
     ReadError,
 )
-from .model import Entry
-from .sources.digest import Digest, parse_digest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config, load_config
+    from .model import Entry
+    from .sources.digest import Digest, parse_digest
+
+#: Public names imported on first use (PEP 562), so that ``digestfeed read`` does not pay
+#: for the digest parser and its dependencies at start-up.
+_LAZY = {
+    "Config": "config",
+    "load_config": "config",
+    "Entry": "model",
+    "Digest": "sources.digest",
+    "parse_digest": "sources.digest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'digestfeed' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "BuildError",

@@ -10,12 +10,14 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from .config import Config, load_config
 from .errors import ConfigError, DigestfeedError, ParseErrors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +61,8 @@ def handle_errors(func: F) -> F:
 
 
 def get_config(ctx: click.Context) -> Config:
+    from .config import Config, load_config
+
     obj = ctx.find_root().obj or {}
     config = obj.get("config")
     if not isinstance(config, Config):

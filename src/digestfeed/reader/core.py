@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +38,12 @@ from .state import FeedRow, ItemRow, State
 #: Keys of an item's JSON form, in order (the ``read --format json`` contract).
 JSON_KEYS = ("id", "title", "date", "tags", "comments", "links", "feeds", "first_seen")
 DEFAULT_CONCURRENCY = 4
+#: Processes that parse feeds when a run has many to parse (feedparser is CPU-bound).
+DEFAULT_PARSE_WORKERS = min(2, os.cpu_count() or 1)
+#: Documents waiting to be parsed before starting the parse processes pays off.
+PARALLEL_FROM = 16
+#: How far ahead of the one being handled fetched documents are sent to be parsed.
+LOOKAHEAD = 8
 STATE_ENV = "DIGESTFEED_STATE"
 
 
@@ -118,6 +125,7 @@ class Reader:
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         concurrency: int = DEFAULT_CONCURRENCY,
         local_twins: bool = True,
+        parse_workers: int = DEFAULT_PARSE_WORKERS,
     ) -> None:
         self.state_path = Path(state_path) if state_path is not None else default_state_path()
         self.timeout = timeout
@@ -125,6 +133,7 @@ class Reader:
         self.max_redirects = max_redirects
         self.concurrency = max(1, concurrency)
         self.local_twins = local_twins
+        self.parse_workers = max(1, parse_workers)
         self.state = State(self.state_path)
 
     def close(self) -> None:
@@ -179,26 +188,72 @@ class _Run:
         self.dedupe = Deduper(self.state, now, self.warnings.append)
         self.scheduled: set[str] = set()
         self.pending: deque[tuple[str, FeedRow | None, cf.Future[Fetched]]] = deque()
+        self.parse_pool: cf.ProcessPoolExecutor | None = None
+        self.parsing: dict[cf.Future[Fetched], cf.Future[Any]] = {}
+        self.inspected: set[cf.Future[Fetched]] = set()
         self.feeds_read: list[str] = []
         self.output_rows: list[int | None] = []
         self.stats = {"sources": 0, "fetched": 0, "unchanged": 0, "parsed": 0, "failed": 0,
-                      "sightings": 0}
+                      "sightings": 0, "parsed_in_workers": 0}
 
     def go(self, locations: list[str]) -> None:
         self.known = self.state.feeds()
-        with cf.ThreadPoolExecutor(self.r.concurrency, thread_name_prefix="digestfeed-fetch") as pool:
-            self.pool = pool
-            for location in locations:
-                self.schedule(location)
-            while self.pending:
-                location, row, future = self.pending.popleft()
-                try:
-                    fetched = future.result()
-                except FetchError as exc:
-                    self.fail(location, str(exc))
-                    continue
-                self.handle(location, row, fetched)
+        try:
+            with cf.ThreadPoolExecutor(self.r.concurrency, thread_name_prefix="digestfeed-fetch") as pool:
+                self.pool = pool
+                for location in locations:
+                    self.schedule(location)
+                while self.pending:
+                    self.parse_ahead()
+                    location, row, future = self.pending.popleft()
+                    try:
+                        fetched = future.result()
+                    except FetchError as exc:
+                        self.fail(location, str(exc))
+                        continue
+                    self.handle(location, row, fetched, self.parsing.pop(future, None))
+        finally:
+            if self.parse_pool is not None:
+                self.parse_pool.shutdown(cancel_futures=True)
         self.dedupe.flush()
+
+    def parse_ahead(self) -> None:
+        """Send the next fetched documents that need parsing to the parse processes.
+
+        Results are still handled one by one in schedule order, so the outcome is the same
+        as parsing in this process; only the CPU-bound feedparser work runs in parallel.
+        The processes start only once a run has :data:`PARALLEL_FROM` documents waiting.
+        """
+        if self.r.parse_workers < 2 or (self.parse_pool is None and len(self.pending) < PARALLEL_FROM):
+            return
+        for location, row, future in itertools.islice(self.pending, LOOKAHEAD):
+            if future in self.inspected or not future.done():
+                continue
+            self.inspected.add(future)  # each document is looked at once
+            if future.exception() is not None:
+                continue
+            fetched = future.result()
+            if fetched.body is None or self.unchanged(row, fetched):
+                continue
+            if self.parse_pool is None:
+                import multiprocessing
+
+                # forkserver: never fork this process, whose fetch threads may hold locks
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["digestfeed.reader.parse"])
+                self.parse_pool = cf.ProcessPoolExecutor(self.r.parse_workers, mp_context=context)
+            from .parse import parse_body
+
+            self.parsing[future] = self.parse_pool.submit(parse_body, location, fetched.final_url, fetched.body)
+
+    @staticmethod
+    def unchanged(row: FeedRow | None, fetched: Fetched) -> bool:
+        """The document is the one parsed last time (304, or the same bytes)."""
+        if row is None or not row.sha256:
+            return False
+        if fetched.not_modified:
+            return True
+        return fetched.body is not None and hashlib.sha256(fetched.body).hexdigest() == row.sha256
 
     def resolve(self, location: str, near: str | None) -> str:
         """A linked feed's location: file: URLs as paths, published URLs as their local twin."""
@@ -225,7 +280,8 @@ class _Run:
         self.stats["failed"] += 1
         self.failures.append(SourceFailure(location, reason))
 
-    def handle(self, location: str, row: FeedRow | None, fetched: Fetched) -> None:
+    def handle(self, location: str, row: FeedRow | None, fetched: Fetched,
+               parsing: cf.Future[Any] | None = None) -> None:  # fmt: skip
         self.stats["fetched"] += 1
         sha = hashlib.sha256(fetched.body).hexdigest() if fetched.body is not None else None
         if row is not None and row.sha256 and (fetched.not_modified or sha == row.sha256):
@@ -245,7 +301,11 @@ class _Run:
         )
 
         try:
-            parsed = parse_body(location, fetched.final_url, fetched.body)
+            parsed = _parsed(parsing) if parsing is not None else None
+            if parsed is None:
+                parsed = parse_body(location, fetched.final_url, fetched.body)
+            else:
+                self.stats["parsed_in_workers"] += 1
         except FeedParseError as exc:
             self.fail(location, str(exc))
             return
@@ -282,6 +342,18 @@ class _Run:
         self.output_rows = [r.item for r in rows if r.reported_at is None]
         return ReadResult((Item._from_row(r) for r in rows), self.failures, self.warnings,
                           self.stats)
+
+
+def _parsed(parsing: cf.Future[Any]) -> Any:
+    """The result of a parse process; ``None`` (parse here instead) if the process failed."""
+    from .parse import FeedParseError
+
+    try:
+        return parsing.result()
+    except FeedParseError:
+        raise
+    except Exception:  # a dead or broken worker: the document is parsed in this process
+        return None
 
 
 __all__ = ["Item", "JSON_KEYS", "ReadError", "ReadResult", "Reader", "SourceFailure",
