@@ -185,3 +185,28 @@ def test_a_new_month_adds_an_archive_and_only_links_the_previous_one(tmp_path: P
     assert "archive/all/2025-05.atom" in after and "archive/all/2025-05.atom" not in before
     assert "archive/all/2025-04.atom" in changed
     assert chain(feeds, "all")[0].name == "2025-05.atom" and chain(feeds, "all")[-1].name == "2025-01.atom"
+
+
+def test_every_entry_is_in_some_document_even_when_re_dated() -> None:
+    """An entry whose date moved after it was published (a re-dated vault note) is still in the feed or an archive."""
+    import datetime as dt
+
+    from digestfeed.config import Config
+    from digestfeed.ledger import Timed
+    from digestfeed.model import Entry
+    from digestfeed.plan import plan
+
+    seoul = dt.timezone(dt.timedelta(hours=9))
+
+    def timed(slug: str, date: str, published: str) -> Timed:
+        entry = Entry(id=f"tag:x,2025:arxiv:{slug}", date=date, title=slug, authors=("A",), abstract="a",
+                      comment_ko="가", comment_en="b", tags=("t",), links=(), source="x:1")
+        when = dt.datetime.fromisoformat(published).replace(tzinfo=seoul)
+        return Timed(entry, when, when)
+
+    entries = [timed("alpha", "2024-06-30", "2024-05-07T09:00"),  # moved to a later date
+               timed("beta", "2024-05-08", "2024-05-08T09:00"), timed("gamma", "2024-05-10", "2024-05-10T09:00")]
+    feedset = plan(entries, Config(max_entries=1))
+    for feed in feedset.feeds:
+        held = {t.entry.id for doc in feedset.documents if doc.feed is feed for t in doc.entries}
+        assert held == {t.entry.id for t in feed.entries}, feed.name

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from click.testing import CliRunner
+
+from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.sources.digest import parse_digest
 from feedcheck import A, XML_LANG, check_atom, feedparse, parse_xml
@@ -217,3 +220,44 @@ def test_golden_feeds(seed_feeds: Path, name: str, request: pytest.FixtureReques
         expected.parent.mkdir(parents=True, exist_ok=True)
         expected.write_bytes(actual)
     assert _c14n(actual) == _c14n(expected.read_bytes()), f"{name} differs from {expected}"
+
+
+def test_entry_with_no_content_is_written_as_lxml_would(tmp_path: Path) -> None:
+    """An entry with no authors, abstract or comments gets the empty <content type="html"/> element."""
+    feeds = build_site(tmp_path, {"2025-01-03.txt": "2025-01-03\nA Bare Title\n()\n#bare"})
+    data = (feeds / "all.atom").read_bytes()
+    assert b'<content type="html"/>' in data
+    check_atom(data, "all.atom")
+    assert feedparse(data).entries[0].title == "A Bare Title"
+
+
+def test_noncharacters_are_removed_with_a_warning(tmp_path: Path) -> None:
+    """U+FFFE/U+FFFF (illegal in XML) are removed like control characters, and the feeds stay valid."""
+    text = "2025-01-04\nTitle\n(A)\nAbstract \ufffe here.\n한국어 코멘트\uffff.\nEnglish.\n#t"
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "entries" / "2025-01-04.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "digestfeed.toml").write_text("")
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "digestfeed.toml"), "build", "--entries",
+                                       str(tmp_path / "entries"), "--out", str(tmp_path / "feeds")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2025-01-04.txt:4: removed control character" in result.output
+    data = (tmp_path / "feeds" / "all.atom").read_bytes()
+    check_atom(data)
+    assert "Abstract  here." in feedparse(data).entries[0].content[0].value
+
+
+def test_text_illegal_in_xml_from_a_plugin_source_is_a_clean_error() -> None:
+    """An entry holding a control character (a third-party source) fails the render naming its source line."""
+    import datetime as dt
+
+    from digestfeed.errors import BuildError
+    from digestfeed.ledger import Timed
+    from digestfeed.model import Entry
+    from digestfeed.render.atom import EntryRenderer
+    from digestfeed.render.memo import Memo
+
+    entry = Entry(id="tag:x,2025:a", date="2025-01-01", title="T", authors=("A",), abstract="bad \x01 text",
+                  comment_ko="", comment_en="", tags=("t",), links=(), source="plugin.jsonl:7")
+    when = dt.datetime(2025, 1, 1, 9, tzinfo=dt.timezone.utc)
+    with pytest.raises(BuildError, match="plugin.jsonl:7"):
+        EntryRenderer(Config(), Memo())(Timed(entry, when, when), None)

@@ -14,7 +14,7 @@ NOTES = Path(__file__).parent / "data" / "notes"
 
 
 def test_vault_build_leaves_the_vault_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`build --source notes=DIR` writes feeds and a ledger in the cache dir, nothing in DIR."""
+    """`build --source notes=DIR` writes feeds and its ledger outside DIR and outside the cache."""
     vault = tmp_path / "vault"
     shutil.copytree(NOTES, vault)
     before = sorted(p.name for p in vault.iterdir())
@@ -23,7 +23,8 @@ def test_vault_build_leaves_the_vault_untouched(tmp_path: Path, monkeypatch: pyt
     result = CliRunner().invoke(main, ["build", "--source", f"notes={vault}", "--out", "feeds", "-q"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in vault.iterdir()) == before
-    assert (tmp_path / ".digestfeed-cache" / "vault.ledger.json").is_file()
+    ledgers = list((tmp_path / ".digestfeed-ledgers").glob("vault-*.json"))
+    assert len(ledgers) == 1 and not list((tmp_path / ".digestfeed-cache").glob("*ledger*"))
     assert (tmp_path / "feeds" / "all.atom").is_file()
 
 

@@ -198,8 +198,50 @@ def test_clock_now_honours_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
         clock_now(CONFIG.tz)
 
 
-def test_timed_key_is_what_fingerprints_hash() -> None:
-    """Timed.key is the per-entry fingerprint input, computed once: id, content hash, published, updated."""
+def test_timed_key_changes_with_everything_rendered() -> None:
+    """Timed.key (what fingerprints hash) changes with the id, content, date and either time."""
+    import dataclasses as dc
+
     t = Ledger().apply(ENTRIES[:1], CONFIG, T1)[0]
     assert t.hash == ENTRIES[0].content_hash()
-    assert t.key == f"\0{t.entry.id}\0{t.hash}\0{t.published.isoformat()}\0{t.updated.isoformat()}".encode()
+    later = t.published + dt.timedelta(minutes=1)
+    variants = [
+        Timed(dc.replace(t.entry, id=t.entry.id + "-x"), t.published, t.updated),
+        Timed(dc.replace(t.entry, comment_en="edited"), t.published, t.updated),
+        Timed(dc.replace(t.entry, date="2025-06-01"), t.published, t.updated),
+        Timed(t.entry, later, t.updated),
+        Timed(t.entry, t.published, later),
+    ]
+    keys = {t.key, *(v.key for v in variants)}
+    assert len(keys) == 1 + len(variants)
+    assert Timed(t.entry, t.published, t.updated).key == t.key
+
+
+def test_retitle_matching_prefers_the_best_pair_and_rejects_strangers() -> None:
+    """A one-letter retitle keeps its id even when listed after a stranger; a new paper at the same place gets a new id."""
+    import dataclasses as dc
+
+    first = Ledger()
+    old = [dc.replace(ENTRIES[0], title="Scaling Laws for Neural Language Models", position=0),
+           dc.replace(ENTRIES[1], title="Attention Is All You Need", position=1)]
+    old = [dc.replace(e, id=f"tag:x,2025:{e.date}/{i}") for i, e in enumerate(old)]
+    first.apply(old, CONFIG, T1)
+    # the retitled first paper now comes second; a different paper took position 0
+    retitled = dc.replace(old[0], id="tag:x,2025:new-a", title="Scaling Laws for Neural Language Model", position=1)
+    # a similar but different paper comes first in the file, at the old paper's place
+    stranger = dc.replace(old[1], id="tag:x,2025:new-b", title="Scaling Laws for Neural Machine Translation", position=0)
+    out = first.apply([stranger, retitled], CONFIG, T1)
+    ids = {t.entry.title: t.entry.id for t in out}
+    assert ids["Scaling Laws for Neural Language Model"] == old[0].id  # the closest pair wins
+    assert ids["Scaling Laws for Neural Machine Translation"] == "tag:x,2025:new-b"
+
+
+def test_restored_entry_keeps_its_times() -> None:
+    """An entry deleted and later restored unchanged comes back with its old published/updated."""
+    ledger = Ledger()
+    before = ledger.apply(ENTRIES[:2], CONFIG, T1)
+    ledger.apply(ENTRIES[:1], CONFIG, T1)
+    assert ledger.records[ENTRIES[1].id].deleted
+    again = ledger.apply(ENTRIES[:2], CONFIG, T1 + dt.timedelta(days=30))
+    assert [(t.published, t.updated) for t in again] == [(t.published, t.updated) for t in before]
+    assert not ledger.records[ENTRIES[1].id].deleted

@@ -188,3 +188,20 @@ def test_parse_source_spec() -> None:
     assert parse_source_spec("notes=../a=b") == ("notes", "../a=b")
     with pytest.raises(PluginError, match="expected NAME=DIR"):
         parse_source_spec("notes")
+
+
+def test_no_change_shortcut_watches_plugin_files(example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin's own output file (entries.csv) edited or deleted after a build is rewritten by the next build."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "digestfeed.toml").write_text('outputs = ["atom", "csv"]\n', encoding="utf-8")
+    args = ["build", "--source", f"jsonl={example}", "--out", "feeds", "--ledger", "ledger.json"]
+    for _ in range(2):  # the second build records the no-change snapshot
+        assert CliRunner().invoke(main, args).exit_code == 0
+    csv = tmp_path / "feeds" / "entries.csv"
+    good = csv.read_text(encoding="utf-8")
+    csv.write_text(good + "tampered\n", encoding="utf-8")
+    result = CliRunner().invoke(main, args)
+    assert "wrote entries.csv" in result.output and csv.read_text(encoding="utf-8") == good
+    csv.unlink()
+    result = CliRunner().invoke(main, args)
+    assert "wrote entries.csv" in result.output and csv.read_text(encoding="utf-8") == good

@@ -31,9 +31,9 @@ _encode_string = json.encoder.encode_basestring  # the ensure_ascii=False form
 LEDGER_NAME = ".ledger.json"
 LEDGER_VERSION = 1
 #: Title similarity (difflib ratio) above which an unknown entry is an edit of a lost one.
-SIMILAR = 0.75
+SIMILAR = 0.8
 #: Looser similarity accepted when the date and position match too.
-SIMILAR_SAME_POSITION = 0.4
+SIMILAR_SAME_POSITION = 0.6
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,14 +66,14 @@ class Timed:
     updated: dt.datetime
     #: ``entry.content_hash()`` (computed here when not given; the ledger passes it).
     hash: str = ""
-    #: ``\0id\0hash\0published\0updated`` (RFC 3339), UTF-8: what a renderer's fingerprint
+    #: ``\0id\0hash\0date\0published\0updated`` (RFC 3339), UTF-8: what a renderer's fingerprint
     #: hashes per entry. Computed once here instead of once per document holding the entry.
     key: bytes = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.hash:
             object.__setattr__(self, "hash", self.entry.content_hash())
-        object.__setattr__(self, "key", timed_key(self.entry.id, self.hash, rfc3339(self.published),
+        object.__setattr__(self, "key", timed_key(self.entry, self.hash, rfc3339(self.published),
                                                   rfc3339(self.updated)))  # fmt: skip
 
     @classmethod
@@ -82,13 +82,15 @@ class Timed:
         timed = object.__new__(cls)
         for name, value in (("entry", entry), ("published", _parse(record.published)),
                             ("updated", _parse(record.updated)), ("hash", record.hash),
-                            ("key", timed_key(entry.id, record.hash, record.published, record.updated))):
+                            ("key", timed_key(entry, record.hash, record.published, record.updated))):
             object.__setattr__(timed, name, value)  # fmt: skip
         return timed
 
 
-def timed_key(entry_id: str, digest: str, published: str, updated: str) -> bytes:
-    return f"\0{entry_id}\0{digest}\0{published}\0{updated}".encode()
+def timed_key(entry: Entry, digest: str, published: str, updated: str) -> bytes:
+    """Everything of a timed entry that its rendered bytes depend on: id, content hash, date
+    (the digest page link) and times. Renderers' fingerprints hash it per entry."""
+    return f"\0{entry.id}\0{digest}\0{entry.date}\0{published}\0{updated}".encode()
 
 
 def hash_key(entry: Entry) -> tuple[str, int, str, str]:
@@ -216,6 +218,9 @@ class Ledger:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".ledger.", suffix=".tmp", dir=path.parent)
         try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; the ledger is an ordinary file
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(self.dumps())
         except BaseException:
@@ -249,12 +254,13 @@ class Ledger:
                 published = rfc3339(first_published(entry, config))
                 record = Record(entry.id, entry.date, entry.position, entry.title, digest,
                                 published, published)  # fmt: skip
-            elif record.hash != digest or record.deleted:
+            elif record.hash != digest:
                 edited.append(len(out))
                 record = dataclasses.replace(record, hash=digest, title=entry.title, deleted=False,
                                              date=entry.date, position=entry.position)  # fmt: skip
-            elif (record.date, record.position) != (entry.date, entry.position):
-                record = dataclasses.replace(record, date=entry.date, position=entry.position)
+            elif record.deleted or (record.date, record.position) != (entry.date, entry.position):
+                # restored unchanged, or moved: not an edit, so its times stay as they were
+                record = dataclasses.replace(record, date=entry.date, position=entry.position, deleted=False)
             else:
                 out.append(Timed.of_record(entry, record))
                 continue
@@ -293,7 +299,12 @@ class Ledger:
             stamp -= second
 
     def _resolve_ids(self, entries: Sequence[Entry]) -> list[Entry]:
-        """Give an entry whose id is unknown the id of the lost record it is an edit of."""
+        """Give an entry whose id is unknown the id of the lost record it is an edit of.
+
+        Candidates are the lost records of the same date whose title is similar enough
+        (looser at the same position); the best-scoring pairs are matched first, each
+        record and entry at most once, so the outcome does not depend on file order.
+        """
         current = {e.id for e in entries}
         lost = [r for r in self.records.values() if r.id not in current]
         if not lost:
@@ -301,22 +312,24 @@ class Ledger:
         by_date: dict[str, list[Record]] = {}
         for record in lost:
             by_date.setdefault(record.date, []).append(record)
-        out = []
-        for entry in entries:
-            candidates = by_date.get(entry.date)
-            if entry.id in self.records or not candidates:
-                out.append(entry)
+        pairs: list[tuple[float, int, str]] = []
+        for index, entry in enumerate(entries):
+            if entry.id in self.records:
                 continue
-            best, best_score = None, 0.0
-            for record in candidates:
+            for record in by_date.get(entry.date, ()):
                 score = difflib.SequenceMatcher(None, record.title.casefold(), entry.title.casefold()).ratio()
                 threshold = SIMILAR_SAME_POSITION if record.position == entry.position else SIMILAR
-                if score >= threshold and score > best_score:
-                    best, best_score = record, score
-            if best is not None:
-                candidates.remove(best)
-                entry = dataclasses.replace(entry, id=best.id)
-            out.append(entry)
+                if score >= threshold:
+                    pairs.append((score, index, record.id))
+        out = list(entries)
+        taken_entries: set[int] = set()
+        taken_records: set[str] = set()
+        for _score, index, record_id in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+            if index in taken_entries or record_id in taken_records:
+                continue
+            taken_entries.add(index)
+            taken_records.add(record_id)
+            out[index] = dataclasses.replace(out[index], id=record_id)
         return out
 
 

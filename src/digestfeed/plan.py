@@ -117,15 +117,21 @@ def _render_order(documents: list[Document]) -> list[Document]:
     return current + archives
 
 
+def _month(timed: Timed) -> str:
+    return timed.published.strftime("%Y-%m")
+
+
 def split(feed: Feed, limit: int) -> list[Document]:
     """The subscription document and the monthly archive documents of ``feed``."""
     entries = feed.entries
     if len(entries) <= limit:
         return [Document(feed, feed.name, entries, archive=False, complete=True)]
-    newest_archived_month = entries[limit].entry.date[:7]
+    # Months of ``published``, the key entries are ordered by: everything older than the
+    # newest ``limit`` entries is then in an archive (a re-dated entry keeps its published).
+    newest_archived_month = _month(entries[limit])
     months: dict[str, list[Timed]] = {}
     for timed in entries:
-        month = timed.entry.date[:7]
+        month = _month(timed)
         if month <= newest_archived_month:
             months.setdefault(month, []).append(timed)
     order = sorted(months)  # oldest first

@@ -53,6 +53,8 @@ class BuildResult:
     feedset: FeedSet | None = None
     #: After a build: ``{owned file: (size, mtime_ns)}`` of the output directory.
     owned: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    #: Every file the outputs produced (plugins may write files with other suffixes).
+    produced: set[str] = dataclasses.field(default_factory=set)
 
     @property
     def stale(self) -> list[str]:
@@ -377,6 +379,7 @@ def _stage(
     result.files = len(files)
     result.owned = owned_stats(out_dir)
     result.removed = sorted(set(result.owned) - produced)
+    result.produced = produced
     return staged
 
 

@@ -22,7 +22,7 @@ from .cache import code_stamp, ensure_cache_dir
 from .config import Config
 
 SNAPSHOT = "last-state.pickle"
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 #: Files under the output directory that digestfeed owns (and removes when no longer built).
 OWNED_SUFFIXES = (".atom", ".rss", ".json", ".opml", ".html")
 
@@ -32,6 +32,8 @@ class Snapshot:
     out: str
     key: str
     outputs: dict[str, tuple[int, int]]  #: owned file → (size, mtime_ns)
+    #: produced files with other suffixes (a plugin's ``entries.csv``) → (size, mtime_ns)
+    extra: dict[str, tuple[int, int] | None]
     summary: tuple[int, int, int, int]  #: digests, entries, feeds, files
     warnings: tuple[str, ...]
 
@@ -103,12 +105,22 @@ def current(config: Config, out_dir: Path, sources: str | None, ledger_path: Pat
         return None
     if snap.key != _key(sources, ledger_path) or owned_stats(out_dir) != snap.outputs:
         return None
+    if any(_stat(out_dir / rel) != stat for rel, stat in snap.extra.items()):
+        return None
     return snap
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
 
 
 def record(config: Config, out_dir: Path, sources: str | None, ledger_path: Path,
            summary: tuple[int, int, int, int], warnings: Sequence[str],
-           outputs: dict[str, tuple[int, int]] | None = None) -> None:  # fmt: skip
+           outputs: dict[str, tuple[int, int]] | None = None, produced: Sequence[str] = ()) -> None:  # fmt: skip
     """Remember this build's inputs and outputs (``sources`` as computed before it read
     them; ``outputs`` the output directory's :func:`owned_stats`, walked when not given)."""
     path = _path(config)
@@ -117,7 +129,8 @@ def record(config: Config, out_dir: Path, sources: str | None, ledger_path: Path
         path.unlink(missing_ok=True)
         return
     stats = owned_stats(out_dir) if outputs is None else outputs
-    snap = Snapshot(str(out_dir.resolve()), key, stats, summary, tuple(warnings))
+    extra = {rel: _stat(out_dir / rel) for rel in sorted(produced) if rel not in stats}
+    snap = Snapshot(str(out_dir.resolve()), key, stats, extra, summary, tuple(warnings))
     try:
         ensure_cache_dir(path.parent)
         tmp = path.with_name(f".{SNAPSHOT}.{os.getpid()}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +21,8 @@ from ..plugins import parse_source_spec, read_sources
 from ..publish import BuildResult, build, default_outputs, record_last_build
 
 MAX_LISTED = 30
+#: Ledgers of sources other than digests (see :func:`default_ledger`).
+LEDGERS_DIR = ".digestfeed-ledgers"
 
 
 def source_pairs(specs: Sequence[str], entries: str | None, config: Config) -> list[tuple[str, Path]]:
@@ -33,11 +37,14 @@ def source_pairs(specs: Sequence[str], entries: str | None, config: Config) -> l
 def default_ledger(sources: list[tuple[str, Path]], config: Config) -> Path:
     """Where the ledger lives unless ``--ledger`` says: ``<dir>/.ledger.json`` beside the
     digests of a ``digest`` source (committed with them); for any other source (a vault is
-    the curator's own directory, possibly read-only) ``<cache_dir>/<dir name>.ledger.json``."""
+    the curator's own directory, possibly read-only) ``.digestfeed-ledgers/<dir>-<hash>.json``
+    in the working directory — not in the cache, which must stay safe to delete."""
     name, directory = sources[0]
     if name == "digest":
         return directory / LEDGER_NAME
-    return Path(config.cache_dir) / f"{directory.resolve().name}{LEDGER_NAME}"
+    resolved = directory.resolve()
+    tag = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+    return Path(LEDGERS_DIR) / f"{resolved.name}-{tag}.json"
 
 
 @contextmanager
@@ -109,9 +116,12 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
             unchanged_inputs = uptodate.sources_key(config, specs, output_names(config)) == inputs
             summary = (result.digests, result.entries, result.feeds, result.files)
             uptodate.record(config, out_dir, inputs if unchanged_inputs else None, ledger_path,
-                            summary, result.warnings, result.owned)  # fmt: skip
+                            summary, result.warnings, result.owned, sorted(result.produced))  # fmt: skip
     if not check:
-        record_last_build(config, out_dir, result)
+        try:
+            record_last_build(config, out_dir, result)
+        except OSError as exc:  # the feeds are written; only 'ping' loses its record
+            click.echo(f"warning: cannot record the build for 'digestfeed ping': {exc}", err=True)
     if cache is not None and snapshot is None:
         # forget parsed digests no longer read (deleted or edited files)
         cache.prune(lambda key: key in cache.used or not _is_parse_key(key))
@@ -126,11 +136,25 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
 
 
 def output_names(config: Config) -> list[str]:
-    """The outputs a build runs (for the no-change snapshot), without importing them."""
+    """What identifies the outputs a build runs, for the no-change snapshot, without importing
+    them: name, target and distribution version of each, and for a third-party plugin the
+    stat of its module file (so editing a plugin in development counts as a change)."""
+    import importlib.util
     from importlib.metadata import entry_points
 
-    found = sorted(f"{ep.name}={ep.value}" for ep in entry_points(group="digestfeed.outputs"))
-    return [*found, *config.outputs]
+    found = []
+    for ep in entry_points(group="digestfeed.outputs"):
+        ident = f"{ep.name}={ep.value}@{ep.dist.version if ep.dist else '?'}"
+        if not ep.module.startswith("digestfeed."):
+            try:
+                spec = importlib.util.find_spec(ep.module)
+                origin = spec.origin if spec else None
+                st = os.stat(origin) if origin else None
+                ident += f"#{st.st_size},{st.st_mtime_ns}" if st else "#?"
+            except (ImportError, ValueError, OSError):
+                ident += "#?"
+        found.append(ident)
+    return [*sorted(found), *config.outputs]
 
 
 def _is_parse_key(key: object) -> bool:

@@ -12,6 +12,7 @@ bytes are spliced in. Two feedgen behaviours are worked around here:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 
 from feedgen.entry import FeedEntry
@@ -19,6 +20,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..config import Config
+from ..errors import BuildError
 from ..ledger import Timed
 from ..plan import Document, FeedSet, Lang
 from .content import entry_html, entry_parts
@@ -71,6 +73,8 @@ class History:
         return channel
 
 
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
 #: Content text of the template entry; each variant's escaped HTML replaces it.
 _CONTENT_SLOT = "@@digestfeed-content-slot@@"
 
@@ -88,15 +92,17 @@ class _Rendered:
 
     def __init__(self, head: bytes, tail: bytes, parts: tuple[str, str, str, str, str]) -> None:
         authors, abstract, ko, en, paper = (_xml_text(part).encode("utf-8") for part in parts)
-        self.pieces: dict[Lang, tuple[bytes, ...]] = {}
+        self.pieces: dict[Lang, tuple[bytes, ...] | None] = {}
         for lang in (None, "ko", "en"):
             chosen = [b for b in (authors, abstract, ko if lang != "en" else b"",
                                   en if lang != "ko" else b"", paper) if b]  # fmt: skip
             body = [piece for block in chosen for piece in (b"\n", block)][1:]
-            self.pieces[lang] = (head, *body, tail)
+            # an empty content is written <content type="html"/> by lxml: no template for it
+            self.pieces[lang] = (head, *body, tail) if body else None
 
-    def variant(self, lang: Lang) -> bytes:
-        return b"".join(self.pieces[lang])
+    def variant(self, lang: Lang) -> bytes | None:
+        pieces = self.pieces[lang]
+        return b"".join(pieces) if pieces is not None else None
 
 
 class EntryRenderer:
@@ -114,13 +120,19 @@ class EntryRenderer:
 
     def __call__(self, timed: Timed, lang: Lang) -> bytes:
         rendered = self.memo.get(timed.entry.id, lambda: self._template(timed))
-        if rendered is None:  # the slot text occurs elsewhere in the entry: render plainly
-            return self._render(timed, entry_html(timed.entry, lang))
-        return rendered.variant(lang)
+        data = rendered.variant(lang) if rendered is not None else None
+        if data is None:  # no template (slot text elsewhere in the entry) or an empty content
+            data = self._render(timed, entry_html(timed.entry, lang))
+        return data
 
     def _template(self, timed: Timed) -> _Rendered | None:
         parts = self._render(timed, _CONTENT_SLOT).split(_CONTENT_SLOT.encode(), 2)
-        return _Rendered(parts[0], parts[1], entry_parts(timed.entry)) if len(parts) == 2 else None
+        if len(parts) != 2:
+            return None
+        blocks = entry_parts(timed.entry)
+        if any(_XML_ILLEGAL.search(block) for block in blocks):  # lxml would refuse them too
+            raise BuildError(f"{timed.entry.source}: entry text holds characters illegal in XML")
+        return _Rendered(parts[0], parts[1], blocks)
 
     def _render(self, timed: Timed, html: str) -> bytes:
         config, entry = self.config, timed.entry
@@ -141,7 +153,10 @@ class EntryRenderer:
         links.append({"rel": "alternate", "type": "text/html", "href": config.digest_url(entry.date)})
         if entry.url:
             links.append({"rel": "related", "href": entry.url})
-        element = fe.atom_entry()
+        try:
+            element = fe.atom_entry()
+        except ValueError as exc:  # lxml refuses text that XML cannot hold
+            raise BuildError(f"{entry.source}: cannot write the entry: {exc}") from None
         etree.indent(element, space="  ", level=1)
         return b"  " + etree.tostring(element, encoding="utf-8") + b"\n"
 

@@ -25,7 +25,8 @@ from ..model import Entry, assign_unique_ids, entry_id, find_links, normalize_ta
 #: Bumped whenever parsing changes what it returns (invalidates the parse cache).
 PARSER_VERSION = 2
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+#: Characters XML 1.0 forbids (C0 controls but tab and newline; U+FFFE, U+FFFF): removed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _KO_DATE = re.compile(
     r"^(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일(?:\s*\(?[월화수목금토일]\)?(?:요일)?)?$"
