@@ -22,7 +22,7 @@ T2 = dt.datetime(2026, 2, 1, 12, 0, tzinfo=SEOUL)
 
 def make(date: str, position: int, title: str, comment: str = "A comment.") -> Entry:
     return Entry(
-        id=entry_id(CONFIG.tag_authority, CONFIG.tag_date, date, title, position), date=date,
+        id=entry_id(CONFIG.tag_authority, CONFIG.tag_date, date, title), date=date,
         title=title, authors=("Ada Lovelace",), abstract="Abstract.", comment_ko="코멘트.",
         comment_en=comment, tags=("rl",), links=(), source=f"{date}.txt:{position + 2}",
         tag_labels=("#rl",), position=position,

@@ -40,3 +40,13 @@ def test_tag_slugs_and_title_slugs() -> None:
     assert normalize_tag("#Object_Detection") == normalize_tag("#object-detection") == "object-detection"
     assert normalize_tag("#text2img", {"text2img": "text-to-image"}) == "text-to-image"
     assert title_slug("PIXART-δ: Fast & Controllable") == "pixart-fast-controllable"
+
+
+def test_ids_of_titles_without_ascii_do_not_depend_on_position() -> None:
+    """A Hangul-only title gets an id from the title itself, so removing an earlier entry changes no id."""
+    from digestfeed.model import entry_id
+
+    a = entry_id("x", "2025", "2025-05-08", "한국어 제목")
+    assert a == entry_id("x", "2025", "2025-05-08", "한국어 제목")
+    assert a != entry_id("x", "2025", "2025-05-08", "다른 제목")
+    assert a.startswith("tag:x,2025:2025-05-08/entry-") and a.isascii()

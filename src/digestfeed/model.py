@@ -149,9 +149,11 @@ def make_id(authority: str, tag_date: str, specific: str) -> str:
     return f"tag:{authority},{tag_date}:{specific}"
 
 
-def entry_id(authority: str, tag_date: str, date: str, title: str, position: int) -> str:
-    """The id of a digest entry: its date and a slug of its title."""
-    slug = title_slug(title) or f"entry-{position + 1}"
+def entry_id(authority: str, tag_date: str, date: str, title: str) -> str:
+    """The id of a digest entry: its date and a slug of its title (a title with no ASCII
+    letters or digits, e.g. all Hangul, gets a hash of the title: it must not depend on the
+    entry's position, which changes when an earlier entry is removed)."""
+    slug = title_slug(title) or "entry-" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:10]
     return make_id(authority, tag_date, f"{date}/{slug}")
 
 

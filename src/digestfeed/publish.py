@@ -26,7 +26,7 @@ from pathlib import Path
 from .cache import Cache, ensure_cache_dir
 from .config import Config
 from .errors import BuildError, LockError
-from .ledger import LEDGER_NAME, Ledger, clock_now, hash_key  # noqa: F401  (LEDGER_NAME: re-exported)
+from .ledger import Ledger
 from .model import Entry, assign_unique_ids
 from .plan import FeedSet, plan
 from .sources.digest import Digest, parse_bytes, read_digest_dir  # noqa: F401  (re-exported)
@@ -60,9 +60,6 @@ class BuildResult:
     def stale(self) -> list[str]:
         return sorted(self.changed + self.removed)
 
-
-#: The build time (``$DIGESTFEED_NOW`` or the clock); the ledger is its only caller in a build.
-now_from_env = clock_now
 
 
 # ---------------------------------------------------------------- reading sources

@@ -291,7 +291,7 @@ def _make_entry(
     fields = [title_text, _join(abstract), _join(ko), _join(en)]
     links = entry_links(fields)
     return Entry(
-        id=entry_id(config.tag_authority, config.tag_date, date, title_text, position),
+        id=entry_id(config.tag_authority, config.tag_date, date, title_text),
         date=date,
         title=title_text,
         authors=split_authors(authors.text),

@@ -339,7 +339,7 @@ def parse_note(
     if arxiv:
         id_ = make_id(config.tag_authority, config.tag_date, f"arxiv:{arxiv}")
     else:
-        id_ = entry_id(config.tag_authority, config.tag_date, date, title, position)
+        id_ = entry_id(config.tag_authority, config.tag_date, date, title)
     return Entry(
         id=id_, date=date, title=title, authors=authors, abstract=abstract, comment_ko=ko,
         comment_en=en, tags=tuple(tags), links=links, source=where, tag_labels=tuple(labels),

@@ -35,7 +35,7 @@ class JsonlSource:
                     continue
                 labels = tuple(obj.get("tags", ()))
                 entries.append(Entry(
-                    id=entry_id(config.tag_authority, config.tag_date, date, title, len(entries)),
+                    id=entry_id(config.tag_authority, config.tag_date, date, title),
                     date=date, title=title, authors=tuple(obj.get("authors", ())),
                     abstract=obj.get("abstract", ""), comment_ko=obj.get("comment_ko", ""),
                     comment_en=obj.get("comment_en", ""),
