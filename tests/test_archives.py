@@ -98,6 +98,21 @@ def test_every_feed_chain_covers_every_entry_exactly_once(site: Path) -> None:
     assert len(every_id) == total
 
 
+def test_every_feed_with_its_archives_holds_exactly_its_entries(site: Path) -> None:
+    """Subscription document ∪ archives of each feed = exactly the entries that belong to it, from the digests."""
+    from digestfeed.config import Config
+    from digestfeed.sources.digest import parse_text
+
+    entries = [e for name, text in synthetic_digests().items() for e in parse_text(text, name, Config()).entries]
+    names = feed_names(site)
+    assert len(names) > 10
+    for name in names:
+        tag = name.split("/", 1)[1].split(".")[0] if name.startswith("tags/") else None
+        expected = {e.id for e in entries if tag is None or tag in e.tags}
+        held = set(ids(site / f"{name}.atom")) | {i for path in chain(site, name) for i in ids(path)}
+        assert held == expected, name
+
+
 def test_archive_documents_are_marked_and_linked_both_ways(site: Path) -> None:
     """Each archive: fh:archive, rel=current → its feed, prev-archive/next-archive mirror each other, ends open."""
     for name in feed_names(site):

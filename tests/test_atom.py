@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,9 @@ def test_feed_layout(seed_feeds: Path) -> None:
 
 def test_every_feed_is_valid_atom_and_round_trips(seed_feeds: Path) -> None:
     """Every feed passes the RFC 4287 checks and feedparser reads it with bozo 0 and the same entries."""
-    for path in sorted(seed_feeds.rglob("*.atom")):
+    paths = sorted(seed_feeds.rglob("*.atom"))
+    assert len(paths) == 21
+    for path in paths:
         data = path.read_bytes()
         root = check_atom(data, path.name)
         parsed = feedparse(data, path.name)
@@ -172,9 +175,19 @@ def test_feeds_keep_the_newest_n(tmp_path: Path) -> None:
 
 
 def test_builds_are_byte_identical(tmp_path: Path, seed_path: Path) -> None:
-    """Two builds of the same entries (any clock) write byte-identical files."""
+    """Two builds of the same entries, in other processes, hash seeds and clocks, write byte-identical files."""
+    import os
+    import subprocess
+    import sys
+
     a = build_site(tmp_path / "a", seed=seed_path)
-    b = build_site(tmp_path / "b", seed=seed_path)
+    (tmp_path / "b" / "entries").mkdir(parents=True)
+    shutil.copy(seed_path, tmp_path / "b" / "entries" / seed_path.name)
+    (tmp_path / "b" / "digestfeed.toml").write_text("")
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "DIGESTFEED_NOW": "2031-07-07T07:07:07+09:00"}
+    subprocess.run([sys.executable, "-m", "digestfeed", "build", "-q", "--no-cache"], cwd=tmp_path / "b",
+                   env=env, check=True)  # fmt: skip
+    b = tmp_path / "b" / "feeds"
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     for rel in files_a:
@@ -261,3 +274,19 @@ def test_text_illegal_in_xml_from_a_plugin_source_is_a_clean_error() -> None:
     when = dt.datetime(2025, 1, 1, 9, tzinfo=dt.timezone.utc)
     with pytest.raises(BuildError, match="plugin.jsonl:7"):
         EntryRenderer(Config(), Memo())(Timed(entry, when, when), None)
+
+
+def test_entries_link_the_paper_they_know(tmp_path: Path) -> None:
+    """An entry whose source knows the paper's URL (the vault) links it with rel="related"; digests do not."""
+    notes = Path(__file__).parent / "data" / "notes"
+    (tmp_path / "digestfeed.toml").write_text("")
+    out = tmp_path / "feeds"
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "digestfeed.toml"), "build", "--source",
+                                       f"notes={notes}", "--out", str(out), "--ledger", str(tmp_path / "l.json"), "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    root = check_atom((out / "all.atom").read_bytes())
+    related = {e.findtext(f"{A}id"): [l.get("href") for l in e.findall(f"{A}link") if l.get("rel") == "related"]
+               for e in root.findall(f"{A}entry")}  # fmt: skip
+    full = next(i for i in related if i.endswith(":arxiv:2405.01234"))  # "240507 Full Note.md"
+    assert related[full] == ["https://arxiv.org/abs/2405.01234v2"]  # the note's first line, as written
+    assert all(len(hrefs) <= 1 for hrefs in related.values())

@@ -15,6 +15,9 @@ from digestfeed.cli import main
 def test_every_command_has_help() -> None:
     """Every command explains itself in --help (a docstring and help on every option)."""
     assert isinstance(main, click.Group)
+    for param in main.params:  # the group's own options (--config, --version, --help)
+        if isinstance(param, click.Option):
+            assert param.help or param.name in ("help", "version") or param.is_flag and param.name == "version", param.opts
     ctx = click.Context(main)
     names = main.list_commands(ctx)
     assert {"parse", "build", "check", "read", "ping", "plugins", "export-digest"} <= set(names)
@@ -77,3 +80,18 @@ def test_output_path_that_is_a_file(tmp_path: Path, seed_path: Path) -> None:
     assert result.exit_code == 2
     assert "is a file" in result.output and "Traceback" not in result.output
     assert target.read_text() == "keep me"
+
+
+def test_parse_text_summarises_every_entry(seed_path: Path) -> None:
+    """`parse --format text` names the file, date and count, then each entry's title, authors, tags and id."""
+    from digestfeed.sources.digest import parse_digest
+
+    result = CliRunner().invoke(main, ["parse", str(seed_path), "--format", "text"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == f"{seed_path}: 2025-05-08, 3 entries"
+    for entry in parse_digest(seed_path).entries:
+        assert f"  {entry.title}" in lines
+        assert f"    #{' #'.join(entry.tags)}" in lines
+        assert f"    {entry.id}" in lines
+    assert "    Yehui Tang, Yichun Yin, Yaoyuan Wang +71" in lines

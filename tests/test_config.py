@@ -72,3 +72,11 @@ def test_broken_toml(tmp_path: Path) -> None:
     path.write_text("site_title = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path)
+
+
+def test_invalid_pyproject_table_names_file_and_key(tmp_path: Path) -> None:
+    """An invalid [tool.digestfeed] in pyproject.toml is an error naming pyproject.toml and the key."""
+    (tmp_path / "pyproject.toml").write_text("[tool.digestfeed]\nmax_entries = 'many'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(root=tmp_path)
+    assert info.value.key == "max_entries" and "pyproject.toml" in str(info.value)

@@ -45,9 +45,11 @@ def test_random_text_parses_or_raises_parse_error(text: str, path: str) -> None:
 def test_random_bytes_parse_or_raise_parse_error(data: bytes) -> None:
     """Random bytes (bad UTF-8 included): a Digest or a ParseError."""
     try:
-        parse_bytes(data, "fuzz.txt", CONFIG)
-    except ParseError:
-        pass
+        result = parse_bytes(data, "fuzz.txt", CONFIG)
+    except ParseError as exc:
+        assert exc.path == "fuzz.txt" and str(exc).startswith("fuzz.txt")
+        return
+    assert isinstance(result, Digest) and result.entries
 
 
 @st.composite

@@ -130,7 +130,9 @@ def test_every_xml_document_is_well_formed_without_dtd_and_bozo_free(site: Path)
 
 def test_json_feed_has_the_spec_keys(site: Path) -> None:
     """Every .json is JSON Feed 1.1: version, title, home_page_url, feed_url, authors, items with id, url, dates."""
-    for path in sorted(site.rglob("*.json")):
+    paths = sorted(site.rglob("*.json"))
+    assert paths and len(paths) == len(list(site.rglob("*.rss")))  # one per subscription feed
+    for path in paths:
         name = path.relative_to(site).as_posix().removesuffix(".json")
         feed = json.loads(path.read_bytes())
         assert feed["version"] == "https://jsonfeed.org/version/1.1"

@@ -13,7 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from digestfeed.cli import main
-from digestfeed.reader import JSON_KEYS, Reader
+from digestfeed.reader import Reader
+
+#: Issue 5's contract, written out: other tools read exactly these keys.
+CONTRACT_KEYS = ("id", "title", "date", "tags", "comments", "links", "feeds", "first_seen")
 
 DATA = Path(__file__).resolve().parent / "data" / "reader"
 AUTH = "tag:digestfeed.example.org,2025:"
@@ -92,7 +95,7 @@ def test_one_item_per_paper_across_tag_and_language_feeds(tmp_path):
     assert code == 0, err
     assert [i["title"] for i in items] == [BENCH["title"], PANGU["title"], ZERO["title"]]  # newest first
     zero = items[2]
-    assert tuple(zero) == JSON_KEYS
+    assert tuple(zero) == CONTRACT_KEYS
     assert zero["id"] == ZERO["id"]
     assert zero["tags"] == ["rl", "tool", "reasoning"]
     assert zero["comments"] == {"ko": "검색 엔진 없이 학습.", "en": "Search without a search engine."}
@@ -145,7 +148,8 @@ def test_foreign_rule_stays_out_of_json(tmp_path):
     """The JSON key set is fixed: the rule is only in the Python Item and verbose text."""
     code, items, _ = read_json([DATA / "foreign_a.rss", DATA / "foreign_b.rss"], tmp_path / "s.sqlite")
     assert code == 0 and len(items) == 3
-    assert all(tuple(i) == JSON_KEYS for i in items)
+    assert all(tuple(i) == CONTRACT_KEYS for i in items)
+    assert all(set(i["comments"]) <= {"ko", "en"} for i in items)
 
 
 def test_same_id_different_title_is_two_items_and_a_warning(tmp_path):

@@ -1,0 +1,41 @@
+"""The reader's defaults, as documented: XDG state path, 10 MiB cap, 10 s timeout, 5 redirects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from digestfeed.cli import main
+from digestfeed.reader import Reader
+
+
+def test_default_state_lives_in_the_xdg_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --state or $DIGESTFEED_STATE the state is $XDG_STATE_HOME/digestfeed/reader.sqlite."""
+    monkeypatch.delenv("DIGESTFEED_STATE", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    reader = Reader()
+    try:
+        assert reader.state_path == tmp_path / "xdg" / "digestfeed" / "reader.sqlite"
+    finally:
+        reader.close()
+    monkeypatch.setenv("DIGESTFEED_STATE", str(tmp_path / "env.sqlite"))
+    reader = Reader()
+    try:
+        assert reader.state_path == tmp_path / "env.sqlite"
+    finally:
+        reader.close()
+
+
+def test_fetch_limits_default_to_the_documented_values(tmp_path: Path) -> None:
+    """A Reader caps a feed at 10 MiB, waits 10 s and follows at most 5 redirects unless told otherwise."""
+    with Reader(tmp_path / "s.sqlite") as reader:
+        assert (reader.max_bytes, reader.timeout, reader.max_redirects) == (10 * 1024 * 1024, 10.0, 5)
+
+
+def test_cli_defaults_match_the_library() -> None:
+    """`digestfeed read --help` shows the same defaults the library uses."""
+    result = CliRunner().invoke(main, ["read", "--help"])
+    text = " ".join(result.output.split())
+    assert "default: 10485760" in text and "default: 10.0" in text and "default: 5" in text
