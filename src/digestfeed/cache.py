@@ -94,11 +94,19 @@ class Cache:
 def code_stamp() -> str:
     """Identity of the digestfeed code that runs: every module's name, size and mtime.
 
-    A cache is valid only for the code that wrote it, so editing a renderer (in a
-    development install) can never leave files that a rebuild wrongly keeps.
+    A cache is valid only for the code that wrote it (and the feedgen and lxml that
+    rendered with it), so editing a renderer in a development install, or upgrading a
+    library, can never leave files that a rebuild wrongly keeps.
     """
+    from importlib.metadata import PackageNotFoundError, version
+
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
+    for dist in ("feedgen", "lxml"):  # their upgrades can change the bytes written
+        try:
+            h.update(f"{dist}=={version(dist)}\n".encode())
+        except PackageNotFoundError:
+            h.update(f"{dist} missing\n".encode())
     for path in sorted(root.rglob("*.py")):
         st = path.stat()
         h.update(f"{path.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
