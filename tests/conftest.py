@@ -33,3 +33,9 @@ def corpus_dir() -> Path:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="Rewrite tests/data/golden from the current output.")
+
+
+@pytest.fixture(autouse=True)
+def _run_in_tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs from its own directory: nothing (a build cache, a state file) lands in the repo."""
+    monkeypatch.chdir(tmp_path)

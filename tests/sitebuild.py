@@ -25,7 +25,9 @@ def build_site(tmp: Path, digests: dict[str, str] | None = None, seed: Path | No
         shutil.copy(seed, entries / seed.name)
     for name, text in (digests or {}).items():
         (entries / name).write_text(text, encoding="utf-8")
-    (tmp / "digestfeed.toml").write_text(config, encoding="utf-8")
+    # the cache goes with the site, never into the directory pytest runs from
+    cache = f'cache_dir = "{(tmp / ".digestfeed-cache").as_posix()}"\n' if "cache_dir" not in config else ""
+    (tmp / "digestfeed.toml").write_text(config + cache, encoding="utf-8")
     args = ["--config", str(tmp / "digestfeed.toml"), "build", "--entries", str(entries),
             "--out", str(tmp / "feeds"), "--now", now, "-q", "--no-cache"]  # fmt: skip
     result = CliRunner().invoke(main, args)

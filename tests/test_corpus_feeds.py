@@ -37,7 +37,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     digests, _ = read_notes(corpus, Config())
     for digest in digests:
         (entries / f"{digest.date}.txt").write_text(render_digest(digest), encoding="utf-8")
-    (tmp / "digestfeed.toml").write_text('max_entries = 100000\noutputs = ["atom"]\n')
+    (tmp / "digestfeed.toml").write_text(
+        f'max_entries = 100000\noutputs = ["atom"]\ncache_dir = "{(tmp / ".cache").as_posix()}"\n'
+    )
     result = CliRunner().invoke(main, ["--config", str(tmp / "digestfeed.toml"), "build", "--entries",
                                        str(entries), "--out", str(tmp / "feeds"), "-q", "--no-cache",
                                        "--now", "2026-01-01T00:00:00+09:00"])  # fmt: skip

@@ -30,7 +30,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     entries.mkdir()
     seed = Path(__file__).resolve().parents[1] / "entries" / "2025-05-08.txt"
     shutil.copy(seed, entries / seed.name)
-    (root / "digestfeed.toml").write_text("", encoding="utf-8")
+    (root / "digestfeed.toml").write_text(f'cache_dir = "{(root / ".cache").as_posix()}"\n', encoding="utf-8")
     result = CliRunner().invoke(main, [
         "--config", str(root / "digestfeed.toml"), "build", "--entries", str(entries),
         "--out", str(root / "feeds"), "--now", "2026-01-01T12:00:00+09:00", "-q", "--no-cache"])
