@@ -56,6 +56,10 @@ class Config:
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
+    def author(self) -> dict[str, str]:
+        """The curator as a feedgen/Atom author: ``name`` and, when set, ``uri``."""
+        return {"name": self.curator, **({"uri": self.curator_uri} if self.curator_uri else {})}
+
     def feed_url(self, relpath: str) -> str:
         """Absolute URL at which the file ``relpath`` under ``feeds/`` is served."""
         return self.feed_base_url + relpath

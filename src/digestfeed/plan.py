@@ -13,6 +13,7 @@ are stable.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
@@ -70,6 +71,14 @@ class FeedSet:
 
     def feed_id(self, name: str) -> str:
         return make_id(self.config.tag_authority, self.config.tag_date, f"feed/{name}")
+
+    def newest_update(self, doc: Document) -> dt.datetime:
+        """A document's ``updated``: its newest entry's, never the build time (an empty
+        document gets a fixed date, New Year of the config's tag date)."""
+        newest = max((t.updated for t in doc.entries), default=None)
+        if newest is None:
+            newest = dt.datetime(int(self.config.tag_date[:4]), 1, 1, tzinfo=self.config.tz)
+        return newest
 
 
 def _newest_first(entries: Sequence[Timed]) -> tuple[Timed, ...]:

@@ -11,7 +11,6 @@ bytes are spliced in. Two feedgen behaviours are worked around here:
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 
@@ -141,7 +140,7 @@ class EntryRenderer:
         fe.title(entry.title)
         fe.published(timed.published)
         fe.updated(timed.updated)
-        fe.author({"name": config.curator, **({"uri": config.curator_uri} if config.curator_uri else {})})
+        fe.author(config.author())
         fe.content(html, type="html")
         labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
         fe.category([
@@ -176,11 +175,8 @@ def render_document(
     fg.history.marker = "archive" if doc.archive else ("complete" if doc.complete else None)
     fg.id(feedset.feed_id(doc.path))
     fg.title(feed.title if not doc.archive else f"{feed.title} — {doc.path.rsplit('/', 1)[-1]}")
-    newest = max((t.updated for t in doc.entries), default=None)
-    if newest is None:  # an empty feed still needs a stable updated: the config's tag date
-        newest = dt.datetime(int(config.tag_date[:4]), 1, 1, tzinfo=config.tz)
-    fg.updated(newest)
-    fg.author({"name": config.curator, **({"uri": config.curator_uri} if config.curator_uri else {})})
+    fg.updated(feedset.newest_update(doc))
+    fg.author(config.author())
     fg.link(href=config.feed_url(f"{doc.path}.atom"), rel="self", type="application/atom+xml")
     fg.link(href=config.site_url, rel="alternate", type="text/html")
     if not doc.archive:

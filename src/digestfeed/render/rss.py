@@ -139,10 +139,7 @@ def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang
     fg.link(href=config.feed_url(f"{doc.path}.rss"), rel="self", type=MEDIA_TYPE)
     fg.link(href=config.site_url, rel="alternate")
     fg.description(feed.title)
-    newest = max((t.updated for t in doc.entries), default=None)
-    if newest is None:  # an empty feed still needs a stable date: the config's tag date
-        newest = dt.datetime(int(config.tag_date[:4]), 1, 1, tzinfo=config.tz)
-    fg.lastBuildDate(newest)
+    fg.lastBuildDate(feedset.newest_update(doc))
     if feed.lang:
         fg.language(feed.lang)
     fg.generator("digestfeed")
