@@ -30,7 +30,7 @@ from .ledger import Ledger
 from .model import Entry, assign_unique_ids
 from .plan import FeedSet, plan
 from .sources.digest import Digest, parse_bytes, read_digest_dir  # noqa: F401  (re-exported)
-from .uptodate import OWNED_SUFFIXES, owned_stats  # noqa: F401  (OWNED_SUFFIXES: re-exported)
+from .uptodate import OWNED_SUFFIXES, owned_stats, stat_key  # noqa: F401  (OWNED_SUFFIXES: re-exported)
 
 STAGING = ".digestfeed-staging"
 LOCK_TIMEOUT = 120.0
@@ -146,14 +146,6 @@ class _Dirs:
             self._made.add(parent)
 
 
-def _stat_key(path: Path | str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns)
-
-
 def build(
     config: Config,
     digests: Sequence[Digest],
@@ -221,7 +213,7 @@ def build(
         for rel in result.removed:
             result.owned.pop(rel, None)
         for rel in staged:
-            stat = _stat_key(out_dir / rel)
+            stat = stat_key(out_dir / rel)
             if stat is not None:
                 result.owned[rel] = stat
         if cache is not None:  # remember what was written, to skip it next time
@@ -353,12 +345,12 @@ def _stage(
         hit = cache.get(key) if cache is not None and fp is not None else None
         current: bytes | None = None
         if hit is not None and hit[0] == fp:
-            stat = _stat_key(target)
+            stat = stat_key(target)
             if stat is not None and stat == hit[1]:
                 continue
             current = _read(target)
             if current is not None and _sha(current) == hit[2]:
-                cache.put(key, (fp, _stat_key(target), hit[2]))  # type: ignore[union-attr]
+                cache.put(key, (fp, stat_key(target), hit[2]))  # type: ignore[union-attr]
                 continue
         data = render()
         if current is None:
@@ -370,7 +362,7 @@ def _stage(
             staged[rel] = (fp, _sha(data) if cache is not None else "")
             result.changed.append(rel)
         elif cache is not None and fp is not None:
-            cache.put(key, (fp, _stat_key(target), _sha(data)))
+            cache.put(key, (fp, stat_key(target), _sha(data)))
     if progress:
         progress(len(files), len(files))
     result.files = len(files)

@@ -105,14 +105,15 @@ def current(config: Config, out_dir: Path, sources: str | None, ledger_path: Pat
         return None
     if snap.key != _key(sources, ledger_path) or owned_stats(out_dir) != snap.outputs:
         return None
-    if any(_stat(out_dir / rel) != stat for rel, stat in snap.extra.items()):
+    if any(stat_key(out_dir / rel) != stat for rel, stat in snap.extra.items()):
         return None
     return snap
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
+def stat_key(path: Path | str) -> tuple[int, int] | None:
+    """``(size, mtime_ns)`` of a file, ``None`` when it cannot be read."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
@@ -129,7 +130,7 @@ def record(config: Config, out_dir: Path, sources: str | None, ledger_path: Path
         path.unlink(missing_ok=True)
         return
     stats = owned_stats(out_dir) if outputs is None else outputs
-    extra = {rel: _stat(out_dir / rel) for rel in sorted(produced) if rel not in stats}
+    extra = {rel: stat_key(out_dir / rel) for rel in sorted(produced) if rel not in stats}
     snap = Snapshot(str(out_dir.resolve()), key, stats, extra, summary, tuple(warnings))
     try:
         ensure_cache_dir(path.parent)
