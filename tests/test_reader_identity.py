@@ -56,7 +56,7 @@ def test_titles_differ():
 def test_trusted_id_is_the_only_key():
     """A digestfeed id is the whole identity: no fallback keys that could merge two digest entries."""
     assert identity.candidate_keys(DF_ID, "T", ["https://arxiv.org/abs/2505.04588"]) == [(f"id:{DF_ID}", "id")]
-    assert identity.identity_key("urn:x", "T", trusted_id=True) == ("id:urn:x", "id")
+    assert identity.candidate_keys("urn:x", "T", trusted_id=True) == [("id:urn:x", "id")]
 
 
 def test_fallback_order():
@@ -65,4 +65,4 @@ def test_fallback_order():
     assert [rule for _, rule in keys] == ["link", "title", "feed-id"]
     keys = identity.candidate_keys("oai:arXiv.org:2505.04588v1", "A Title", [], feed="F")
     assert keys[0] == ("arxiv:2505.04588", "arxiv")
-    assert identity.identity_key(None, None) is None
+    assert identity.candidate_keys(None, None) == []  # no evidence at all: no key

@@ -147,17 +147,3 @@ def candidate_keys(
     if entry_id:
         keys.append((f"feed-id:{feed}\x00{entry_id}", "feed-id"))
     return keys
-
-
-def identity_key(
-    entry_id: str | None,
-    title: str | None,
-    links: Iterable[str] = (),
-    text: str = "",
-    *,
-    trusted_id: bool = False,
-    feed: str = "",
-) -> tuple[str, str] | None:
-    """The strongest ``(key, rule)`` of an entry, or ``None`` when it has no evidence at all."""
-    keys = candidate_keys(entry_id, title, links, text, trusted_id=trusted_id, feed=feed)
-    return keys[0] if keys else None

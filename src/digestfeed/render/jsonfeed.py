@@ -20,7 +20,7 @@ from ..config import Config
 from ..ledger import Timed, rfc3339
 from ..plan import Document, FeedSet, Lang
 from .content import entry_html
-from .memo import Memo, fingerprint, fingerprint_salt
+from .memo import Memo, subscription_files
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MEDIA_TYPE = "application/feed+json"
@@ -111,12 +111,4 @@ class JsonFeedOutput:
 
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
-        docs = [doc for doc in feedset.documents if not doc.archive]
-        item = ItemRenderer(feedset.config, Memo.for_documents(docs))
-        salt = fingerprint_salt("json", RENDER_VERSION, feedset.config)
-        for doc in docs:
-            yield (
-                f"{doc.path}.json",
-                fingerprint(doc, salt),
-                lambda doc=doc: render_document(doc, feedset, item),  # type: ignore[misc]
-            )
+        return subscription_files(feedset, "json", RENDER_VERSION, ItemRenderer, render_document)

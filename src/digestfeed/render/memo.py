@@ -3,11 +3,14 @@ fingerprints (equal fingerprints, equal bytes) that let a rebuild skip unchanged
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Generic, TypeVar
 
-from ..plan import Document
+from ..config import Config
+from ..ledger import Timed
+from ..plan import Document, FeedSet, Lang
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -60,3 +63,17 @@ def fingerprint(doc: Document, salt: bytes) -> str:
     for t in doc.entries:
         h.update(t.key)
     return h.hexdigest()
+
+
+def subscription_files(
+    feedset: FeedSet, name: str, render_version: int,
+    item_renderer: Callable[[Config, Memo[tuple[str, Lang], bytes]], Callable[[Timed, Lang], bytes]],
+    render: Callable[[Document, FeedSet, Callable[[Timed, Lang], bytes]], bytes],
+) -> Iterator[tuple[str, str, Callable[[], bytes]]]:  # fmt: skip
+    """``(<doc>.<name>, fingerprint, render)`` for every subscription document (no archives):
+    the ``files()`` of an output that renders each (entry, variant) item once."""
+    docs = [doc for doc in feedset.documents if not doc.archive]
+    item = item_renderer(feedset.config, Memo.for_documents(docs))
+    salt = fingerprint_salt(name, render_version, feedset.config)
+    for doc in docs:
+        yield f"{doc.path}.{name}", fingerprint(doc, salt), functools.partial(render, doc, feedset, item)

@@ -34,7 +34,7 @@ from ..ledger import Timed, rfc3339
 from ..plan import Document, FeedSet, Lang
 from .atom import ATOM_NS, FH_NS
 from .content import entry_html
-from .memo import Memo, fingerprint, fingerprint_salt
+from .memo import Memo, subscription_files
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 #: Namespaces declared on ``<rss>`` (feedgen adds ``atom`` and ``content``); items are
@@ -157,12 +157,4 @@ class RssOutput:
 
     def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
-        docs = [doc for doc in feedset.documents if not doc.archive]
-        item = ItemRenderer(feedset.config, Memo.for_documents(docs))
-        salt = fingerprint_salt("rss", RENDER_VERSION, feedset.config)
-        for doc in docs:
-            yield (
-                f"{doc.path}.rss",
-                fingerprint(doc, salt),
-                lambda doc=doc: render_document(doc, feedset, item),  # type: ignore[misc]
-            )
+        return subscription_files(feedset, "rss", RENDER_VERSION, ItemRenderer, render_document)
