@@ -36,7 +36,9 @@ def _author(config: Config) -> dict[str, str]:
     return {"name": config.curator, **({"uri": config.curator_uri} if config.curator_uri else {})}
 
 
-def build_baseline(entries_dir: Path, out_dir: Path, config: Config | None = None) -> dict[str, Any]:
+def build_baseline(
+    entries_dir: Path, out_dir: Path, config: Config | None = None
+) -> dict[str, Any]:
     """Write the naive Atom feed set of ``entries_dir`` into ``out_dir``; return counts (and the
     CPU seconds spent parsing, the part digestfeed shares with it)."""
     config = config or Config()
@@ -50,7 +52,7 @@ def build_baseline(entries_dir: Path, out_dir: Path, config: Config | None = Non
     # Feed membership, naively: name → (lang, label, entries).
     labels: dict[str, str] = {}
     for _, entry in reversed(timed):  # oldest first: a tag's label is its first spelling
-        for slug, label in zip(entry.tags, entry.tag_labels or entry.tags):
+        for slug, label in zip(entry.tags, entry.tag_labels or entry.tags, strict=False):
             labels.setdefault(slug, label if label.startswith("#") else f"#{label}")
     feeds: dict[str, tuple[Lang, str | None, list[tuple[dt.datetime, Entry]]]] = {}
     for lang in LANGS:
@@ -86,10 +88,12 @@ def build_baseline(entries_dir: Path, out_dir: Path, config: Config | None = Non
             fe.author(_author(config))
             fe.content(entry_html(entry, lang), type="html")
             tag_labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
-            fe.category([
-                {"term": slug, "label": lab, "scheme": config.tag_url(slug)}
-                for slug, lab in zip(entry.tags, tag_labels)
-            ])  # fmt: skip
+            fe.category(
+                [
+                    {"term": slug, "label": lab, "scheme": config.tag_url(slug)}
+                    for slug, lab in zip(entry.tags, tag_labels, strict=False)
+                ]
+            )
             fe.link(href=config.digest_url(entry.date), rel="alternate", type="text/html")
         path = out_dir / f"{name}.atom"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,4 +105,6 @@ def build_baseline(entries_dir: Path, out_dir: Path, config: Config | None = Non
 if __name__ == "__main__":
     start = time.perf_counter()
     counts = build_baseline(Path(sys.argv[1]), Path(sys.argv[2]))
-    print(f"{counts['feeds']} feeds, {counts['entries']} entries in {time.perf_counter() - start:.2f} s")
+    print(
+        f"{counts['feeds']} feeds, {counts['entries']} entries in {time.perf_counter() - start:.2f} s"
+    )

@@ -63,7 +63,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=3650)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=HERE / "out" / "incremental")
-    parser.add_argument("--profile", action="store_true", help="cProfile the one-new-digest rebuild")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the one-new-digest rebuild"
+    )
     opts = parser.parse_args()
 
     work: Path = opts.work
@@ -78,7 +80,9 @@ def main() -> None:
     for leftover in entries.glob("*.txt"):  # the extra digest of an earlier run
         if leftover.stem >= (START + dt.timedelta(days=opts.days)).isoformat():
             leftover.unlink()
-    (work / "digestfeed.toml").write_text("", encoding="utf-8")  # defaults, whatever the repo's config
+    (work / "digestfeed.toml").write_text(
+        "", encoding="utf-8"
+    )  # defaults, whatever the repo's config
     for stale in (work / "feeds", work / ".digestfeed-cache"):
         shutil.rmtree(stale, ignore_errors=True)
     (entries / ".ledger.json").unlink(missing_ok=True)
@@ -94,8 +98,10 @@ def main() -> None:
 
     files = sum(1 for p in (work / "feeds").rglob("*") if p.is_file())
     size = sum(p.stat().st_size for p in (work / "feeds").rglob("*") if p.is_file())
-    print(f"\n{opts.days} digests → {files} files, {size / 2**20:.0f} MiB under feeds/; "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"\n{opts.days} digests → {files} files, {size / 2**20:.0f} MiB under feeds/; "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     print(f"{'step':50} {'wall s':>8} {'cpu s':>8} {'peak RSS MiB':>13}")
     for name, r in steps.items():
         print(f"{name:50} {r['wall_s']:8.2f} {r['cpu_s']:8.2f} {r['peak_rss_mib']:13.0f}")

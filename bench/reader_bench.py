@@ -54,19 +54,49 @@ def build(work: Path, corpus: Path) -> tuple[Path, str]:
     out = work / "feeds"
     if corpus.is_dir():
         proc = subprocess.run(
-            [PY, "-m", "digestfeed", "build", "--source", f"notes={corpus}", "--out", str(out),
-             "--ledger", str(work / "ledger.json"), "-q"], capture_output=True, text=True)
+            [
+                PY,
+                "-m",
+                "digestfeed",
+                "build",
+                "--source",
+                f"notes={corpus}",
+                "--out",
+                str(out),
+                "--ledger",
+                str(work / "ledger.json"),
+                "-q",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode == 0:
             return out, f"{len(list(corpus.glob('*.md')))} vault notes ({corpus.name})"
-        print(f"notes build failed ({proc.stderr.strip()[:200]}); using a synthetic archive",
-              file=sys.stderr)
+        print(
+            f"notes build failed ({proc.stderr.strip()[:200]}); using a synthetic archive",
+            file=sys.stderr,
+        )
     sys.path.insert(0, str(ROOT))
     from bench.synth import write_archive  # type: ignore[import-not-found]
 
     entries = work / "entries"
     n = write_archive(entries, days=190, seed=0)
-    subprocess.run([PY, "-m", "digestfeed", "build", "--entries", str(entries), "--out", str(out),
-                    "--ledger", str(work / "ledger.json"), "-q"], check=True)
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "digestfeed",
+            "build",
+            "--entries",
+            str(entries),
+            "--out",
+            str(out),
+            "--ledger",
+            str(work / "ledger.json"),
+            "-q",
+        ],
+        check=True,
+    )
     return out, f"synthetic digest archive ({n} entries, bench/synth.py)"
 
 
@@ -105,8 +135,18 @@ def bench_digestfeed(work: Path, feeds: Path, extra: list[str], repeat: int) -> 
     for n in range(repeat):
         state = work / f"df-{n}-{'-'.join(extra) or 'opml'}.sqlite"
         state.unlink(missing_ok=True)
-        cmd = [PY, "-m", "digestfeed", "read", str(feeds / "index.opml"), "--state", str(state),
-               "--format", "jsonl", *extra]
+        cmd = [
+            PY,
+            "-m",
+            "digestfeed",
+            "read",
+            str(feeds / "index.opml"),
+            "--state",
+            str(state),
+            "--format",
+            "jsonl",
+            *extra,
+        ]
         t, text = timed(cmd, work / "out1.jsonl")
         items = [json.loads(line) for line in text.splitlines()]
         firsts.append(t)
@@ -130,12 +170,20 @@ def bench_digestfeed(work: Path, feeds: Path, extra: list[str], repeat: int) -> 
             start = time.perf_counter()
             reader.read([feeds / "index.opml"], backfill="--backfill" in extra)
             lib_second.append(time.perf_counter() - start)
-    return {"first": statistics.median(firsts), "second": statistics.median(seconds),
-            "items": counts[0], "unique_ids": unique[0], "second_items": again[0],
-            "lib_first": statistics.median(lib_first), "lib_second": statistics.median(lib_second)}
+    return {
+        "first": statistics.median(firsts),
+        "second": statistics.median(seconds),
+        "items": counts[0],
+        "unique_ids": unique[0],
+        "second_items": again[0],
+        "lib_first": statistics.median(lib_first),
+        "lib_second": statistics.median(lib_second),
+    }
 
 
-def bench_anchor(work: Path, feeds: Path, files: list[str], repeat: int, tag: str) -> dict[str, object]:
+def bench_anchor(
+    work: Path, feeds: Path, files: list[str], repeat: int, tag: str
+) -> dict[str, object]:
     script = work / "anchor.py"
     script.write_text(ANCHOR)
     firsts, seconds, counts = [], [], []
@@ -148,14 +196,24 @@ def bench_anchor(work: Path, feeds: Path, files: list[str], repeat: int, tag: st
         counts.append(int(text.strip()))
         t, _ = timed(cmd, work / "anchor.out")
         seconds.append(t)
-    return {"first": statistics.median(firsts), "second": statistics.median(seconds), "items": counts[0]}
+    return {
+        "first": statistics.median(firsts),
+        "second": statistics.median(seconds),
+        "items": counts[0],
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "notes-2024")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "notes-2024"
+    )
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--work", type=Path, default=None, help="Work directory (default: a temporary one).")
+    parser.add_argument(
+        "--work", type=Path, default=None, help="Work directory (default: a temporary one)."
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="reader-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -164,33 +222,58 @@ def main() -> None:
     sub = opml_files(feeds)
     every = sorted(str(p.relative_to(feeds)) for p in feeds.rglob("*.atom"))
     expect_sub, expect_all = distinct_ids(feeds, sub), distinct_ids(feeds, every)
-    sightings_sub = sum(len(etree.parse(str(feeds / f)).getroot().findall(f"{ATOM}entry")) for f in sub)
+    sightings_sub = sum(
+        len(etree.parse(str(feeds / f)).getroot().findall(f"{ATOM}entry")) for f in sub
+    )
 
     rows = [
-        ("index.opml", len(sub), sightings_sub, expect_sub,
-         bench_digestfeed(work, feeds, [], args.repeat), bench_anchor(work, feeds, sub, args.repeat, "opml")),
-        ("index.opml + archives (--backfill)", len(every), None, expect_all,
-         bench_digestfeed(work, feeds, ["--backfill"], args.repeat),
-         bench_anchor(work, feeds, every, args.repeat, "all")),
+        (
+            "index.opml",
+            len(sub),
+            sightings_sub,
+            expect_sub,
+            bench_digestfeed(work, feeds, [], args.repeat),
+            bench_anchor(work, feeds, sub, args.repeat, "opml"),
+        ),
+        (
+            "index.opml + archives (--backfill)",
+            len(every),
+            None,
+            expect_all,
+            bench_digestfeed(work, feeds, ["--backfill"], args.repeat),
+            bench_anchor(work, feeds, every, args.repeat, "all"),
+        ),
     ]
-    print(f"\nCorpus: {what}; {os.cpu_count()} CPUs; median of {args.repeat} runs; work dir {work}\n")
-    print("| feeds read | files | papers (distinct ids) | tool | first run | unchanged run | "
-          "unchanged/first | items | one item per paper |")
+    print(
+        f"\nCorpus: {what}; {os.cpu_count()} CPUs; median of {args.repeat} runs; work dir {work}\n"
+    )
+    print(
+        "| feeds read | files | papers (distinct ids) | tool | first run | unchanged run | "
+        "unchanged/first | items | one item per paper |"
+    )
     print("|---|---:|---:|---|---:|---:|---:|---:|---|")
     for name, nfiles, _sightings, expect, df, rd in rows:
         ok = df["items"] == df["unique_ids"] == expect and df["second_items"] == 0
-        print(f"| {name} | {nfiles} | {expect} | digestfeed read | {df['first']:.2f} s | "
-              f"{df['second']:.3f} s | {100 * df['second'] / df['first']:.1f} % | {df['items']} | "
-              f"{'yes' if ok else 'NO'} |")
-        print(f"| | | | (Reader.read in-process) | {df['lib_first']:.2f} s | {df['lib_second']:.3f} s | "
-              f"{100 * df['lib_second'] / df['lib_first']:.1f} % | | |")
-        print(f"| | | | reader + entry_dedupe | {rd['first']:.2f} s | {rd['second']:.3f} s | "
-              f"{100 * rd['second'] / rd['first']:.1f} % | {rd['items']} | "
-              f"{'yes' if rd['items'] == expect else 'no'} |")
+        print(
+            f"| {name} | {nfiles} | {expect} | digestfeed read | {df['first']:.2f} s | "
+            f"{df['second']:.3f} s | {100 * df['second'] / df['first']:.1f} % | {df['items']} | "
+            f"{'yes' if ok else 'NO'} |"
+        )
+        print(
+            f"| | | | (Reader.read in-process) | {df['lib_first']:.2f} s | {df['lib_second']:.3f} s | "
+            f"{100 * df['lib_second'] / df['lib_first']:.1f} % | | |"
+        )
+        print(
+            f"| | | | reader + entry_dedupe | {rd['first']:.2f} s | {rd['second']:.3f} s | "
+            f"{100 * rd['second'] / rd['first']:.1f} % | {rd['items']} | "
+            f"{'yes' if rd['items'] == expect else 'no'} |"
+        )
     for name, _, _, _, df, rd in rows:
-        print(f"\n{name}: digestfeed first run is {rd['first'] / df['first']:.1f}× faster than reader "
-              f"(target ≥ 2×); unchanged run is {100 * df['second'] / df['first']:.1f} % of the first "
-              f"(target < 5 %).")
+        print(
+            f"\n{name}: digestfeed first run is {rd['first'] / df['first']:.1f}× faster than reader "
+            f"(target ≥ 2×); unchanged run is {100 * df['second'] / df['first']:.1f} % of the first "
+            f"(target < 5 %)."
+        )
 
 
 if __name__ == "__main__":

@@ -63,10 +63,22 @@ def _child_atom_digestfeed(entries: str, out: str, ledger: str) -> dict[str, Any
     config = Config(max_entries=10**9)
     digests = read_digest_dir(Path(entries), config, cache=None)
     parsed = time.process_time() - cpu
-    result = build(config, digests, Path(out), Path(ledger), now=dt.datetime.fromisoformat(NOW),
-                   outputs=default_outputs(("atom",)), cache=None)  # fmt: skip
-    return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
-            "parse_cpu_seconds": parsed, "files": result.files, "entries": result.entries}
+    result = build(
+        config,
+        digests,
+        Path(out),
+        Path(ledger),
+        now=dt.datetime.fromisoformat(NOW),
+        outputs=default_outputs(("atom",)),
+        cache=None,
+    )
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu,
+        "parse_cpu_seconds": parsed,
+        "files": result.files,
+        "entries": result.entries,
+    }
 
 
 def _child_atom_baseline(entries: str, out: str) -> dict[str, Any]:
@@ -74,18 +86,27 @@ def _child_atom_baseline(entries: str, out: str) -> dict[str, Any]:
 
     start, cpu = time.perf_counter(), time.process_time()
     counts = build_baseline(Path(entries), Path(out))
-    return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
-            "parse_cpu_seconds": counts["parse_cpu_seconds"], "files": counts["feeds"], "entries": counts["entries"]}
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu,
+        "parse_cpu_seconds": counts["parse_cpu_seconds"],
+        "files": counts["feeds"],
+        "entries": counts["entries"],
+    }
 
 
 CHILDREN = {"atom-digestfeed": _child_atom_digestfeed, "atom-baseline": _child_atom_baseline}
 
 
-def measure(argv: list[str], *, devnull: bool = False, env: dict[str, str] | None = None) -> dict[str, Any]:
+def measure(
+    argv: list[str], *, devnull: bool = False, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run ``argv`` in a fresh process; wall seconds, peak RSS in MB (``ru_maxrss``), its JSON."""
     with tempfile.TemporaryFile() as out_fh, tempfile.TemporaryFile() as err_fh:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL if devnull else out_fh, stderr=err_fh, env=env)
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL if devnull else out_fh, stderr=err_fh, env=env
+        )
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -114,7 +135,12 @@ def ensure_archive(root: Path, years: int, seed: int) -> tuple[Path, int, int]:
     days = years * DAYS_PER_YEAR
     directory = root / "archives" / f"{years}y-seed{seed}"
     marker = directory / ".complete.json"
-    stamp = {"days": days, "seed": seed, "shape": repr(synth.ISSUE8), "start": synth.START.isoformat()}
+    stamp = {
+        "days": days,
+        "seed": seed,
+        "shape": repr(synth.ISSUE8),
+        "start": synth.START.isoformat(),
+    }
     previous = json.loads(marker.read_text()) if marker.is_file() else {}
     if previous.get("entries") and {k: previous.get(k) for k in stamp} == stamp:
         entries = previous["entries"]
@@ -173,15 +199,42 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
         print(f"[{years:>2}y] {msg}", file=sys.stderr, flush=True)
 
     # ---- the Atom set, no caps: digestfeed vs. the naive baseline, back to back
-    df_out, base_out, ledger = work / "atom-digestfeed", work / "atom-baseline", work / "atom-ledger.json"
+    df_out, base_out, ledger = (
+        work / "atom-digestfeed",
+        work / "atom-baseline",
+        work / "atom-ledger.json",
+    )
     df_runs, base_runs = [], []
     for _ in range(1 if args.quick else args.repeat):
         for path in (df_out, base_out, ledger):
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-        df_runs.append(measure([py, __file__, "--child", "atom-digestfeed", str(entries_dir), str(df_out), str(ledger)], env=env))
-        log(f"atom digestfeed {df_runs[-1]['cpu_seconds']:.2f} s CPU, {df_runs[-1]['seconds']:.2f} s wall, {df_runs[-1]['rss_mb']:.0f} MB")
-        base_runs.append(measure([py, __file__, "--child", "atom-baseline", str(entries_dir), str(base_out)], env=env))
-        log(f"atom baseline   {base_runs[-1]['cpu_seconds']:.2f} s CPU, {base_runs[-1]['seconds']:.2f} s wall, {base_runs[-1]['rss_mb']:.0f} MB")
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(
+                missing_ok=True
+            )
+        df_runs.append(
+            measure(
+                [
+                    py,
+                    __file__,
+                    "--child",
+                    "atom-digestfeed",
+                    str(entries_dir),
+                    str(df_out),
+                    str(ledger),
+                ],
+                env=env,
+            )
+        )
+        log(
+            f"atom digestfeed {df_runs[-1]['cpu_seconds']:.2f} s CPU, {df_runs[-1]['seconds']:.2f} s wall, {df_runs[-1]['rss_mb']:.0f} MB"
+        )
+        base_runs.append(
+            measure(
+                [py, __file__, "--child", "atom-baseline", str(entries_dir), str(base_out)], env=env
+            )
+        )
+        log(
+            f"atom baseline   {base_runs[-1]['cpu_seconds']:.2f} s CPU, {base_runs[-1]['seconds']:.2f} s wall, {base_runs[-1]['rss_mb']:.0f} MB"
+        )
     res["atom_digestfeed"] = min(r["cpu_seconds"] for r in df_runs)
     res["atom_baseline"] = min(r["cpu_seconds"] for r in base_runs)
     res["atom_ratio"] = res["atom_baseline"] / res["atom_digestfeed"]
@@ -189,8 +242,9 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
     res["atom_baseline_wall"] = min(r["seconds"] for r in base_runs)
     res["atom_ratio_wall"] = res["atom_baseline_wall"] / res["atom_digestfeed_wall"]
     # Both read the digests with the same parser: the ratio of what differs (after parsing).
-    res["atom_ratio_after_parse"] = min(r["cpu_seconds"] - r["parse_cpu_seconds"] for r in base_runs) / min(
-        r["cpu_seconds"] - r["parse_cpu_seconds"] for r in df_runs)
+    res["atom_ratio_after_parse"] = min(
+        r["cpu_seconds"] - r["parse_cpu_seconds"] for r in base_runs
+    ) / min(r["cpu_seconds"] - r["parse_cpu_seconds"] for r in df_runs)
     res["atom_rss_mb"] = max(r["rss_mb"] for r in df_runs)
     res["baseline_rss_mb"] = max(r["rss_mb"] for r in base_runs)
     res["atom_feeds"] = df_runs[0]["files"]
@@ -209,25 +263,51 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
     config.write_text(f'cache_dir = "{cache}"\n', encoding="utf-8")
     for path in (site, cache, site_ledger):
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-    cli = [py, "-m", "digestfeed", "--config", str(config), "build", "--entries", str(entries_dir),
-           "--out", str(site), "--ledger", str(site_ledger)]  # fmt: skip
-    full = measure(cli + ["-q"], env=env)
-    log(f"site full build {full['cpu']:.2f} s CPU, {full['wall']:.2f} s wall, {full['rss_mb']:.0f} MB")
-    same = measure(cli + ["-q"], env=env)
-    log(f"site no-change  {same['cpu']:.2f} s CPU, {same['wall']:.2f} s wall, {same['rss_mb']:.0f} MB")
+    cli = [
+        py,
+        "-m",
+        "digestfeed",
+        "--config",
+        str(config),
+        "build",
+        "--entries",
+        str(entries_dir),
+        "--out",
+        str(site),
+        "--ledger",
+        str(site_ledger),
+    ]
+    full = measure([*cli, "-q"], env=env)
+    log(
+        f"site full build {full['cpu']:.2f} s CPU, {full['wall']:.2f} s wall, {full['rss_mb']:.0f} MB"
+    )
+    same = measure([*cli, "-q"], env=env)
+    log(
+        f"site no-change  {same['cpu']:.2f} s CPU, {same['wall']:.2f} s wall, {same['rss_mb']:.0f} MB"
+    )
     new_day = synth.START + dt.timedelta(days=days)
     new_file = entries_dir / f"{new_day.isoformat()}.txt"
     try:
         synth.write_digest(entries_dir, new_day, random.Random(args.seed + 1), synth.ISSUE8)
-        one = measure(cli + ["-v"], env=env)
+        one = measure([*cli, "-v"], env=env)
         res["one_new_summary"] = one["stdout"].splitlines()[0] if one["stdout"] else ""
-        res["one_new_written"] = sum(1 for line in one["stdout"].splitlines() if line.strip().startswith("wrote"))
+        res["one_new_written"] = sum(
+            1 for line in one["stdout"].splitlines() if line.strip().startswith("wrote")
+        )
     finally:
         new_file.unlink(missing_ok=True)
-    log(f"site one-new    {one['cpu']:.2f} s CPU, {one['wall']:.2f} s wall, {one['rss_mb']:.0f} MB: {res['one_new_summary']}")
+    log(
+        f"site one-new    {one['cpu']:.2f} s CPU, {one['wall']:.2f} s wall, {one['rss_mb']:.0f} MB: {res['one_new_summary']}"
+    )
     res.update(full_wall=full["wall"], nochange_wall=same["wall"], onenew_wall=one["wall"])
-    res.update(full=full["cpu"], nochange=same["cpu"], onenew=one["cpu"],
-               full_rss_mb=full["rss_mb"], nochange_rss_mb=same["rss_mb"], onenew_rss_mb=one["rss_mb"])
+    res.update(
+        full=full["cpu"],
+        nochange=same["cpu"],
+        onenew=one["cpu"],
+        full_rss_mb=full["rss_mb"],
+        nochange_rss_mb=same["rss_mb"],
+        onenew_rss_mb=one["rss_mb"],
+    )
     # The site as published after the one-new build: (bytes, files).
     res["site_bytes"], res["site_files"] = tree_size(site)
     from importlib.metadata import entry_points
@@ -241,17 +321,37 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
         state = work / "reader-state.sqlite"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{state}{suffix}").unlink(missing_ok=True)
-        read = [py, "-m", "digestfeed", "read", str(site / "index.opml"), "--state", str(state), "--format", "jsonl"]
+        read = [
+            py,
+            "-m",
+            "digestfeed",
+            "read",
+            str(site / "index.opml"),
+            "--state",
+            str(state),
+            "--format",
+            "jsonl",
+        ]
         first = measure(read, devnull=True, env=env)
         again = measure(read, devnull=True, env=env)
-        res.update(reader_first=first["cpu"], reader_unchanged=again["cpu"], reader_first_wall=first["wall"],
-                   reader_unchanged_wall=again["wall"], reader_rss_mb=max(first["rss_mb"], again["rss_mb"]))
-        log(f"reader first {first['cpu']:.2f} s CPU ({first['wall']:.2f} s wall), unchanged {again['cpu']:.2f} s CPU ({again['wall']:.2f} s wall)")
+        res.update(
+            reader_first=first["cpu"],
+            reader_unchanged=again["cpu"],
+            reader_first_wall=first["wall"],
+            reader_unchanged_wall=again["wall"],
+            reader_rss_mb=max(first["rss_mb"], again["rss_mb"]),
+        )
+        log(
+            f"reader first {first['cpu']:.2f} s CPU ({first['wall']:.2f} s wall), unchanged {again['cpu']:.2f} s CPU ({again['wall']:.2f} s wall)"
+        )
     return res
 
 
 def _has_reader(py: str) -> bool:
-    return subprocess.run([py, "-m", "digestfeed", "read", "--help"], capture_output=True).returncode == 0
+    return (
+        subprocess.run([py, "-m", "digestfeed", "read", "--help"], capture_output=True).returncode
+        == 0
+    )
 
 
 # ---------------------------------------------------------------- report
@@ -274,20 +374,45 @@ def _s(value: float | None) -> str:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    head = ["archive", "entries", "full build", "no-change", "one new digest", "Atom set: baseline",
-            "Atom set: digestfeed", "ratio", "peak RSS (site builds)", "site size", "files", "reader first",
-            "reader unchanged"]  # fmt: skip
+    head = [
+        "archive",
+        "entries",
+        "full build",
+        "no-change",
+        "one new digest",
+        "Atom set: baseline",
+        "Atom set: digestfeed",
+        "ratio",
+        "peak RSS (site builds)",
+        "site size",
+        "files",
+        "reader first",
+        "reader unchanged",
+    ]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         peak = max(r["full_rss_mb"], r["nochange_rss_mb"], r["onenew_rss_mb"])
-        rows.append("| " + " | ".join([
-            f"{r['years']} y ({r['digests']} digests)", f"{r['entries']:,}",
-            _s(r["full"]), f"{_s(r['nochange'])} ({100 * r['nochange'] / r['full']:.0f}%)",
-            f"{_s(r['onenew'])} ({100 * r['onenew'] / r['full']:.0f}%)",
-            _s(r["atom_baseline"]), _s(r["atom_digestfeed"]), f"{r['atom_ratio']:.2f}×",
-            f"{peak:.0f} MB", f"{r['site_bytes'] / MB:,.0f} MB", f"{r['site_files']:,}",
-            _s(r.get("reader_first")), _s(r.get("reader_unchanged")),
-        ]) + " |")  # fmt: skip
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    f"{r['years']} y ({r['digests']} digests)",
+                    f"{r['entries']:,}",
+                    _s(r["full"]),
+                    f"{_s(r['nochange'])} ({100 * r['nochange'] / r['full']:.0f}%)",
+                    f"{_s(r['onenew'])} ({100 * r['onenew'] / r['full']:.0f}%)",
+                    _s(r["atom_baseline"]),
+                    _s(r["atom_digestfeed"]),
+                    f"{r['atom_ratio']:.2f}×",
+                    f"{peak:.0f} MB",
+                    f"{r['site_bytes'] / MB:,.0f} MB",
+                    f"{r['site_files']:,}",
+                    _s(r.get("reader_first")),
+                    _s(r.get("reader_unchanged")),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(rows)
 
 
@@ -299,32 +424,54 @@ def targets(results: list[dict[str, Any]]) -> list[str]:
         return "met" if flag else "MISSED"
 
     big = by[max(by)]
-    lines.append(f"- Atom set ≥ 3× faster than the baseline at {big['years']} y: {big['atom_ratio']:.2f}× "
-                 f"(wall clock {big['atom_ratio_wall']:.2f}×; after the shared parse {big['atom_ratio_after_parse']:.2f}×)"
-                 f" — {ok(big['atom_ratio'] >= 3)}")
+    lines.append(
+        f"- Atom set ≥ 3× faster than the baseline at {big['years']} y: {big['atom_ratio']:.2f}× "
+        f"(wall clock {big['atom_ratio_wall']:.2f}×; after the shared parse {big['atom_ratio_after_parse']:.2f}×)"
+        f" — {ok(big['atom_ratio'] >= 3)}"
+    )
     if 1 in by and max(by) > 1:
         small = by[1]
         for key, what in (("full", "full site build"), ("atom_digestfeed", "Atom set")):
             growth = (big[key] / big["entries"]) / (small[key] / small["entries"])
-            lines.append(f"- time per entry, {what}, {big['years']} y vs 1 y: {growth:.2f}× (≤ 1.3×) — {ok(growth <= 1.3)}")
+            lines.append(
+                f"- time per entry, {what}, {big['years']} y vs 1 y: {growth:.2f}× (≤ 1.3×) — {ok(growth <= 1.3)}"
+            )
     for r in results:
         nc, on = r["nochange"] / r["full"], r["onenew"] / r["full"]
-        lines.append(f"- {r['years']} y: no-change {100 * nc:.1f}% of full (< 5%) — {ok(nc < 0.05)}; "
-                     f"one new digest {100 * on:.1f}% (< 10%) — {ok(on < 0.10)}")  # fmt: skip
+        lines.append(
+            f"- {r['years']} y: no-change {100 * nc:.1f}% of full (< 5%) — {ok(nc < 0.05)}; "
+            f"one new digest {100 * on:.1f}% (< 10%) — {ok(on < 0.10)}"
+        )
     peak = max(big["full_rss_mb"], big["nochange_rss_mb"], big["onenew_rss_mb"])
-    lines.append(f"- peak RSS of the site builds at {big['years']} y: {peak:.0f} MB (< 300 MB) — {ok(peak < 300)} "
-                 f"(uncapped Atom set: digestfeed {big['atom_rss_mb']:.0f} MB, baseline {big['baseline_rss_mb']:.0f} MB)")
-    lines.append(f"- whole site at {big['years']} y: {big['site_bytes'] / MB:,.0f} MB in {big['site_files']:,} files (< 1 GB) — {ok(big['site_bytes'] < 1000 * MB)}")
+    lines.append(
+        f"- peak RSS of the site builds at {big['years']} y: {peak:.0f} MB (< 300 MB) — {ok(peak < 300)} "
+        f"(uncapped Atom set: digestfeed {big['atom_rss_mb']:.0f} MB, baseline {big['baseline_rss_mb']:.0f} MB)"
+    )
+    lines.append(
+        f"- whole site at {big['years']} y: {big['site_bytes'] / MB:,.0f} MB in {big['site_files']:,} files (< 1 GB) — {ok(big['site_bytes'] < 1000 * MB)}"
+    )
     return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default=None, help="archive sizes in years, comma-separated (default 1,2,5,10; --quick: 1,2)")
-    parser.add_argument("--quick", action="store_true", help="one run per phase, no cross-check of the Atom sets")
-    parser.add_argument("--out", default=str(BENCH / "out"), help="work directory (default bench/out/)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes",
+        default=None,
+        help="archive sizes in years, comma-separated (default 1,2,5,10; --quick: 1,2)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="one run per phase, no cross-check of the Atom sets"
+    )
+    parser.add_argument(
+        "--out", default=str(BENCH / "out"), help="work directory (default bench/out/)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="archive seed (default 0)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs of the Atom comparison, best kept (default 2)")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs of the Atom comparison, best kept (default 2)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the uncapped Atom sets on disk")
     parser.add_argument("--no-reader", action="store_true", help="skip the reader runs")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -336,15 +483,25 @@ def main() -> None:
     sizes = [int(s) for s in (args.sizes or ("1,2" if args.quick else "1,2,5,10")).split(",")]
     Path(args.out).mkdir(parents=True, exist_ok=True)
     results = [bench_size(years, args) for years in sizes]
-    report = [f"Machine: {machine()}; outputs installed: {', '.join(results[0]['outputs'])}. "
-              "Times are CPU seconds (user + system) of each process; wall clock in results.json.",
-              "", table(results), "", *targets(results)]
+    report = [
+        f"Machine: {machine()}; outputs installed: {', '.join(results[0]['outputs'])}. "
+        "Times are CPU seconds (user + system) of each process; wall clock in results.json.",
+        "",
+        table(results),
+        "",
+        *targets(results),
+    ]
     checks = {r["years"]: r.get("atom_check") for r in results if r.get("atom_check")}
     if checks:
-        report += ["", "Atom sets cross-checked: " + "; ".join(f"{y} y: {c}" for y, c in checks.items())]
+        report += [
+            "",
+            "Atom sets cross-checked: " + "; ".join(f"{y} y: {c}" for y, c in checks.items()),
+        ]
     text = "\n".join(report)
     print(text)
-    (Path(args.out) / "results.json").write_text(json.dumps({"machine": machine(), "results": results}, indent=1))
+    (Path(args.out) / "results.json").write_text(
+        json.dumps({"machine": machine(), "results": results}, indent=1)
+    )
     (Path(args.out) / "results.md").write_text(text + "\n")
 
 

@@ -23,7 +23,17 @@ import datetime as dt
 import random
 from pathlib import Path
 
-__all__ = ["START", "TAGS", "Shape", "DEFAULT", "ISSUE8", "write_archive", "write_digest", "digest_text"]
+__all__ = [
+    "DEFAULT",
+    "ISSUE8",
+    "START",
+    "TAGS",
+    "Shape",
+    "digest_text",
+    "write_archive",
+    "write_digest",
+]
+
 
 @dataclasses.dataclass(frozen=True)
 class Shape:
@@ -54,15 +64,80 @@ ISSUE8 = Shape(
 #: First day of the archive.
 START = dt.date(2016, 1, 1)
 
-_TOPICS = (
-    "rl llm moe diffusion agent reasoning benchmark multimodal tool vision speech retrieval rag "
-    "alignment rlhf dpo safety robotics video 3d nerf gaussian_splatting efficient quantization "
-    "distillation pruning long_context attention transformer ssm mamba tokenizer pretraining "
-    "finetuning lora peft evaluation dataset synthetic_data code math theorem_proving search "
-    "planning world_model embodied navigation grounding ocr document table graph gnn recsys "
-    "federated privacy watermark interpretability probing hallucination calibration uncertainty"
-).split()
-_MODIFIERS = ("Efficient", "Scalable", "Open", "Robust", "Multilingual", "Sparse", "Online", "Offline")
+_TOPICS = [
+    "rl",
+    "llm",
+    "moe",
+    "diffusion",
+    "agent",
+    "reasoning",
+    "benchmark",
+    "multimodal",
+    "tool",
+    "vision",
+    "speech",
+    "retrieval",
+    "rag",
+    "alignment",
+    "rlhf",
+    "dpo",
+    "safety",
+    "robotics",
+    "video",
+    "3d",
+    "nerf",
+    "gaussian_splatting",
+    "efficient",
+    "quantization",
+    "distillation",
+    "pruning",
+    "long_context",
+    "attention",
+    "transformer",
+    "ssm",
+    "mamba",
+    "tokenizer",
+    "pretraining",
+    "finetuning",
+    "lora",
+    "peft",
+    "evaluation",
+    "dataset",
+    "synthetic_data",
+    "code",
+    "math",
+    "theorem_proving",
+    "search",
+    "planning",
+    "world_model",
+    "embodied",
+    "navigation",
+    "grounding",
+    "ocr",
+    "document",
+    "table",
+    "graph",
+    "gnn",
+    "recsys",
+    "federated",
+    "privacy",
+    "watermark",
+    "interpretability",
+    "probing",
+    "hallucination",
+    "calibration",
+    "uncertainty",
+]
+_MODIFIERS = (
+    "Efficient",
+    "Scalable",
+    "Open",
+    "Robust",
+    "Multilingual",
+    "Sparse",
+    "Online",
+    "Offline",
+)
 
 
 def _tags() -> list[str]:
@@ -82,21 +157,146 @@ def _tags() -> list[str]:
 TAGS = _tags()
 _ZIPF = [1.0 / (k + 1) ** 1.07 for k in range(len(TAGS))]
 
-_WORDS = (
-    "learning model models language large scaling training data efficient method approach "
-    "framework via towards benchmark evaluation reasoning policy reward optimization agents "
-    "generation understanding visual representation transformer attention sparse dense "
-    "mixture experts retrieval augmented inference alignment preference feedback robust "
-    "adaptive neural network tasks performance results state art propose novel show "
-    "demonstrate improves outperforms baseline existing recent advances challenges "
-    "compute memory latency throughput token context window long short multimodal"
-).split()
-_FIRST = "Wei Jun Hao Yi Min Ji Seo Alex Maria John Anna Luca Sara Kenji Yuki Omar Lena Ivan Chen Priya".split()
-_LAST = "Kim Lee Park Wang Zhang Li Liu Chen Smith Garcia Müller Rossi Tanaka Sato Khan Singh Novak Ivanova".split()
-_KO = (
-    "모델 학습 데이터 방법 결과 성능 흥미로운 연구 실험 추론 강화학습 에이전트 평가 벤치마크 "
-    "효율적인 접근 제안 분석 문제 개선 중요한 아이디어 세팅 스케일링 토큰 멀티모달 검색"
-).split()
+_WORDS = [
+    "learning",
+    "model",
+    "models",
+    "language",
+    "large",
+    "scaling",
+    "training",
+    "data",
+    "efficient",
+    "method",
+    "approach",
+    "framework",
+    "via",
+    "towards",
+    "benchmark",
+    "evaluation",
+    "reasoning",
+    "policy",
+    "reward",
+    "optimization",
+    "agents",
+    "generation",
+    "understanding",
+    "visual",
+    "representation",
+    "transformer",
+    "attention",
+    "sparse",
+    "dense",
+    "mixture",
+    "experts",
+    "retrieval",
+    "augmented",
+    "inference",
+    "alignment",
+    "preference",
+    "feedback",
+    "robust",
+    "adaptive",
+    "neural",
+    "network",
+    "tasks",
+    "performance",
+    "results",
+    "state",
+    "art",
+    "propose",
+    "novel",
+    "show",
+    "demonstrate",
+    "improves",
+    "outperforms",
+    "baseline",
+    "existing",
+    "recent",
+    "advances",
+    "challenges",
+    "compute",
+    "memory",
+    "latency",
+    "throughput",
+    "token",
+    "context",
+    "window",
+    "long",
+    "short",
+    "multimodal",
+]
+_FIRST = [
+    "Wei",
+    "Jun",
+    "Hao",
+    "Yi",
+    "Min",
+    "Ji",
+    "Seo",
+    "Alex",
+    "Maria",
+    "John",
+    "Anna",
+    "Luca",
+    "Sara",
+    "Kenji",
+    "Yuki",
+    "Omar",
+    "Lena",
+    "Ivan",
+    "Chen",
+    "Priya",
+]
+_LAST = [
+    "Kim",
+    "Lee",
+    "Park",
+    "Wang",
+    "Zhang",
+    "Li",
+    "Liu",
+    "Chen",
+    "Smith",
+    "Garcia",
+    "Müller",
+    "Rossi",
+    "Tanaka",
+    "Sato",
+    "Khan",
+    "Singh",
+    "Novak",
+    "Ivanova",
+]
+_KO = [
+    "모델",
+    "학습",
+    "데이터",
+    "방법",
+    "결과",
+    "성능",
+    "흥미로운",
+    "연구",
+    "실험",
+    "추론",
+    "강화학습",
+    "에이전트",
+    "평가",
+    "벤치마크",
+    "효율적인",
+    "접근",
+    "제안",
+    "분석",
+    "문제",
+    "개선",
+    "중요한",
+    "아이디어",
+    "세팅",
+    "스케일링",
+    "토큰",
+    "멀티모달",
+    "검색",
+]
 _KO_END = ("군요.", "네요.", "입니다.", "것 같습니다.", "보입니다.")
 
 
@@ -118,7 +318,9 @@ def _entry(rng: random.Random, date: dt.date | None = None, shape: Shape = DEFAU
     while sum(len(s) + 1 for s in abstract) < size:
         abstract.append(_sentence(rng))
     if rng.random() < 0.3:
-        abstract.append(f"Code: https://github.com/{rng.choice(_LAST).lower()}/{rng.choice(_WORDS)}-{rng.randint(1, 999)}.")
+        abstract.append(
+            f"Code: https://github.com/{rng.choice(_LAST).lower()}/{rng.choice(_WORDS)}-{rng.randint(1, 999)}."
+        )
     if shape.arxiv_rate and rng.random() < shape.arxiv_rate:
         yymm = f"{date.year % 100:02d}{date.month:02d}" if date else "2501"
         version = f"v{rng.randint(1, 3)}" if rng.random() < 0.3 else ""
@@ -134,7 +336,9 @@ def _entry(rng: random.Random, date: dt.date | None = None, shape: Shape = DEFAU
     return [title, f"({authors})", " ".join(abstract), ko, en, " ".join(tags)]
 
 
-def digest_text(date: dt.date, rng: random.Random, entries: int | None = None, shape: Shape = DEFAULT) -> str:
+def digest_text(
+    date: dt.date, rng: random.Random, entries: int | None = None, shape: Shape = DEFAULT
+) -> str:
     """One digest: the date line and ``entries`` (default: drawn from ``shape``) entries."""
     n = entries if entries is not None else rng.choice(shape.entries_per_day)
     lines = [f"{date.year}년 {date.month}월 {date.day}일"]

@@ -32,7 +32,11 @@ def corpus_dir() -> Path:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", help="Rewrite tests/data/golden from the current output.")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/data/golden from the current output.",
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -44,8 +44,10 @@ def check_atom(data: bytes, name: str = "feed") -> etree._Element:
         el = _one(root, tag, name)
         assert (el.text or "").strip(), f"{name}: empty atom:{tag}"
     assert _absolute(root.findtext(f"{A}id")), f"{name}: feed id is not an absolute IRI"
-    assert RFC3339.match(root.findtext(f"{A}updated")), f"{name}: feed updated is not RFC 3339 with a zone"
-    selfs = [l for l in root.findall(f"{A}link") if l.get("rel") == "self"]
+    assert RFC3339.match(root.findtext(f"{A}updated")), (
+        f"{name}: feed updated is not RFC 3339 with a zone"
+    )
+    selfs = [lk for lk in root.findall(f"{A}link") if lk.get("rel") == "self"]
     assert len(selfs) == 1, f"{name}: expected one rel=self link, found {len(selfs)}"
     alternates = {}
     for link in root.findall(f"{A}link") + root.findall(f"{A}entry/{A}link"):
@@ -75,7 +77,9 @@ def check_atom(data: bytes, name: str = "feed") -> etree._Element:
         assert published is None or RFC3339.match(published), f"{where}: bad published"
         assert feed_author or entry.find(f"{A}author") is not None, f"{where}: no author"
         content = entry.find(f"{A}content")
-        has_alternate = any(l.get("rel", "alternate") == "alternate" for l in entry.findall(f"{A}link"))
+        has_alternate = any(
+            lk.get("rel", "alternate") == "alternate" for lk in entry.findall(f"{A}link")
+        )
         assert content is not None or has_alternate, f"{where}: neither content nor alternate link"
         assert entry.find(f"{A}title").get("type", "text") == "text", f"{where}: title is not text"
     if entries:

@@ -16,8 +16,13 @@ TAGS = ("rl", "llm", "Object_Detection", "moe", "vision")
 SMALL = "max_entries = 4\n"
 
 
-def build_site(tmp: Path, digests: dict[str, str] | None = None, seed: Path | None = None,
-               config: str = "", now: str = NOW) -> Path:  # fmt: skip
+def build_site(
+    tmp: Path,
+    digests: dict[str, str] | None = None,
+    seed: Path | None = None,
+    config: str = "",
+    now: str = NOW,
+) -> Path:
     """Build ``digests`` (name → text) and/or the seed in ``tmp`` with an explicit config; return feeds/."""
     entries = tmp / "entries"
     entries.mkdir(parents=True, exist_ok=True)
@@ -26,10 +31,25 @@ def build_site(tmp: Path, digests: dict[str, str] | None = None, seed: Path | No
     for name, text in (digests or {}).items():
         (entries / name).write_text(text, encoding="utf-8")
     # the cache goes with the site, never into the directory pytest runs from
-    cache = f'cache_dir = "{(tmp / ".digestfeed-cache").as_posix()}"\n' if "cache_dir" not in config else ""
+    cache = (
+        f'cache_dir = "{(tmp / ".digestfeed-cache").as_posix()}"\n'
+        if "cache_dir" not in config
+        else ""
+    )
     (tmp / "digestfeed.toml").write_text(config + cache, encoding="utf-8")
-    args = ["--config", str(tmp / "digestfeed.toml"), "build", "--entries", str(entries),
-            "--out", str(tmp / "feeds"), "--now", now, "-q", "--no-cache"]  # fmt: skip
+    args = [
+        "--config",
+        str(tmp / "digestfeed.toml"),
+        "build",
+        "--entries",
+        str(entries),
+        "--out",
+        str(tmp / "feeds"),
+        "--now",
+        now,
+        "-q",
+        "--no-cache",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return tmp / "feeds"
@@ -57,7 +77,4 @@ def digest_text(date: str, count: int, salt: int = 0) -> str:
 
 def synthetic_digests() -> dict[str, str]:
     """Three digests a month over :data:`MONTHS`, two entries each (24 entries)."""
-    return {
-        f"{m}-{d:02d}.txt": digest_text(f"{m}-{d:02d}", 2)
-        for m in MONTHS for d in (3, 12, 24)
-    }  # fmt: skip
+    return {f"{m}-{d:02d}.txt": digest_text(f"{m}-{d:02d}", 2) for m in MONTHS for d in (3, 12, 24)}

@@ -53,8 +53,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def feed_names(feeds: Path) -> list[str]:
-    return sorted(p.relative_to(feeds).as_posix().removesuffix(".atom")
-                  for p in feeds.rglob("*.atom") if not p.relative_to(feeds).as_posix().startswith("archive/"))  # fmt: skip
+    return sorted(
+        p.relative_to(feeds).as_posix().removesuffix(".atom")
+        for p in feeds.rglob("*.atom")
+        if not p.relative_to(feeds).as_posix().startswith("archive/")
+    )
 
 
 def test_subscription_feed_holds_the_newest_n_and_points_to_the_newest_archive(site: Path) -> None:
@@ -66,8 +69,12 @@ def test_subscription_feed_holds_the_newest_n_and_points_to_the_newest_archive(s
     assert "next-archive" not in rels and "current" not in rels
     current = feedparse((site / "all.atom").read_bytes()).entries
     assert len(current) == LIMIT
-    older = [e for path in chain(site, "all") for e in feedparse(path.read_bytes()).entries
-             if e.id not in {c.id for c in current}]  # fmt: skip
+    older = [
+        e
+        for path in chain(site, "all")
+        for e in feedparse(path.read_bytes()).entries
+        if e.id not in {c.id for c in current}
+    ]
     assert older and min(e.published for e in current) > max(e.published for e in older)
 
 
@@ -103,13 +110,19 @@ def test_every_feed_with_its_archives_holds_exactly_its_entries(site: Path) -> N
     from digestfeed.config import Config
     from digestfeed.sources.digest import parse_text
 
-    entries = [e for name, text in synthetic_digests().items() for e in parse_text(text, name, Config()).entries]
+    entries = [
+        e
+        for name, text in synthetic_digests().items()
+        for e in parse_text(text, name, Config()).entries
+    ]
     names = feed_names(site)
     assert len(names) > 10
     for name in names:
         tag = name.split("/", 1)[1].split(".")[0] if name.startswith("tags/") else None
         expected = {e.id for e in entries if tag is None or tag in e.tags}
-        held = set(ids(site / f"{name}.atom")) | {i for path in chain(site, name) for i in ids(path)}
+        held = set(ids(site / f"{name}.atom")) | {
+            i for path in chain(site, name) for i in ids(path)
+        }
         assert held == expected, name
 
 
@@ -120,14 +133,20 @@ def test_archive_documents_are_marked_and_linked_both_ways(site: Path) -> None:
         for i, path in enumerate(archives):
             data = path.read_bytes()
             root = check_atom(data, path.name)
-            assert root.find(f"{FH}archive") is not None and root.find(f"{FH}complete") is None, path
+            assert root.find(f"{FH}archive") is not None and root.find(f"{FH}complete") is None, (
+                path
+            )
             rels = links(root)
             assert rels["current"] == CONFIG.feed_url(f"{name}.atom"), path
             assert rels["self"] == CONFIG.feed_url(path.relative_to(site).as_posix()), path
             newer = archives[i - 1] if i else None
             older = archives[i + 1] if i + 1 < len(archives) else None
-            assert (local(site, rels["next-archive"]) if "next-archive" in rels else None) == newer, path
-            assert (local(site, rels["prev-archive"]) if "prev-archive" in rels else None) == older, path
+            assert (
+                local(site, rels["next-archive"]) if "next-archive" in rels else None
+            ) == newer, path
+            assert (
+                local(site, rels["prev-archive"]) if "prev-archive" in rels else None
+            ) == older, path
         on_disk = sorted((site / "archive" / name).glob("*.atom")) if archives else []
         assert sorted(archives) == on_disk, f"{name}: an archive not reachable by prev-archive"
 
@@ -139,13 +158,18 @@ def test_a_feed_that_fits_is_complete_and_has_no_archives(site: Path) -> None:
         assert root.find(f"{FH}complete") is not None, name
         assert "prev-archive" not in links(root)
         assert not (site / "archive" / name).exists()
-        assert parse_xml((site / f"{name}.rss").read_bytes()).find(f"channel/{FH}complete") is not None
+        assert (
+            parse_xml((site / f"{name}.rss").read_bytes()).find(f"channel/{FH}complete") is not None
+        )
     assert parse_xml((site / "all.rss").read_bytes()).find(f"channel/{FH}complete") is None
 
 
 def snapshot(feeds: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.relative_to(feeds).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in feeds.rglob("*") if p.is_file()}  # fmt: skip
+    return {
+        p.relative_to(feeds).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in feeds.rglob("*")
+        if p.is_file()
+    }
 
 
 def newest_archives(snap: dict[str, tuple[bytes, int]]) -> set[str]:
@@ -158,18 +182,32 @@ def newest_archives(snap: dict[str, tuple[bytes, int]]) -> set[str]:
     return {f"{feed}/{month}" for feed, month in newest.items()}
 
 
-def assert_archives_stable(before: dict[str, tuple[bytes, int]], after: dict[str, tuple[bytes, int]]) -> set[str]:
+def assert_archives_stable(
+    before: dict[str, tuple[bytes, int]], after: dict[str, tuple[bytes, int]]
+) -> set[str]:
     """Only each feed's newest archive may change; one that stopped being the newest only gains
     ``next-archive``. Every other archive keeps its bytes and its mtime. Returns the changed ones."""
     old = {k for k in before if k.startswith("archive/")}
     assert old <= set(after), f"archives removed: {sorted(old - set(after))}"
     changed = {k for k in old if after[k] != before[k]}
-    assert changed <= newest_archives(before), f"older archives rewritten: {sorted(changed - newest_archives(before))}"
+    assert changed <= newest_archives(before), (
+        f"older archives rewritten: {sorted(changed - newest_archives(before))}"
+    )
     for rel in changed - newest_archives(after):
-        diff = [line for line in difflib.unified_diff(
-            before[rel][0].decode().splitlines(), after[rel][0].decode().splitlines(), lineterm="", n=0)
-            if line[:1] in "+-" and line[:3] not in ("+++", "---")]  # fmt: skip
-        assert len(diff) == 1 and diff[0].startswith("+") and 'rel="next-archive"' in diff[0], (rel, diff)
+        diff = [
+            line
+            for line in difflib.unified_diff(
+                before[rel][0].decode().splitlines(),
+                after[rel][0].decode().splitlines(),
+                lineterm="",
+                n=0,
+            )
+            if line[:1] in "+-" and line[:3] not in ("+++", "---")
+        ]
+        assert len(diff) == 1 and diff[0].startswith("+") and 'rel="next-archive"' in diff[0], (
+            rel,
+            diff,
+        )
     return changed
 
 
@@ -199,7 +237,10 @@ def test_a_new_month_adds_an_archive_and_only_links_the_previous_one(tmp_path: P
     changed = assert_archives_stable(before, after)
     assert "archive/all/2025-05.atom" in after and "archive/all/2025-05.atom" not in before
     assert "archive/all/2025-04.atom" in changed
-    assert chain(feeds, "all")[0].name == "2025-05.atom" and chain(feeds, "all")[-1].name == "2025-01.atom"
+    assert (
+        chain(feeds, "all")[0].name == "2025-05.atom"
+        and chain(feeds, "all")[-1].name == "2025-01.atom"
+    )
 
 
 def test_every_entry_is_in_some_document_even_when_re_dated() -> None:
@@ -214,13 +255,26 @@ def test_every_entry_is_in_some_document_even_when_re_dated() -> None:
     seoul = dt.timezone(dt.timedelta(hours=9))
 
     def timed(slug: str, date: str, published: str) -> Timed:
-        entry = Entry(id=f"tag:x,2025:arxiv:{slug}", date=date, title=slug, authors=("A",), abstract="a",
-                      comment_ko="가", comment_en="b", tags=("t",), links=(), source="x:1")
+        entry = Entry(
+            id=f"tag:x,2025:arxiv:{slug}",
+            date=date,
+            title=slug,
+            authors=("A",),
+            abstract="a",
+            comment_ko="가",
+            comment_en="b",
+            tags=("t",),
+            links=(),
+            source="x:1",
+        )
         when = dt.datetime.fromisoformat(published).replace(tzinfo=seoul)
         return Timed(entry, when, when)
 
-    entries = [timed("alpha", "2024-06-30", "2024-05-07T09:00"),  # moved to a later date
-               timed("beta", "2024-05-08", "2024-05-08T09:00"), timed("gamma", "2024-05-10", "2024-05-10T09:00")]
+    entries = [
+        timed("alpha", "2024-06-30", "2024-05-07T09:00"),  # moved to a later date
+        timed("beta", "2024-05-08", "2024-05-08T09:00"),
+        timed("gamma", "2024-05-10", "2024-05-10T09:00"),
+    ]
     feedset = plan(entries, Config(max_entries=1))
     for feed in feedset.feeds:
         held = {t.entry.id for doc in feedset.documents if doc.feed is feed for t in doc.entries}

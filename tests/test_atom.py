@@ -7,14 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from lxml import etree
-
 from click.testing import CliRunner
+from lxml import etree
 
 from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.sources.digest import parse_digest
-from feedcheck import A, XML_LANG, check_atom, feedparse, parse_xml
+from feedcheck import XML_LANG, A, check_atom, feedparse, parse_xml
 from sitebuild import build_site
 
 SEOUL = dt.timezone(dt.timedelta(hours=9))
@@ -49,12 +48,16 @@ def test_every_feed_is_valid_atom_and_round_trips(seed_feeds: Path) -> None:
         xml_entries = root.findall(f"{A}entry")
         assert [e.id for e in parsed.entries] == [x.findtext(f"{A}id") for x in xml_entries]
         assert [e.title for e in parsed.entries] == [x.findtext(f"{A}title") for x in xml_entries]
-        for entry, xml in zip(parsed.entries, xml_entries):
+        for entry, xml in zip(parsed.entries, xml_entries, strict=False):
             assert entry.updated == xml.findtext(f"{A}updated")
-            assert [t.term for t in entry.tags] == [c.get("term") for c in xml.findall(f"{A}category")]
+            assert [t.term for t in entry.tags] == [
+                c.get("term") for c in xml.findall(f"{A}category")
+            ]
 
 
-def test_entry_ids_dates_and_tags_are_the_same_in_every_feed(seed_feeds: Path, seed_path: Path) -> None:
+def test_entry_ids_dates_and_tags_are_the_same_in_every_feed(
+    seed_feeds: Path, seed_path: Path
+) -> None:
     """One paper has one id, one published/updated and one tag set in all feeds it appears in."""
     digest = parse_digest(seed_path, Config())
     seen: dict[str, set[tuple[str, str, str, tuple[str, ...]]]] = {}
@@ -74,7 +77,10 @@ def test_tag_feeds_hold_exactly_their_tag(seed_feeds: Path, seed_path: Path) -> 
     for tag in SEED_TAGS:
         want = [e.id for e in digest.entries if tag in e.tags]
         for suffix in ("", ".ko", ".en"):
-            got = [e.id for e in feedparse((seed_feeds / f"tags/{tag}{suffix}.atom").read_bytes()).entries]
+            got = [
+                e.id
+                for e in feedparse((seed_feeds / f"tags/{tag}{suffix}.atom").read_bytes()).entries
+            ]
             assert got == want, (tag, suffix)
     for name in ("all", "ko", "en"):
         got = [e.id for e in feedparse((seed_feeds / f"{name}.atom").read_bytes()).entries]
@@ -103,14 +109,22 @@ def test_feed_metadata(seed_feeds: Path) -> None:
     """Each feed: tag URI id, title naming tag and language, curator author, absolute self URL, site link."""
     config = Config()
     root = parse_xml((seed_feeds / "tags/rl.en.atom").read_bytes())
-    assert root.findtext(f"{A}id") == f"tag:{config.tag_authority},{config.tag_date}:feed/tags/rl.en"
+    assert (
+        root.findtext(f"{A}id") == f"tag:{config.tag_authority},{config.tag_date}:feed/tags/rl.en"
+    )
     title = root.findtext(f"{A}title")
     assert "#rl" in title and "English" in title
     assert root.findtext(f"{A}author/{A}name") == config.curator
-    links = {l.get("rel"): l.get("href") for l in root.findall(f"{A}link")}
+    links = {lk.get("rel"): lk.get("href") for lk in root.findall(f"{A}link")}
     assert links["self"] == config.feed_base_url + "tags/rl.en.atom"
-    site_links = [l.get("href") for l in root.findall(f"{A}link") if (l.get("rel"), l.get("type")) == ("alternate", "text/html")]
-    assert site_links == [config.site_url]  # the other alternates are the .rss/.json twins (issue 6)
+    site_links = [
+        lk.get("href")
+        for lk in root.findall(f"{A}link")
+        if (lk.get("rel"), lk.get("type")) == ("alternate", "text/html")
+    ]
+    assert site_links == [
+        config.site_url
+    ]  # the other alternates are the .rss/.json twins (issue 6)
     assert root.findtext(f"{A}generator") == "digestfeed"
     assert root.find(f"{A}generator").get("version") is None  # no version: rebuilds stay identical
 
@@ -119,9 +133,13 @@ def test_entry_times_are_distinct_ordered_and_zoned(seed_feeds: Path) -> None:
     """published = updated = digest date at the configured hour in Asia/Seoul, one minute apart in digest order."""
     parsed = feedparse((seed_feeds / "all.atom").read_bytes())
     stamps = [dt.datetime.fromisoformat(e.published) for e in parsed.entries]
-    assert stamps == [dt.datetime(2025, 5, 8, 9, 0, tzinfo=SEOUL) - dt.timedelta(minutes=i) for i in range(3)]
+    assert stamps == [
+        dt.datetime(2025, 5, 8, 9, 0, tzinfo=SEOUL) - dt.timedelta(minutes=i) for i in range(3)
+    ]
     assert [e.updated for e in parsed.entries] == [e.published for e in parsed.entries]
-    assert parsed.feed.updated == parsed.entries[0].updated  # the newest entry's, never the build time
+    assert (
+        parsed.feed.updated == parsed.entries[0].updated
+    )  # the newest entry's, never the build time
 
 
 def test_entry_links_keep_rel_and_type(seed_feeds: Path) -> None:
@@ -129,14 +147,17 @@ def test_entry_links_keep_rel_and_type(seed_feeds: Path) -> None:
     root = parse_xml((seed_feeds / "all.atom").read_bytes())
     for entry in root.findall(f"{A}entry"):
         links = entry.findall(f"{A}link")
-        assert [(l.get("rel"), l.get("type")) for l in links] == [("alternate", "text/html")]
+        assert [(lk.get("rel"), lk.get("type")) for lk in links] == [("alternate", "text/html")]
         assert links[0].get("href") == "https://digestfeed.example.org/2025-05-08.html"
 
 
 def test_categories_have_term_label_and_scheme(seed_feeds: Path) -> None:
     """category term = slug, label = the hashtag as written, scheme = the tag page URL."""
     root = parse_xml((seed_feeds / "tags/rl.atom").read_bytes())
-    cats = [(c.get("term"), c.get("label"), c.get("scheme")) for c in root.find(f"{A}entry").findall(f"{A}category")]
+    cats = [
+        (c.get("term"), c.get("label"), c.get("scheme"))
+        for c in root.find(f"{A}entry").findall(f"{A}category")
+    ]
     base = Config().feed_base_url
     assert cats == [(t, f"#{t}", f"{base}tags/{t}.html") for t in ("rl", "tool", "reasoning")]
 
@@ -150,7 +171,9 @@ def test_content_has_authors_abstract_and_links(seed_feeds: Path, seed_path: Pat
     assert ", ".join(second.authors) in html
     assert '<a href="https://generalist.top/">https://generalist.top/</a>' in html
     first = digest.entries[0]
-    assert len(first.authors) == 74 and ", ".join(first.authors) in entries[first.id].content[0].value
+    assert (
+        len(first.authors) == 74 and ", ".join(first.authors) in entries[first.id].content[0].value
+    )
 
 
 def test_titles_show_literally(tmp_path: Path) -> None:
@@ -185,8 +208,12 @@ def test_builds_are_byte_identical(tmp_path: Path, seed_path: Path) -> None:
     shutil.copy(seed_path, tmp_path / "b" / "entries" / seed_path.name)
     (tmp_path / "b" / "digestfeed.toml").write_text("")
     env = {**os.environ, "PYTHONHASHSEED": "12345", "DIGESTFEED_NOW": "2031-07-07T07:07:07+09:00"}
-    subprocess.run([sys.executable, "-m", "digestfeed", "build", "-q", "--no-cache"], cwd=tmp_path / "b",
-                   env=env, check=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "digestfeed", "build", "-q", "--no-cache"],
+        cwd=tmp_path / "b",
+        env=env,
+        check=True,
+    )
     b = tmp_path / "b" / "feeds"
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
@@ -224,7 +251,9 @@ def _c14n(data: bytes) -> bytes:
     return etree.tostring(parse_xml(data), method="c14n2")
 
 
-@pytest.mark.parametrize("name", ["all.atom", "ko.atom", "en.atom", "tags/rl.en.atom", "index.opml"])
+@pytest.mark.parametrize(
+    "name", ["all.atom", "ko.atom", "en.atom", "tags/rl.en.atom", "index.opml"]
+)
 def test_golden_feeds(seed_feeds: Path, name: str, request: pytest.FixtureRequest) -> None:
     """The seed's feeds equal the checked-in expected files canonically (C14N 2.0, fixed clock)."""
     expected = GOLDEN / name
@@ -250,8 +279,18 @@ def test_noncharacters_are_removed_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "entries").mkdir()
     (tmp_path / "entries" / "2025-01-04.txt").write_text(text, encoding="utf-8")
     (tmp_path / "digestfeed.toml").write_text("")
-    result = CliRunner().invoke(main, ["--config", str(tmp_path / "digestfeed.toml"), "build", "--entries",
-                                       str(tmp_path / "entries"), "--out", str(tmp_path / "feeds")])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(tmp_path / "digestfeed.toml"),
+            "build",
+            "--entries",
+            str(tmp_path / "entries"),
+            "--out",
+            str(tmp_path / "feeds"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "2025-01-04.txt:4: removed control character" in result.output
     data = (tmp_path / "feeds" / "all.atom").read_bytes()
@@ -269,10 +308,20 @@ def test_text_illegal_in_xml_from_a_plugin_source_is_a_clean_error() -> None:
     from digestfeed.render.atom import EntryRenderer
     from digestfeed.render.memo import Memo
 
-    entry = Entry(id="tag:x,2025:a", date="2025-01-01", title="T", authors=("A",), abstract="bad \x01 text",
-                  comment_ko="", comment_en="", tags=("t",), links=(), source="plugin.jsonl:7")
-    when = dt.datetime(2025, 1, 1, 9, tzinfo=dt.timezone.utc)
-    with pytest.raises(BuildError, match="plugin.jsonl:7"):
+    entry = Entry(
+        id="tag:x,2025:a",
+        date="2025-01-01",
+        title="T",
+        authors=("A",),
+        abstract="bad \x01 text",
+        comment_ko="",
+        comment_en="",
+        tags=("t",),
+        links=(),
+        source="plugin.jsonl:7",
+    )
+    when = dt.datetime(2025, 1, 1, 9, tzinfo=dt.UTC)
+    with pytest.raises(BuildError, match=r"plugin\.jsonl:7"):
         EntryRenderer(Config(), Memo())(Timed(entry, when, when), None)
 
 
@@ -281,12 +330,31 @@ def test_entries_link_the_paper_they_know(tmp_path: Path) -> None:
     notes = Path(__file__).parent / "data" / "notes"
     (tmp_path / "digestfeed.toml").write_text("")
     out = tmp_path / "feeds"
-    result = CliRunner().invoke(main, ["--config", str(tmp_path / "digestfeed.toml"), "build", "--source",
-                                       f"notes={notes}", "--out", str(out), "--ledger", str(tmp_path / "l.json"), "-q"])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(tmp_path / "digestfeed.toml"),
+            "build",
+            "--source",
+            f"notes={notes}",
+            "--out",
+            str(out),
+            "--ledger",
+            str(tmp_path / "l.json"),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     root = check_atom((out / "all.atom").read_bytes())
-    related = {e.findtext(f"{A}id"): [l.get("href") for l in e.findall(f"{A}link") if l.get("rel") == "related"]
-               for e in root.findall(f"{A}entry")}  # fmt: skip
+    related = {
+        e.findtext(f"{A}id"): [
+            lk.get("href") for lk in e.findall(f"{A}link") if lk.get("rel") == "related"
+        ]
+        for e in root.findall(f"{A}entry")
+    }
     full = next(i for i in related if i.endswith(":arxiv:2405.01234"))  # "240507 Full Note.md"
-    assert related[full] == ["https://arxiv.org/abs/2405.01234v2"]  # the note's first line, as written
+    assert related[full] == [
+        "https://arxiv.org/abs/2405.01234v2"
+    ]  # the note's first line, as written
     assert all(len(hrefs) <= 1 for hrefs in related.values())

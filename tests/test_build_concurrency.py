@@ -69,13 +69,26 @@ _OBSERVED_BUILD = textwrap.dedent("""
 
 
 def _build_args(site: Path) -> list[str]:
-    return ["--config", str(site / "digestfeed.toml"), "build", "--entries", str(site / "entries"),
-            "--out", str(site / "feeds"), "--now", NOW, "-q", "--no-cache"]  # fmt: skip
+    return [
+        "--config",
+        str(site / "digestfeed.toml"),
+        "build",
+        "--entries",
+        str(site / "entries"),
+        "--out",
+        str(site / "feeds"),
+        "--now",
+        NOW,
+        "-q",
+        "--no-cache",
+    ]
 
 
 def _files(out: Path) -> dict[str, bytes]:
     """Every file below ``out`` (the staging directory included, were it left) → bytes."""
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
 
 
 def _assert_whole(out: Path) -> None:
@@ -118,13 +131,27 @@ def test_concurrent_builds_never_tear_a_file_and_wait_for_each_other(tmp_path):
     out = site / "feeds"
     signal, release = tmp_path / "a-paused", tmp_path / "a-release"
     refused, acquired = tmp_path / "b-refused", tmp_path / "b-acquired"
-    env = {**os.environ, "DF_SIGNAL": str(signal), "DF_RELEASE": str(release), "DF_BOUND": str(BOUND),
-           "DF_REFUSED": str(refused), "DF_ACQUIRED": str(acquired)}  # fmt: skip
-    run = {"cwd": site, "env": env, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    env = {
+        **os.environ,
+        "DF_SIGNAL": str(signal),
+        "DF_RELEASE": str(release),
+        "DF_BOUND": str(BOUND),
+        "DF_REFUSED": str(refused),
+        "DF_ACQUIRED": str(acquired),
+    }
+    run = {
+        "cwd": site,
+        "env": env,
+        "stdout": subprocess.PIPE,
+        "stderr": subprocess.PIPE,
+        "text": True,
+    }
     a = subprocess.Popen([sys.executable, "-c", _PAUSED_BUILD, *_build_args(site)], **run)
     b = None
     try:
-        _wait_for(lambda: signal.exists() or a.poll() is not None, "build A to reach its first rename")
+        _wait_for(
+            lambda: signal.exists() or a.poll() is not None, "build A to reach its first rename"
+        )
         assert signal.exists(), f"A ended without pausing (exit {a.poll()}): {a.stderr.read()}"
         first = Path(signal.read_text()).relative_to(out).as_posix()
 
@@ -136,14 +163,18 @@ def test_concurrent_builds_never_tear_a_file_and_wait_for_each_other(tmp_path):
 
         # (b) B is refused the lock while A holds it, and keeps waiting
         b = subprocess.Popen([sys.executable, "-c", _OBSERVED_BUILD, *_build_args(site)], **run)
-        _wait_for(lambda: refused.exists() or acquired.exists() or b.poll() is not None,
-                  "build B to try the lock")
+        _wait_for(
+            lambda: refused.exists() or acquired.exists() or b.poll() is not None,
+            "build B to try the lock",
+        )
         assert refused.exists() and not acquired.exists(), (
             f"A's lock did not hold B back (B refused: {refused.exists()}, B locked: {acquired.exists()}, "
             f"B exit: {b.poll()})"
         )
         for _ in range(3):
-            assert b.poll() is None and not acquired.exists(), "B went past the lock while A held it"
+            assert b.poll() is None and not acquired.exists(), (
+                "B went past the lock while A held it"
+            )
             _assert_whole(out)
     finally:
         release.touch()

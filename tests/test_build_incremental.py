@@ -31,16 +31,23 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 CONFIG = 'outputs = ["atom", "opml"]\n'
 
 
-def entry(title: str, tags: str, ko: str = "흥미로운 논문이군요.", en: str = "An interesting paper.") -> str:
-    return "\n".join([title, "(Ada Lovelace, Alan Turing)", f"We study {title.lower()}.", ko, en, tags])
+def entry(
+    title: str, tags: str, ko: str = "흥미로운 논문이군요.", en: str = "An interesting paper."
+) -> str:
+    return "\n".join(
+        [title, "(Ada Lovelace, Alan Turing)", f"We study {title.lower()}.", ko, en, tags]
+    )
 
 
 def digest(date: str, *entries: str) -> str:
     return f"{date}\n" + "\n".join(entries) + "\n"
 
 
-DAY1 = digest("2025-05-01", entry("Sparse Mixtures of Experts at Scale", "#moe #llm"),
-              entry("A Benchmark for Tool Use", "#benchmark #tool"))  # fmt: skip
+DAY1 = digest(
+    "2025-05-01",
+    entry("Sparse Mixtures of Experts at Scale", "#moe #llm"),
+    entry("A Benchmark for Tool Use", "#benchmark #tool"),
+)
 DAY2 = digest("2025-05-02", entry("Reinforcement Learning for Reasoning", "#rl #reasoning"))
 DAY3 = digest("2025-05-03", entry("Routing Tokens in MoE Layers", "#moe #routing"))
 
@@ -80,7 +87,11 @@ class Site:
         out = {}
         for path in files:
             st = path.stat()
-            out[path.relative_to(self.root).as_posix()] = (path.read_bytes(), st.st_ino, st.st_mtime_ns)
+            out[path.relative_to(self.root).as_posix()] = (
+                path.read_bytes(),
+                st.st_ino,
+                st.st_mtime_ns,
+            )
         return out
 
     def atom_entries(self, rel: str = "all.atom") -> dict[str, etree._Element]:
@@ -127,7 +138,9 @@ def test_new_digest_rewrites_only_its_feeds(site: Site) -> None:
     expected |= {"index.opml"}  # the feed set gained tags/routing
     assert written(result) == expected
     assert f"{len(expected)} changed" in result.output
-    changed = {k[len("feeds/"):] for k in after if k.startswith("feeds/") and before.get(k) != after[k]}
+    changed = {
+        k[len("feeds/") :] for k in after if k.startswith("feeds/") and before.get(k) != after[k]
+    }
     assert changed == expected
     for key, value in before.items():  # untouched files keep their inode and mtime
         if key.removeprefix("feeds/") not in expected and key != "entries/.ledger.json":
@@ -153,7 +166,9 @@ def test_edited_comment_keeps_id_and_gets_build_time(site: Site) -> None:
     edited = [i for i in after if "must-read" in (after[i].findtext(f"{ATOM}content") or "")]
     assert len(edited) == 1
     assert after[edited[0]].findtext(f"{ATOM}updated") == NOW2
-    assert after[edited[0]].findtext(f"{ATOM}published") == before[edited[0]].findtext(f"{ATOM}published")
+    assert after[edited[0]].findtext(f"{ATOM}published") == before[edited[0]].findtext(
+        f"{ATOM}published"
+    )
     for entry_id in set(after) - set(edited):
         assert etree.tostring(after[entry_id]) == etree.tostring(before[entry_id])
 
@@ -167,7 +182,11 @@ def test_title_typo_fix_keeps_id(site: Site) -> None:
     site.build(now=NOW2)
     after = site.atom_entries()
     assert set(after) == set(before)
-    fixed = [e for e in after.values() if e.findtext(f"{ATOM}title") == "Reinforcement Learning for Reasoning"]
+    fixed = [
+        e
+        for e in after.values()
+        if e.findtext(f"{ATOM}title") == "Reinforcement Learning for Reasoning"
+    ]
     assert len(fixed) == 1 and fixed[0].findtext(f"{ATOM}updated") == NOW2
     assert "reinforcment-learnign" in fixed[0].findtext(f"{ATOM}id")  # the id of the first spelling
 
@@ -284,8 +303,13 @@ def test_failure_during_swap_is_rolled_back(site: Site, monkeypatch: pytest.Monk
     monkeypatch.setattr(digestfeed.publish.os, "replace", flaky_replace)
     config = Config()
     with pytest.raises(BuildError, match="No space left"):
-        build(config, read_digest_dir(site.entries, config), site.feeds, site.ledger,
-              outputs=[AtomOutput(), OpmlOutput()])  # fmt: skip
+        build(
+            config,
+            read_digest_dir(site.entries, config),
+            site.feeds,
+            site.ledger,
+            outputs=[AtomOutput(), OpmlOutput()],
+        )
     monkeypatch.undo()
     after = site.snapshot()
     assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}
@@ -312,7 +336,9 @@ def test_parse_cache_skips_unchanged_digests(site: Site, monkeypatch: pytest.Mon
     site.build()
     assert calls == ["2025-05-03.txt"]
     calls.clear()
-    site.write("2025-05-01.txt", DAY1.replace("interesting", "curious"))  # an edit is a new content key
+    site.write(
+        "2025-05-01.txt", DAY1.replace("interesting", "curious")
+    )  # an edit is a new content key
     site.build(now=NOW2)
     assert calls == ["2025-05-01.txt"]
     assert (site.root / ".digestfeed-cache" / ".gitignore").read_text().strip().endswith("*")
@@ -332,9 +358,13 @@ def test_no_cache_build_is_idempotent_too(site: Site) -> None:
 
 def _cli(root: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "digestfeed", *args], cwd=root, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "DIGESTFEED_NOW": NOW1, **env},
-    )  # fmt: skip
+        [sys.executable, "-m", "digestfeed", *args],
+        cwd=root,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "DIGESTFEED_NOW": NOW1, **env},
+    )
 
 
 def test_concurrent_builds_never_tear_a_file(tmp_path: Path) -> None:
@@ -342,8 +372,16 @@ def test_concurrent_builds_never_tear_a_file(tmp_path: Path) -> None:
     s = Site(tmp_path / "site")
     for day in range(1, 29):  # enough work that the two builds overlap
         date = f"2025-04-{day:02d}"
-        s.write(f"{date}.txt", digest(date, *(entry(f"Paper {day}-{k} on Topic {k}", f"#t{k % 7} #u{day % 5}")
-                                               for k in range(5))))  # fmt: skip
+        s.write(
+            f"{date}.txt",
+            digest(
+                date,
+                *(
+                    entry(f"Paper {day}-{k} on Topic {k}", f"#t{k % 7} #u{day % 5}")
+                    for k in range(5)
+                ),
+            ),
+        )
     s.build("--no-cache")  # a first version exists, so readers can watch it being replaced
     s.write("2025-04-29.txt", DAY3.replace("2025-05-03", "2025-04-29"))
     torn: list[str] = []
@@ -351,7 +389,11 @@ def test_concurrent_builds_never_tear_a_file(tmp_path: Path) -> None:
 
     def reader() -> None:
         while not stop.is_set():
-            for path in (s.feeds / "all.atom", s.feeds / "tags" / "t1.atom", s.feeds / "index.opml"):
+            for path in (
+                s.feeds / "all.atom",
+                s.feeds / "tags" / "t1.atom",
+                s.feeds / "index.opml",
+            ):
                 try:
                     etree.fromstring(path.read_bytes())
                 except etree.XMLSyntaxError as exc:
@@ -365,11 +407,13 @@ def test_concurrent_builds_never_tear_a_file(tmp_path: Path) -> None:
     finally:
         stop.set()
         watcher.join()
-    for proc, (out, err) in zip(procs, outputs):
+    for proc, (_out, err) in zip(procs, outputs, strict=False):
         assert proc.returncode == 0, err
     assert torn == []
     summaries = sorted(out.split("\n")[0] for out, _ in outputs)
-    assert "0 changed" in summaries[0] and "0 changed" not in summaries[1]  # the second saw the first's work
+    assert (
+        "0 changed" in summaries[0] and "0 changed" not in summaries[1]
+    )  # the second saw the first's work
     assert not (s.feeds / STAGING).exists()
     assert s.run("check").exit_code == 0
 
@@ -381,7 +425,7 @@ def test_a_held_lock_is_reported_clearly(site: Site) -> None:
     site.write("2025-05-03.txt", DAY3)
     with locked(site.feeds):
         proc = _cli(site.root, "build", DIGESTFEED_LOCK_TIMEOUT="0.3")
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "another digestfeed build" in err and "feeds" in err and "Traceback" not in err
     assert site.snapshot() == before

@@ -13,14 +13,18 @@ from digestfeed.cli import main
 NOTES = Path(__file__).parent / "data" / "notes"
 
 
-def test_vault_build_leaves_the_vault_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vault_build_leaves_the_vault_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`build --source notes=DIR` writes feeds and its ledger outside DIR and outside the cache."""
     vault = tmp_path / "vault"
     shutil.copytree(NOTES, vault)
     before = sorted(p.name for p in vault.iterdir())
     monkeypatch.chdir(tmp_path)
     (tmp_path / "digestfeed.toml").write_text("")
-    result = CliRunner().invoke(main, ["build", "--source", f"notes={vault}", "--out", "feeds", "-q"])
+    result = CliRunner().invoke(
+        main, ["build", "--source", f"notes={vault}", "--out", "feeds", "-q"]
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in vault.iterdir()) == before
     ledgers = list((tmp_path / ".digestfeed-ledgers").glob("vault-*.json"))
@@ -28,7 +32,9 @@ def test_vault_build_leaves_the_vault_untouched(tmp_path: Path, monkeypatch: pyt
     assert (tmp_path / "feeds" / "all.atom").is_file()
 
 
-def test_unknown_source_plugin_is_a_clean_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_source_plugin_is_a_clean_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An unknown --source NAME names the installed plugins and exits 2 without touching --out."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "digestfeed.toml").write_text("")

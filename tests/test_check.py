@@ -26,8 +26,11 @@ def run(root: Path, *args: str, now: str = NOW1) -> Result:
 
 def tree(root: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under ``root`` (caches included): bytes and mtime."""
-    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -50,7 +53,9 @@ def test_fresh_feeds_pass(project: Path) -> None:
 def test_stale_feeds_fail_naming_each_file(project: Path) -> None:
     """A changed, a missing and an extra file are each named with what differs; exit 1."""
     feeds = project / "feeds"
-    (feeds / "tags" / "rl.atom").write_bytes((feeds / "tags" / "rl.atom").read_bytes().replace(b"RL", b"Rl", 1))
+    (feeds / "tags" / "rl.atom").write_bytes(
+        (feeds / "tags" / "rl.atom").read_bytes().replace(b"RL", b"Rl", 1)
+    )
     (feeds / "ko.atom").unlink()
     (feeds / "tags" / "old-tag.atom").write_text("<feed/>", encoding="utf-8")
     (feeds / "notes.txt").write_text("not ours", encoding="utf-8")  # not an output suffix: ignored
@@ -67,7 +72,9 @@ def test_stale_feeds_fail_naming_each_file(project: Path) -> None:
 def test_edited_entries_make_feeds_and_ledger_stale(project: Path) -> None:
     """After an edit of entries/ without a rebuild, check names the affected feeds and the ledger."""
     digest = project / "entries" / "2025-05-08.txt"
-    digest.write_text(digest.read_text(encoding="utf-8").replace("load balancing", "routing"), encoding="utf-8")
+    digest.write_text(
+        digest.read_text(encoding="utf-8").replace("load balancing", "routing"), encoding="utf-8"
+    )
     result = run(project, "check")
     assert result.exit_code == 1
     assert "changed: all.atom (build would rewrite it)" in result.stdout
@@ -78,7 +85,9 @@ def test_edited_entries_make_feeds_and_ledger_stale(project: Path) -> None:
 def test_check_writes_nothing(project: Path) -> None:
     """check never writes: not feeds/, not the ledger, not the cache, not last-build.json — stale or not."""
     digest = project / "entries" / "2025-05-08.txt"
-    digest.write_text(digest.read_text(encoding="utf-8").replace("#rl", "#rl #new-tag"), encoding="utf-8")
+    digest.write_text(
+        digest.read_text(encoding="utf-8").replace("#rl", "#rl #new-tag"), encoding="utf-8"
+    )
     (project / "feeds" / "all.atom").unlink()
     before = tree(project)
     assert run(project, "check", now=NOW2).exit_code == 1
@@ -98,7 +107,9 @@ def test_check_on_a_missing_output_dir(tmp_path: Path, seed_path: Path) -> None:
 
 def test_check_parse_error_is_exit_2(project: Path) -> None:
     """A digest that does not parse is bad input (exit 2, path:line), not a stale-feeds finding."""
-    (project / "entries" / "2025-05-09.txt").write_text("2025-05-09\nTitle only\n#x\n", encoding="utf-8")
+    (project / "entries" / "2025-05-09.txt").write_text(
+        "2025-05-09\nTitle only\n#x\n", encoding="utf-8"
+    )
     result = run(project, "check")
     assert result.exit_code == 2
     assert "2025-05-09.txt:2:" in result.stderr

@@ -17,7 +17,11 @@ def test_every_command_has_help() -> None:
     assert isinstance(main, click.Group)
     for param in main.params:  # the group's own options (--config, --version, --help)
         if isinstance(param, click.Option):
-            assert param.help or param.name in ("help", "version") or param.is_flag and param.name == "version", param.opts
+            assert (
+                param.help
+                or param.name in ("help", "version")
+                or (param.is_flag and param.name == "version")
+            ), param.opts
     ctx = click.Context(main)
     names = main.list_commands(ctx)
     assert {"parse", "build", "check", "read", "ping", "plugins", "export-digest"} <= set(names)
@@ -34,7 +38,9 @@ def test_every_command_has_help() -> None:
 
 def test_python_dash_m_and_console_script_agree() -> None:
     """`python -m digestfeed` is the same program as the console script."""
-    result = subprocess.run([sys.executable, "-m", "digestfeed", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "digestfeed", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0
     assert "Usage: digestfeed" in result.stdout and "build" in result.stdout
 
@@ -64,7 +70,15 @@ def test_unknown_command_is_a_usage_error() -> None:
 
 def test_bad_option_value_is_a_usage_error(tmp_path: Path, seed_path: Path) -> None:
     """A malformed --now is reported as a usage error (exit 2), not as an internal error."""
-    args = ["build", "--entries", str(seed_path.parent), "--out", str(tmp_path / "feeds"), "--now", "yesterday"]
+    args = [
+        "build",
+        "--entries",
+        str(seed_path.parent),
+        "--out",
+        str(tmp_path / "feeds"),
+        "--now",
+        "yesterday",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "--now" in result.output and "internal error" not in result.output
@@ -75,7 +89,15 @@ def test_output_path_that_is_a_file(tmp_path: Path, seed_path: Path) -> None:
     """--out naming a file is one clear line and exit 2; the file is left alone."""
     target = tmp_path / "afile"
     target.write_text("keep me")
-    args = ["build", "--entries", str(seed_path.parent), "--out", str(target), "--ledger", str(tmp_path / "l.json")]
+    args = [
+        "build",
+        "--entries",
+        str(seed_path.parent),
+        "--out",
+        str(target),
+        "--ledger",
+        str(tmp_path / "l.json"),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "is a file" in result.output and "Traceback" not in result.output

@@ -26,7 +26,9 @@ def test_project_config_file_is_valid(project_root: Path) -> None:
 
 def test_pyproject_table(tmp_path: Path) -> None:
     """[tool.digestfeed] in pyproject.toml is read when there is no digestfeed.toml."""
-    (tmp_path / "pyproject.toml").write_text('[tool.digestfeed]\nsite_title = "T"\nmax_entries = 7\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.digestfeed]\nsite_title = "T"\nmax_entries = 7\n'
+    )
     config = load_config(root=tmp_path)
     assert (config.site_title, config.max_entries) == ("T", 7)
 

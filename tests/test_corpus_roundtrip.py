@@ -8,14 +8,29 @@ from pathlib import Path
 import pytest
 
 from digestfeed.config import Config
-from digestfeed.sources.digest import format_date_line, parse_text, render_digest, render_entry_lines
+from digestfeed.sources.digest import (
+    format_date_line,
+    parse_text,
+    render_digest,
+    render_entry_lines,
+)
 from digestfeed.sources.notes import read_notes
 
 pytestmark = pytest.mark.corpus
 CONFIG = Config()
 #: Every field the digest text carries (id, url and source belong to the source).
-FIELDS = ("date", "title", "authors", "abstract", "comment_ko", "comment_en", "tags",
-          "tag_labels", "links", "position")  # fmt: skip
+FIELDS = (
+    "date",
+    "title",
+    "authors",
+    "abstract",
+    "comment_ko",
+    "comment_en",
+    "tags",
+    "tag_labels",
+    "links",
+    "position",
+)
 
 
 def test_every_note_is_read(corpus_dir: Path) -> None:
@@ -25,7 +40,9 @@ def test_every_note_is_read(corpus_dir: Path) -> None:
     entries = [e for d in digests for e in d.entries]
     assert len(notes) == 945
     assert len(entries) + len(skipped) == 945
-    assert len(skipped) == 6 and all("does not start with a valid YYMMDD date" in w for w in skipped)
+    assert len(skipped) == 6 and all(
+        "does not start with a valid YYMMDD date" in w for w in skipped
+    )
     assert len({e.id for e in entries}) == len(entries)
 
 
@@ -37,13 +54,17 @@ def test_vault_to_digest_text_to_parse_gives_every_field_back(corpus_dir: Path) 
     for digest in digests:
         parsed = parse_text(render_digest(digest), f"{digest.date}.txt", CONFIG)
         if len(parsed.entries) != len(digest.entries):
-            misses.append(f"{digest.date}: {len(digest.entries)} entries became {len(parsed.entries)}")
+            misses.append(
+                f"{digest.date}: {len(digest.entries)} entries became {len(parsed.entries)}"
+            )
             continue
         for mine, back in zip(digest.entries, parsed.entries, strict=True):
             count += 1
             for field in FIELDS:
                 if getattr(mine, field) != getattr(back, field):
-                    misses.append(f"{mine.source}: {field}: {getattr(mine, field)!r:.80} != {getattr(back, field)!r:.80}")
+                    misses.append(
+                        f"{mine.source}: {field}: {getattr(mine, field)!r:.80} != {getattr(back, field)!r:.80}"
+                    )
     assert count == 939
     assert misses == [], f"{len(misses)} misses:\n" + "\n".join(misses[:50])
 
@@ -54,12 +75,18 @@ def test_parsing_a_rendered_digest_loses_no_line(corpus_dir: Path) -> None:
     for digest in digests:
         text = render_digest(digest)
         parsed = parse_text(text, f"{digest.date}.txt", CONFIG)
-        rebuilt = [format_date_line(parsed.date)] + [ln for e in parsed.entries for ln in render_entry_lines(e)]
+        rebuilt = [format_date_line(parsed.date)] + [
+            ln for e in parsed.entries for ln in render_entry_lines(e)
+        ]
         lines = [ln.rstrip() for ln in text.split("\n") if ln.strip()]
         assert [ln.strip() for ln in rebuilt] == [ln.strip() for ln in lines], digest.date
         for entry in parsed.entries:
             # title, authors, each abstract/ko/en line, tag line: one field each
-            n = 3 + sum(len(p.split("\n")) for p in (entry.abstract, entry.comment_ko, entry.comment_en) if p)
+            n = 3 + sum(
+                len(p.split("\n"))
+                for p in (entry.abstract, entry.comment_ko, entry.comment_en)
+                if p
+            )
             assert n == len(render_entry_lines(entry))
         assert 1 + sum(len(render_entry_lines(e)) for e in parsed.entries) == len(lines)
 

@@ -50,9 +50,21 @@ def test_parse_json_keys_are_the_contract(seed_path: Path) -> None:
     data = json.loads(result.stdout)
     assert len(data) == 3
     assert all(list(obj) == list(JSON_KEYS) for obj in data)
-    assert list(JSON_KEYS) == ["id", "date", "title", "authors", "abstract", "comment_ko",
-                               "comment_en", "tags", "links", "source"]  # fmt: skip
-    assert all(obj["id"].isascii() and obj["id"].startswith("tag:digestfeed.example.org,") for obj in data)
+    assert list(JSON_KEYS) == [
+        "id",
+        "date",
+        "title",
+        "authors",
+        "abstract",
+        "comment_ko",
+        "comment_en",
+        "tags",
+        "links",
+        "source",
+    ]
+    assert all(
+        obj["id"].isascii() and obj["id"].startswith("tag:digestfeed.example.org,") for obj in data
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,7 +80,9 @@ def test_parse_json_keys_are_the_contract(seed_path: Path) -> None:
     ],
     ids=["not-utf8", "empty", "blank", "no-date", "no-authors", "no-tag-line-at-eof", "stray-tags"],
 )
-def test_bad_input_exits_2_with_path_line(tmp_path: Path, data: bytes, line: int, message: str) -> None:
+def test_bad_input_exits_2_with_path_line(
+    tmp_path: Path, data: bytes, line: int, message: str
+) -> None:
     """Bad input: exit 2 and 'path:line: what is wrong' on stderr, no traceback."""
     path = tmp_path / "digest.txt"
     path.write_bytes(data)
@@ -83,7 +97,9 @@ def test_several_files_every_broken_one_reported(tmp_path: Path, seed_path: Path
     bad1, bad2 = tmp_path / "a.txt", tmp_path / "b.txt"
     bad1.write_bytes(b"")
     bad2.write_bytes(b"Title\n(A)\n#rl")
-    result = CliRunner().invoke(main, ["parse", "--format", "json", str(bad1), str(seed_path), str(bad2)])
+    result = CliRunner().invoke(
+        main, ["parse", "--format", "json", str(bad1), str(seed_path), str(bad2)]
+    )
     assert result.exit_code == 2
     assert len(json.loads(result.stdout)) == 3
     errors = [line for line in result.stderr.splitlines() if not line.startswith("warning:")]
@@ -106,7 +122,9 @@ def test_digest_source_reports_every_broken_file(tmp_path: Path, seed_path: Path
 
 def test_control_characters_removed_with_warning() -> None:
     """C0 control characters are removed, with a warning naming path:line."""
-    digest = parse_text("2025-05-08\n" + ENTRY.replace("Abstract.", "Abs\x02tract.\x1b"), "d.txt", CONFIG)
+    digest = parse_text(
+        "2025-05-08\n" + ENTRY.replace("Abstract.", "Abs\x02tract.\x1b"), "d.txt", CONFIG
+    )
     assert digest.entries[0].abstract == "Abstract."
     assert "d.txt:4: removed control character(s) illegal in XML" in digest.warnings
 
@@ -145,7 +163,9 @@ def test_missing_parts_are_warnings_not_errors() -> None:
 
 def test_tag_normalisation() -> None:
     """#Object_Detection and #object-detection are one tag; labels keep the first spelling."""
-    digest = parse_text("2025-05-08\nT\n(A)\n한국어.\n#Object_Detection #object-detection #RL", "d.txt", CONFIG)
+    digest = parse_text(
+        "2025-05-08\nT\n(A)\n한국어.\n#Object_Detection #object-detection #RL", "d.txt", CONFIG
+    )
     assert digest.entries[0].tags == ("object-detection", "rl")
     assert digest.entries[0].tag_labels == ("#Object_Detection", "#RL")
 
@@ -169,13 +189,17 @@ def test_colliding_titles_get_distinct_ids() -> None:
     """Two entries with the same title slug get distinct, deterministic ids."""
     text = "2025-05-08\n" + ENTRY + "\n" + ENTRY.replace("Title", "Title!")
     ids = [e.id for e in parse_text(text, "d.txt", CONFIG).entries]
-    assert ids == ["tag:digestfeed.example.org,2025:2025-05-08/title",
-                   "tag:digestfeed.example.org,2025:2025-05-08/title-2"]  # fmt: skip
+    assert ids == [
+        "tag:digestfeed.example.org,2025:2025-05-08/title",
+        "tag:digestfeed.example.org,2025:2025-05-08/title-2",
+    ]
 
 
 def test_urls_in_comments_never_become_the_id() -> None:
     """An arXiv URL inside a comment is a link, not the entry's identity."""
-    text = "2025-05-08\n" + ENTRY.replace("English comment.", "See https://arxiv.org/abs/2401.00001.")
+    text = "2025-05-08\n" + ENTRY.replace(
+        "English comment.", "See https://arxiv.org/abs/2401.00001."
+    )
     e = parse_text(text, "d.txt", CONFIG).entries[0]
     assert e.links == ("https://arxiv.org/abs/2401.00001",) and "2401" not in e.id
 

@@ -13,14 +13,34 @@ from digestfeed.errors import ParseError
 from digestfeed.sources.digest import Digest, parse_bytes, parse_text, render_digest, split_authors
 
 CONFIG = Config()
-SEED = (Path(__file__).resolve().parents[1] / "entries" / "2025-05-08.txt").read_text(encoding="utf-8")
+SEED = (Path(__file__).resolve().parents[1] / "entries" / "2025-05-08.txt").read_text(
+    encoding="utf-8"
+)
 SEED_LINES = SEED.split("\n")
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text biased towards what matters to the parser: line breaks, '#', '(', ')', Hangul, dates.
-_ALPHABET = st.sampled_from(list("#()[], \n\r\t\x00\x0b\ufeff\u00a0\u2028\x85aZ09-_.:/년월일한국어")) | st.characters()
-_TOKENS = st.sampled_from(["2025년 5월 8일", "2025-05-08", "May 8, 2025", "#rl", "(A, B)", "()", "한국어",
-                           "https://arxiv.org/abs/2401.00001", "\n", "#", "##", "(", ")"])  # fmt: skip
+_ALPHABET = (
+    st.sampled_from(list("#()[], \n\r\t\x00\x0b\ufeff\u00a0\u2028\x85aZ09-_.:/년월일한국어"))
+    | st.characters()
+)
+_TOKENS = st.sampled_from(
+    [
+        "2025년 5월 8일",
+        "2025-05-08",
+        "May 8, 2025",
+        "#rl",
+        "(A, B)",
+        "()",
+        "한국어",
+        "https://arxiv.org/abs/2401.00001",
+        "\n",
+        "#",
+        "##",
+        "(",
+        ")",
+    ]
+)
 _TEXT = st.lists(_TOKENS | st.text(_ALPHABET, max_size=8), max_size=40).map("".join)
 
 

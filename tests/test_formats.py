@@ -25,8 +25,10 @@ from sitebuild import NOW, SMALL, build_site, synthetic_digests
 CONFIG = Config()
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH = "{http://purl.org/syndication/history/1.0}"
-RFC822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-                    r"\d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$")  # fmt: skip
+RFC822 = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"\d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"
+)
 MEDIA = {"rss": "application/rss+xml", "json": "application/feed+json"}
 
 
@@ -49,7 +51,9 @@ def site(request: pytest.FixtureRequest) -> Path:
 
 def rel_names(feeds: Path, ext: str) -> set[str]:
     """Documents of ``feeds`` with extension ``ext``, as paths without it."""
-    return {p.relative_to(feeds).as_posix().removesuffix(f".{ext}") for p in feeds.rglob(f"*.{ext}")}
+    return {
+        p.relative_to(feeds).as_posix().removesuffix(f".{ext}") for p in feeds.rglob(f"*.{ext}")
+    }
 
 
 def subscription_names(feeds: Path) -> set[str]:
@@ -64,10 +68,16 @@ def atom_entries(data: bytes) -> list[dict[str, Any]]:
     parsed = feedparse(data)
     xml = parse_xml(data).findall(f"{A}entry")
     return [
-        {"id": e.id, "title": e.title, "published": _dt(e.published), "updated": _dt(e.updated),
-         "tags": [t.term for t in e.tags], "content": x.findtext(f"{A}content")}
+        {
+            "id": e.id,
+            "title": e.title,
+            "published": _dt(e.published),
+            "updated": _dt(e.updated),
+            "tags": [t.term for t in e.tags],
+            "content": x.findtext(f"{A}content"),
+        }
         for e, x in zip(parsed.entries, xml, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def rss_entries(data: bytes) -> list[dict[str, Any]]:
@@ -75,19 +85,31 @@ def rss_entries(data: bytes) -> list[dict[str, Any]]:
     assert parsed.version == "rss20"
     xml = parse_xml(data).findall("channel/item")
     return [
-        {"id": e.id, "title": e.title, "published": email.utils.parsedate_to_datetime(e.published),
-         "updated": _dt(e.updated), "tags": [t.term for t in e.tags], "content": x.findtext("description")}
+        {
+            "id": e.id,
+            "title": e.title,
+            "published": email.utils.parsedate_to_datetime(e.published),
+            "updated": _dt(e.updated),
+            "tags": [t.term for t in e.tags],
+            "content": x.findtext("description"),
+        }
         for e, x in zip(parsed.entries, xml, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def json_entries(data: bytes) -> list[dict[str, Any]]:
     feed = json.loads(data)
     return [
-        {"id": i["id"], "title": i["title"], "published": _dt(i["date_published"]),
-         "updated": _dt(i["date_modified"]), "tags": i["tags"], "content": i["content_html"]}
+        {
+            "id": i["id"],
+            "title": i["title"],
+            "published": _dt(i["date_published"]),
+            "updated": _dt(i["date_modified"]),
+            "tags": i["tags"],
+            "content": i["content_html"],
+        }
         for i in feed["items"]
-    ]  # fmt: skip
+    ]
 
 
 def test_rss_and_json_exist_for_every_subscription_document_only(site: Path) -> None:
@@ -110,7 +132,9 @@ def test_seed_entries_match_the_digest(seed_site: Path, seed_path: Path) -> None
     digest = parse_digest(seed_path, Config())
     want = [(e.id, e.title, list(e.tags)) for e in digest.entries]
     for ext, read in (("rss", rss_entries), ("json", json_entries)):
-        got = [(e["id"], e["title"], e["tags"]) for e in read((seed_site / f"all.{ext}").read_bytes())]
+        got = [
+            (e["id"], e["title"], e["tags"]) for e in read((seed_site / f"all.{ext}").read_bytes())
+        ]
         assert got == want, ext
 
 
@@ -145,8 +169,16 @@ def test_json_feed_has_the_spec_keys(site: Path) -> None:
         assert "next_url" not in feed  # no JSON archive pages: history is in the Atom archives
         assert isinstance(feed["items"], list) and feed["items"]
         for item in feed["items"]:
-            assert set(item) >= {"id", "url", "title", "content_html", "date_published", "date_modified",
-                                 "tags", "authors"}, item.keys()  # fmt: skip
+            assert set(item) >= {
+                "id",
+                "url",
+                "title",
+                "content_html",
+                "date_published",
+                "date_modified",
+                "tags",
+                "authors",
+            }, item.keys()
             assert isinstance(item["id"], str) and item["id"].startswith("tag:")
             assert item["url"].startswith(CONFIG.site_url)
             assert _dt(item["date_published"]).tzinfo is not None
@@ -169,12 +201,16 @@ def test_rss_channel_and_items(multi_site: Path) -> None:
     for name in sorted(subscription_names(multi_site)):
         data = (multi_site / f"{name}.rss").read_bytes()
         channel = parse_xml(data).find("channel")
-        selfs = [l for l in channel.findall(f"{{{ATOM_NS}}}link") if l.get("rel") == "self"]
-        assert [(l.get("href"), l.get("type")) for l in selfs] == [(CONFIG.feed_url(f"{name}.rss"), MEDIA["rss"])]
+        selfs = [lk for lk in channel.findall(f"{{{ATOM_NS}}}link") if lk.get("rel") == "self"]
+        assert [(lk.get("href"), lk.get("type")) for lk in selfs] == [
+            (CONFIG.feed_url(f"{name}.rss"), MEDIA["rss"])
+        ]
         assert channel.findtext("link") == CONFIG.site_url
         assert channel.findtext("generator") == "digestfeed"
         atom = parse_xml((multi_site / f"{name}.atom").read_bytes())
-        assert channel.findtext("language") == atom.get("{http://www.w3.org/XML/1998/namespace}lang"), name
+        assert channel.findtext("language") == atom.get(
+            "{http://www.w3.org/XML/1998/namespace}lang"
+        ), name
         assert (channel.find(f"{FH}complete") is None) == (atom.find(f"{FH}complete") is None), name
         items = channel.findall("item")
         newest = max(_dt(i.findtext(f"{{{ATOM_NS}}}updated")) for i in items)
@@ -193,7 +229,11 @@ def test_atom_subscription_feeds_link_their_alternates(site: Path) -> None:
     """Each subscription Atom feed links its .rss and .json with rel=alternate and the right media type."""
     for name in sorted(rel_names(site, "atom")):
         root = parse_xml((site / f"{name}.atom").read_bytes())
-        alternates = {l.get("type"): l.get("href") for l in root.findall(f"{A}link") if l.get("rel") == "alternate"}
+        alternates = {
+            lk.get("type"): lk.get("href")
+            for lk in root.findall(f"{A}link")
+            if lk.get("rel") == "alternate"
+        }
         if name.startswith("archive/"):
             assert set(alternates) == {"text/html"}, name
             continue
@@ -206,7 +246,14 @@ def test_only_installed_formats_are_linked(tmp_path: Path, seed_path: Path) -> N
     """Without the rss/json outputs, Atom feeds and the HTML directory link no .rss/.json file."""
     digest = parse_digest(seed_path, CONFIG)
     out = tmp_path / "feeds"
-    build(CONFIG, [digest], out, tmp_path / "ledger.json", now=_dt(NOW), outputs=[AtomOutput(), HtmlOutput()])
+    build(
+        CONFIG,
+        [digest],
+        out,
+        tmp_path / "ledger.json",
+        now=_dt(NOW),
+        outputs=[AtomOutput(), HtmlOutput()],
+    )
     assert not list(out.rglob("*.rss")) and not list(out.rglob("*.json"))
     for path in [*out.rglob("*.atom"), *out.rglob("*.html")]:
         text = path.read_text(encoding="utf-8")
@@ -216,9 +263,13 @@ def test_only_installed_formats_are_linked(tmp_path: Path, seed_path: Path) -> N
 def test_rebuilds_with_another_clock_are_byte_identical(tmp_path: Path) -> None:
     """RSS, JSON and HTML bytes depend on the entries only: a build a year later writes the same files."""
     a = build_site(tmp_path / "a", synthetic_digests(), config=SMALL)
-    b = build_site(tmp_path / "b", synthetic_digests(), config=SMALL, now="2027-06-30T23:59:59+09:00")
+    b = build_site(
+        tmp_path / "b", synthetic_digests(), config=SMALL, now="2027-06-30T23:59:59+09:00"
+    )
     names = sorted(p.relative_to(a) for ext in ("rss", "json", "html") for p in a.rglob(f"*.{ext}"))
-    assert names == sorted(p.relative_to(b) for ext in ("rss", "json", "html") for p in b.rglob(f"*.{ext}"))
+    assert names == sorted(
+        p.relative_to(b) for ext in ("rss", "json", "html") for p in b.rglob(f"*.{ext}")
+    )
     for rel in names:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 
@@ -227,7 +278,9 @@ def test_edits_show_in_every_format_with_the_ledgers_time(tmp_path: Path) -> Non
     """An edited entry gets the same new updated time in Atom, RSS and JSON; published stays."""
     digests = synthetic_digests()
     feeds = build_site(tmp_path, digests, config=SMALL)
-    digests["2025-04-24.txt"] = digests["2025-04-24.txt"].replace("Comment 1 on", "Edited comment 1 on")
+    digests["2025-04-24.txt"] = digests["2025-04-24.txt"].replace(
+        "Comment 1 on", "Edited comment 1 on"
+    )
     later = "2026-02-02T10:00:00+09:00"
     feeds = build_site(tmp_path, digests, config=SMALL, now=later)
     record = Ledger.load(tmp_path / "entries" / ".ledger.json").records
@@ -235,7 +288,9 @@ def test_edits_show_in_every_format_with_the_ledgers_time(tmp_path: Path) -> Non
     assert [r.updated for r in edited] == [later]
     for ext, read in (("atom", atom_entries), ("rss", rss_entries), ("json", json_entries)):
         entry = next(e for e in read((feeds / f"en.{ext}").read_bytes()) if e["id"] == edited[0].id)
-        assert entry["updated"] == _dt(later) and entry["published"] == _dt(edited[0].published), ext
+        assert entry["updated"] == _dt(later) and entry["published"] == _dt(edited[0].published), (
+            ext
+        )
         assert "Edited comment 1 on" in entry["content"], ext
 
 
@@ -251,18 +306,34 @@ def test_markup_in_text_is_escaped_once(multi_site: Path) -> None:
 
 
 @pytest.mark.corpus
-def test_the_945_note_corpus_builds_in_three_formats_with_archives(tmp_path: Path, corpus_dir: Path) -> None:
+def test_the_945_note_corpus_builds_in_three_formats_with_archives(
+    tmp_path: Path, corpus_dir: Path
+) -> None:
     """The real vault: every subscription feed in Atom, RSS and JSON, big feeds archived; main feeds agree."""
     (tmp_path / "digestfeed.toml").write_text("", encoding="utf-8")
-    args = ["--config", str(tmp_path / "digestfeed.toml"), "build", "--source", f"notes={corpus_dir}",
-            "--out", str(tmp_path / "feeds"), "--ledger", str(tmp_path / "ledger.json"),
-            "--now", NOW, "-q", "--no-cache"]  # fmt: skip
+    args = [
+        "--config",
+        str(tmp_path / "digestfeed.toml"),
+        "build",
+        "--source",
+        f"notes={corpus_dir}",
+        "--out",
+        str(tmp_path / "feeds"),
+        "--ledger",
+        str(tmp_path / "ledger.json"),
+        "--now",
+        NOW,
+        "-q",
+        "--no-cache",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     feeds = tmp_path / "feeds"
     subs = subscription_names(feeds)
     assert len(subs) > 300 and rel_names(feeds, "rss") == subs and rel_names(feeds, "json") == subs
-    assert {p.name for p in (feeds / "archive" / "all").glob("*.atom")}, "no archive for the all feed"
+    assert {p.name for p in (feeds / "archive" / "all").glob("*.atom")}, (
+        "no archive for the all feed"
+    )
     for name in ("all", "ko", "en"):
         atom = atom_entries((feeds / f"{name}.atom").read_bytes())
         assert len(atom) == CONFIG.max_entries
@@ -271,4 +342,6 @@ def test_the_945_note_corpus_builds_in_three_formats_with_archives(tmp_path: Pat
     for path in (feeds / "archive" / "all").glob("*.atom"):
         check_atom(path.read_bytes(), path.name)
         feedparse(path.read_bytes(), path.name)
-    assert len(list((feeds / "tags").glob("*.html"))) == len({n.split("/")[1].split(".")[0] for n in subs if n.startswith("tags/")})
+    assert len(list((feeds / "tags").glob("*.html"))) == len(
+        {n.split("/")[1].split(".")[0] for n in subs if n.startswith("tags/")}
+    )

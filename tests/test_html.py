@@ -20,21 +20,36 @@ from sitebuild import SMALL, build_site, synthetic_digests
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+)
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND",  # no network, even by mistake
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # no network, even by mistake
+]
 ARTIFACTS = PROJECT / "test-artifacts"
 HANGUL = re.compile("[\uac00-\ud7a3]")
 #: An unassigned code point: no font has it, so it always renders as a missing-glyph box.
 NO_GLYPH = "\u0378"
-FEED_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml", "json": "application/feed+json"}
+FEED_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
 
 if CHROMIUM is None:
-    pytest.skip("chromium is not installed (apt-get install chromium fonts-noto-cjk; .ci/run does it)",
-                allow_module_level=True)  # fmt: skip
+    pytest.skip(
+        "chromium is not installed (apt-get install chromium fonts-noto-cjk; .ci/run does it)",
+        allow_module_level=True,
+    )
 
 
 def chromium(url: str, *args: str, env: dict[str, str] | None = None) -> bytes:
@@ -42,13 +57,17 @@ def chromium(url: str, *args: str, env: dict[str, str] | None = None) -> bytes:
     with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
         proc = subprocess.run(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, url],
-            capture_output=True, timeout=90, env={**os.environ, **(env or {}), "no_proxy": "*"},
-        )  # fmt: skip
+            capture_output=True,
+            timeout=90,
+            env={**os.environ, **(env or {}), "no_proxy": "*"},
+        )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
     return proc.stdout
 
 
-def screenshot(path: Path, out: Path, size: str = "1200,2000", env: dict[str, str] | None = None) -> bytes:
+def screenshot(
+    path: Path, out: Path, size: str = "1200,2000", env: dict[str, str] | None = None
+) -> bytes:
     chromium(path.as_uri(), f"--screenshot={out}", f"--window-size={size}", env=env)
     data = out.read_bytes()
     assert data.startswith(b"\x89PNG"), out
@@ -76,7 +95,9 @@ def browsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     with ThreadPoolExecutor(max_workers=4) as pool:
         jobs = {
             "index_dom": pool.submit(chromium, (feeds / "index.html").as_uri(), "--dump-dom"),
-            "index_png": pool.submit(screenshot, feeds / "index.html", ARTIFACTS / "html-index.png"),
+            "index_png": pool.submit(
+                screenshot, feeds / "index.html", ARTIFACTS / "html-index.png"
+            ),
             "plain_png": pool.submit(screenshot, plain, shots / "index-no-hangul.png"),
         }
         results = {name: job.result() for name, job in jobs.items()}
@@ -108,7 +129,9 @@ def assert_links_resolve(doc: lxml_html.HtmlElement, page: Path) -> int:
 
 
 def autodiscovery(doc: lxml_html.HtmlElement) -> set[tuple[str, str]]:
-    return {(l.get("type"), l.get("href")) for l in doc.xpath("/html/head/link[@rel='alternate']")}
+    return {
+        (lk.get("type"), lk.get("href")) for lk in doc.xpath("/html/head/link[@rel='alternate']")
+    }
 
 
 def test_index_loads_and_every_link_resolves_to_a_file(browsed: dict[str, object]) -> None:
@@ -119,8 +142,11 @@ def test_index_loads_and_every_link_resolves_to_a_file(browsed: dict[str, object
     assert doc.xpath("//meta[@charset]")[0].get("charset").lower() == "utf-8"
     assert assert_links_resolve(doc, feeds / "index.html") > 100
     hrefs = {a.get("href") for a in doc.xpath("//a[@href]")}
-    subscription = {p.relative_to(feeds).as_posix() for p in feeds.rglob("*.atom")
-                    if not p.relative_to(feeds).as_posix().startswith("archive/")}  # fmt: skip
+    subscription = {
+        p.relative_to(feeds).as_posix()
+        for p in feeds.rglob("*.atom")
+        if not p.relative_to(feeds).as_posix().startswith("archive/")
+    }
     for name in subscription:  # every feed in every format
         stem = name.removesuffix(".atom")
         assert {f"{stem}.atom", f"{stem}.rss", f"{stem}.json"} <= hrefs, stem
@@ -131,9 +157,13 @@ def test_index_loads_and_every_link_resolves_to_a_file(browsed: dict[str, object
 def test_index_has_autodiscovery_for_the_main_feeds(browsed: dict[str, object]) -> None:
     """The index head has <link rel=alternate> for all/ko/en in Atom, RSS and JSON Feed, with titles."""
     doc = lxml_html.fromstring(browsed["index_dom"])
-    want = {(media, f"{name}.{ext}") for name in ("all", "ko", "en") for ext, media in FEED_TYPES.items()}
+    want = {
+        (media, f"{name}.{ext}")
+        for name in ("all", "ko", "en")
+        for ext, media in FEED_TYPES.items()
+    }
     assert autodiscovery(doc) == want
-    assert all(l.get("title") for l in doc.xpath("/html/head/link[@rel='alternate']"))
+    assert all(lk.get("title") for lk in doc.xpath("/html/head/link[@rel='alternate']"))
 
 
 def test_index_counts_and_dates_match_the_feeds(browsed: dict[str, object]) -> None:
@@ -153,29 +183,39 @@ def test_index_counts_and_dates_match_the_feeds(browsed: dict[str, object]) -> N
         assert cells[2].text_content() == newest, slug
 
 
-def test_tag_page_links_resolve_and_lists_entries_in_both_languages(browsed: dict[str, object]) -> None:
+def test_tag_page_links_resolve_and_lists_entries_in_both_languages(
+    browsed: dict[str, object],
+) -> None:
     """A tag page: its links resolve, its three feeds are discoverable, entries show ko and en comments."""
     feeds: Path = browsed["feeds"]  # type: ignore[assignment]
     page = feeds / "tags" / "rl.html"
     doc = lxml_html.fromstring(browsed["tag_dom"])
     assert_links_resolve(doc, page)
-    want = {(media, f"../tags/rl{v}.{ext}") for v in ("", ".ko", ".en") for ext, media in FEED_TYPES.items()}
+    want = {
+        (media, f"../tags/rl{v}.{ext}")
+        for v in ("", ".ko", ".en")
+        for ext, media in FEED_TYPES.items()
+    }
     assert autodiscovery(doc) == want
     articles = doc.xpath("//article")
     ids = [e.id for e in feedparse((feeds / "tags/rl.atom").read_bytes()).entries]
     assert [a.get("id") for a in articles][: len(ids)] == ids
     for article in articles:
-        assert article.xpath(".//*[@class='comment'][@lang='ko']") and article.xpath(".//*[@class='comment'][@lang='en']")
+        assert article.xpath(".//*[@class='comment'][@lang='ko']") and article.xpath(
+            ".//*[@class='comment'][@lang='en']"
+        )
     assert doc.xpath("//a[contains(@href, '../archive/tags/rl/')]"), "no link to the tag's archive"
 
 
 def test_every_tag_page_is_static_and_self_contained(browsed: dict[str, object]) -> None:
     """Every tags/*.html (parsed directly): no script, no external asset, links resolve, own autodiscovery."""
     feeds: Path = browsed["feeds"]  # type: ignore[assignment]
-    pages = sorted((feeds / "tags").glob("*.html")) + [feeds / "index.html"]
+    pages = [*sorted((feeds / "tags").glob("*.html")), feeds / "index.html"]
     for page in pages:
         doc = lxml_html.fromstring(page.read_bytes())
-        assert not doc.xpath("//script | //iframe | //img | //link[@rel='stylesheet'] | //@*[starts-with(name(), 'on')]")
+        assert not doc.xpath(
+            "//script | //iframe | //img | //link[@rel='stylesheet'] | //@*[starts-with(name(), 'on')]"
+        )
         assert_links_resolve(doc, page)
         if page.name != "index.html":
             assert {href for _, href in autodiscovery(doc)} >= {f"../tags/{page.stem}.atom"}
@@ -193,7 +233,9 @@ def test_cjk_font_is_installed() -> None:
     """fontconfig knows a font covering Korean (fonts-noto-cjk), or Hangul would render as boxes."""
     fc_list = shutil.which("fc-list")
     assert fc_list, "fc-list missing (fontconfig)"
-    fonts = subprocess.run([fc_list, ":lang=ko", "family"], capture_output=True, text=True, timeout=30).stdout
+    fonts = subprocess.run(
+        [fc_list, ":lang=ko", "family"], capture_output=True, text=True, timeout=30
+    ).stdout
     assert fonts.strip(), "no font for Korean: apt-get install fonts-noto-cjk"
 
 
@@ -212,11 +254,16 @@ def test_the_box_detector_detects_boxes(tmp_path: Path) -> None:
     if not dejavu.is_dir():
         pytest.skip("needs /usr/share/fonts/truetype/dejavu for the no-CJK control")
     conf = tmp_path / "fonts.conf"
-    conf.write_text(f'<?xml version="1.0"?>\n<fontconfig><dir>{dejavu}</dir>'
-                    f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>\n")  # fmt: skip
+    conf.write_text(
+        f'<?xml version="1.0"?>\n<fontconfig><dir>{dejavu}</dir>'
+        f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>\n"
+    )
     page = tmp_path / "ko.html"
-    page.write_text('<!DOCTYPE html><html lang="ko"><meta charset="utf-8">'
-                    '<p style="font-size:40px">구독하는 법 · How to subscribe</p></html>', encoding="utf-8")  # fmt: skip
+    page.write_text(
+        '<!DOCTYPE html><html lang="ko"><meta charset="utf-8">'
+        '<p style="font-size:40px">구독하는 법 · How to subscribe</p></html>',
+        encoding="utf-8",
+    )
     env = {"FONTCONFIG_FILE": str(conf)}
     with ThreadPoolExecutor(max_workers=2) as pool:
         a = pool.submit(screenshot, page, tmp_path / "a.png", "600,120", env)

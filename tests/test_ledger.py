@@ -22,15 +22,26 @@ T2 = dt.datetime(2026, 2, 1, 12, 0, tzinfo=SEOUL)
 
 def make(date: str, position: int, title: str, comment: str = "A comment.") -> Entry:
     return Entry(
-        id=entry_id(CONFIG.tag_authority, CONFIG.tag_date, date, title), date=date,
-        title=title, authors=("Ada Lovelace",), abstract="Abstract.", comment_ko="코멘트.",
-        comment_en=comment, tags=("rl",), links=(), source=f"{date}.txt:{position + 2}",
-        tag_labels=("#rl",), position=position,
-    )  # fmt: skip
+        id=entry_id(CONFIG.tag_authority, CONFIG.tag_date, date, title),
+        date=date,
+        title=title,
+        authors=("Ada Lovelace",),
+        abstract="Abstract.",
+        comment_ko="코멘트.",
+        comment_en=comment,
+        tags=("rl",),
+        links=(),
+        source=f"{date}.txt:{position + 2}",
+        tag_labels=("#rl",),
+        position=position,
+    )
 
 
-ENTRIES = [make("2025-05-01", 0, "Alpha Paper on Agents"), make("2025-05-01", 1, "Beta Paper on Bandits"),
-           make("2025-05-02", 0, "Gamma Paper on Graphs")]  # fmt: skip
+ENTRIES = [
+    make("2025-05-01", 0, "Alpha Paper on Agents"),
+    make("2025-05-01", 1, "Beta Paper on Bandits"),
+    make("2025-05-02", 0, "Gamma Paper on Graphs"),
+]
 
 
 def by_id(timed: list[Timed]) -> dict[str, Timed]:
@@ -68,7 +79,7 @@ def test_no_clock_read_without_an_edit(monkeypatch: pytest.MonkeyPatch) -> None:
     ledger.apply(ENTRIES, CONFIG)
     ledger.apply(ENTRIES, CONFIG)
     assert reads == []
-    ledger.apply([dataclasses.replace(ENTRIES[0], comment_en="Edited.")] + ENTRIES[1:], CONFIG)
+    ledger.apply([dataclasses.replace(ENTRIES[0], comment_en="Edited."), *ENTRIES[1:]], CONFIG)
     assert len(reads) == 1
 
 
@@ -76,12 +87,19 @@ def test_edit_keeps_id_and_published_and_takes_now() -> None:
     """An edited entry keeps id and published, takes updated = now; the others keep both times."""
     ledger = Ledger()
     before = by_id(ledger.apply(ENTRIES, CONFIG, T1))
-    edited = [dataclasses.replace(ENTRIES[1], comment_en="Changed my mind.")] + [ENTRIES[0], ENTRIES[2]]
+    edited = [
+        dataclasses.replace(ENTRIES[1], comment_en="Changed my mind."),
+        ENTRIES[0],
+        ENTRIES[2],
+    ]
     after = by_id(ledger.apply(edited, CONFIG, T2))
     assert after[ENTRIES[1].id].updated == T2
     assert after[ENTRIES[1].id].published == before[ENTRIES[1].id].published
     for e in (ENTRIES[0], ENTRIES[2]):
-        assert (after[e.id].published, after[e.id].updated) == (before[e.id].published, before[e.id].updated)
+        assert (after[e.id].published, after[e.id].updated) == (
+            before[e.id].published,
+            before[e.id].updated,
+        )
 
 
 def test_simultaneous_edits_get_distinct_updated() -> None:
@@ -122,7 +140,11 @@ def test_similar_title_moved_to_another_position_is_matched() -> None:
     """A retitled entry that also moved within its digest is matched by title similarity."""
     ledger = Ledger()
     ledger.apply(ENTRIES, CONFIG, T1)
-    moved = [make("2025-05-01", 0, "Beta Paper on Bandits!"), make("2025-05-01", 1, "Alpha Paper on Agents"), ENTRIES[2]]
+    moved = [
+        make("2025-05-01", 0, "Beta Paper on Bandits!"),
+        make("2025-05-01", 1, "Alpha Paper on Agents"),
+        ENTRIES[2],
+    ]
     ids = [t.entry.id for t in ledger.apply(moved, CONFIG, T2)]
     assert ids == [ENTRIES[1].id, ENTRIES[0].id, ENTRIES[2].id]
 
@@ -131,7 +153,11 @@ def test_unrelated_new_title_is_a_new_entry() -> None:
     """A different paper replacing a deleted one at another position is a new entry, not an edit."""
     ledger = Ledger()
     ledger.apply(ENTRIES, CONFIG, T1)
-    replaced = [ENTRIES[0], ENTRIES[2], make("2025-05-01", 2, "Zeta: Quantum Chromodynamics Lattices")]
+    replaced = [
+        ENTRIES[0],
+        ENTRIES[2],
+        make("2025-05-01", 2, "Zeta: Quantum Chromodynamics Lattices"),
+    ]
     ids = {t.entry.id for t in ledger.apply(replaced, CONFIG, T2)}
     assert ENTRIES[1].id not in ids
     assert ledger.records[ENTRIES[1].id].deleted
@@ -158,28 +184,48 @@ def test_ledger_file_is_sorted_and_diffable(tmp_path: Path) -> None:
     data = json.loads(text)
     assert data["version"] == 1 and list(data["entries"]) == sorted(data["entries"])
     assert text.endswith("}\n") and all(len(line) < 200 for line in text.splitlines())
-    assert set(data["entries"][ENTRIES[0].id]) == {"date", "hash", "position", "published", "title", "updated"}
+    assert set(data["entries"][ENTRIES[0].id]) == {
+        "date",
+        "hash",
+        "position",
+        "published",
+        "title",
+        "updated",
+    }
     edited = Ledger.load(path)
-    edited.apply([ENTRIES[0], dataclasses.replace(ENTRIES[1], comment_en="New."), ENTRIES[2]], CONFIG, T2)
+    edited.apply(
+        [ENTRIES[0], dataclasses.replace(ENTRIES[1], comment_en="New."), ENTRIES[2]], CONFIG, T2
+    )
     edited.save()
     old, new = text.splitlines(), path.read_text(encoding="utf-8").splitlines()
     assert len(old) == len(new)
-    diff = [(a, b) for a, b in zip(old, new) if a != b]
+    diff = [(a, b) for a, b in zip(old, new, strict=False) if a != b]
     assert [a.split(":")[0].strip() for a, _ in diff] == ['"hash"', '"updated"']
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{not json", "not valid JSON"),
-    ('{"version": 2, "entries": {}}', "not a version-1"),
-    ('{"version": 1, "entries": []}', "'entries' must be an object"),
-    ('{"version": 1, "entries": {"x": {"date": "2025-05-01"}}}', "record 'x' is invalid"),
-    ('{"version": 1, "entries": {"x": {"date": "d", "hash": "h", "position": "0", "published": '
-     '"2025-05-01T09:00:00+09:00", "title": "t", "updated": "2025-05-01T09:00:00+09:00"}}}', "'position'"),
-    ('{"version": 1, "entries": {"x": {"date": "d", "hash": "h", "position": 0, "published": '
-     '"yesterday", "title": "t", "updated": "2025-05-01T09:00:00+09:00"}}}', "record 'x' is invalid"),
-    (b"\xff\xfe".decode("latin-1"), "cannot read"),
-])  # fmt: skip
-def test_corrupt_ledger_is_an_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"version": 2, "entries": {}}', "not a version-1"),
+        ('{"version": 1, "entries": []}', "'entries' must be an object"),
+        ('{"version": 1, "entries": {"x": {"date": "2025-05-01"}}}', "record 'x' is invalid"),
+        (
+            '{"version": 1, "entries": {"x": {"date": "d", "hash": "h", "position": "0", "published": '
+            '"2025-05-01T09:00:00+09:00", "title": "t", "updated": "2025-05-01T09:00:00+09:00"}}}',
+            "'position'",
+        ),
+        (
+            '{"version": 1, "entries": {"x": {"date": "d", "hash": "h", "position": 0, "published": '
+            '"yesterday", "title": "t", "updated": "2025-05-01T09:00:00+09:00"}}}',
+            "record 'x' is invalid",
+        ),
+        (b"\xff\xfe".decode("latin-1"), "cannot read"),
+    ],
+)
+def test_corrupt_ledger_is_an_error_naming_the_file(
+    tmp_path: Path, text: str, message: str
+) -> None:
     """Every kind of corrupt ledger is a LedgerError naming the file; it is never reset."""
     path = tmp_path / ".ledger.json"
     path.write_bytes(text.encode("latin-1") if text.startswith("\xff") else text.encode())
@@ -222,14 +268,23 @@ def test_retitle_matching_prefers_the_best_pair_and_rejects_strangers() -> None:
     import dataclasses as dc
 
     first = Ledger()
-    old = [dc.replace(ENTRIES[0], title="Scaling Laws for Neural Language Models", position=0),
-           dc.replace(ENTRIES[1], title="Attention Is All You Need", position=1)]
+    old = [
+        dc.replace(ENTRIES[0], title="Scaling Laws for Neural Language Models", position=0),
+        dc.replace(ENTRIES[1], title="Attention Is All You Need", position=1),
+    ]
     old = [dc.replace(e, id=f"tag:x,2025:{e.date}/{i}") for i, e in enumerate(old)]
     first.apply(old, CONFIG, T1)
     # the retitled first paper now comes second; a different paper took position 0
-    retitled = dc.replace(old[0], id="tag:x,2025:new-a", title="Scaling Laws for Neural Language Model", position=1)
+    retitled = dc.replace(
+        old[0], id="tag:x,2025:new-a", title="Scaling Laws for Neural Language Model", position=1
+    )
     # a similar but different paper comes first in the file, at the old paper's place
-    stranger = dc.replace(old[1], id="tag:x,2025:new-b", title="Scaling Laws for Neural Machine Translation", position=0)
+    stranger = dc.replace(
+        old[1],
+        id="tag:x,2025:new-b",
+        title="Scaling Laws for Neural Machine Translation",
+        position=0,
+    )
     out = first.apply([stranger, retitled], CONFIG, T1)
     ids = {t.entry.title: t.entry.id for t in out}
     assert ids["Scaling Laws for Neural Language Model"] == old[0].id  # the closest pair wins

@@ -9,18 +9,36 @@ import pytest
 from digestfeed.model import Entry, normalize_tag, title_slug
 
 BASE = Entry(
-    id="tag:x,2025:2025-05-08/a", date="2025-05-08", title="A", authors=("X", "Y"), abstract="abs",
-    comment_ko="코멘트", comment_en="comment", tags=("rl", "tool"), links=("https://a.org",),
-    source="entries/2025-05-08.txt:2", tag_labels=("#rl", "#tool"), url=None, position=0,
+    id="tag:x,2025:2025-05-08/a",
+    date="2025-05-08",
+    title="A",
+    authors=("X", "Y"),
+    abstract="abs",
+    comment_ko="코멘트",
+    comment_en="comment",
+    tags=("rl", "tool"),
+    links=("https://a.org",),
+    source="entries/2025-05-08.txt:2",
+    tag_labels=("#rl", "#tool"),
+    url=None,
+    position=0,
 )
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        {"title": "B"}, {"authors": ("X",)}, {"authors": ("X, Y",)}, {"abstract": "abs2"},
-        {"comment_ko": "다른"}, {"comment_en": "other"}, {"tags": ("rl",)}, {"tags": ("tool", "rl")},
-        {"tag_labels": ("#RL", "#tool")}, {"links": ()}, {"url": "https://arxiv.org/abs/2505.04588"},
+        {"title": "B"},
+        {"authors": ("X",)},
+        {"authors": ("X, Y",)},
+        {"abstract": "abs2"},
+        {"comment_ko": "다른"},
+        {"comment_en": "other"},
+        {"tags": ("rl",)},
+        {"tags": ("tool", "rl")},
+        {"tag_labels": ("#RL", "#tool")},
+        {"links": ()},
+        {"url": "https://arxiv.org/abs/2505.04588"},
         {"abstract": "", "comment_ko": "abs"},  # text moved between fields
     ],
 )
@@ -37,7 +55,11 @@ def test_content_hash_ignores_place_and_identity() -> None:
 
 def test_tag_slugs_and_title_slugs() -> None:
     """Hashtags normalise case, _ and -, and title slugs are ASCII."""
-    assert normalize_tag("#Object_Detection") == normalize_tag("#object-detection") == "object-detection"
+    assert (
+        normalize_tag("#Object_Detection")
+        == normalize_tag("#object-detection")
+        == "object-detection"
+    )
     assert normalize_tag("#text2img", {"text2img": "text-to-image"}) == "text-to-image"
     assert title_slug("PIXART-δ: Fast & Controllable") == "pixart-fast-controllable"
 

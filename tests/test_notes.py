@@ -16,8 +16,18 @@ from digestfeed.sources.notes import NotesSource, parse_note, read_notes
 
 NOTES = Path(__file__).resolve().parent / "data" / "notes"
 CONFIG = Config()
-ROUND_TRIP = ("date", "title", "authors", "abstract", "comment_ko", "comment_en", "tags",
-              "tag_labels", "links", "position")  # fmt: skip
+ROUND_TRIP = (
+    "date",
+    "title",
+    "authors",
+    "abstract",
+    "comment_ko",
+    "comment_en",
+    "tags",
+    "tag_labels",
+    "links",
+    "position",
+)
 
 
 def note(name: str, date: str = "2024-05-08", config: Config = CONFIG) -> Entry:
@@ -138,7 +148,9 @@ def test_edge_lines_without_hangul_and_hashtag_line_in_the_abstract() -> None:
     """Non-Hangul comment edges move to abstract / English; a hashtag-only quote line adds tags."""
     e = note("240509 Edges")
     assert e.abstract == "The abstract.\nhttps://project.example.org/"
-    assert e.comment_ko == "한국어 코멘트 첫 줄.\nEnglish in the middle is fine.\n한국어 코멘트 끝 줄."
+    assert (
+        e.comment_ko == "한국어 코멘트 첫 줄.\nEnglish in the middle is fine.\n한국어 코멘트 끝 줄."
+    )
     assert e.comment_en == "https://github.com/example/code\nThe English comment."
     assert e.tags == ("rl", "search", "tool")
     assert warned(e, "Edges.md:6: hashtag line that is not the note's last")
@@ -164,7 +176,9 @@ def test_title_like_authors_line_falls_back_and_parenthesised_line_after_title()
 
 def test_title_like_tag_line_falls_back(tmp_path: Path) -> None:
     """A title made of hashtags only would end the entry in a digest: the file name's title."""
-    e = note_text(tmp_path, "https://x.org/\n\n*#rl #tool* (A)\n\n한국어.\n\n#rl\n", "240601 Real Title.md")
+    e = note_text(
+        tmp_path, "https://x.org/\n\n*#rl #tool* (A)\n\n한국어.\n\n#rl\n", "240601 Real Title.md"
+    )
     assert e.title == "Real Title"
 
 
@@ -188,12 +202,16 @@ def test_control_characters_removed_with_warning(tmp_path: Path) -> None:
 def test_no_abstract_no_english_warned(tmp_path: Path) -> None:
     """A note with only a Korean comment parses, with 'no abstract' and 'no English' warnings."""
     e = note_text(tmp_path, "https://x.org/\n\n*T* (A)\n\n한국어.\n\n#rl\n")
-    assert e.comment_ko == "한국어." and warned(e, "no abstract") and warned(e, "no English comment")
+    assert (
+        e.comment_ko == "한국어." and warned(e, "no abstract") and warned(e, "no English comment")
+    )
 
 
 def test_paragraph_blank_lines_dropped_and_lines_right_stripped(tmp_path: Path) -> None:
     """Parts follow the digest convention: non-blank lines, right-stripped, joined by '\\n'."""
-    e = note_text(tmp_path, "https://x.org/\n\n*T* (A)\n\n  한국어 첫째.   \n\n\n둘째.\u00a0\n\n#rl\n")
+    e = note_text(
+        tmp_path, "https://x.org/\n\n*T* (A)\n\n  한국어 첫째.   \n\n\n둘째.\u00a0\n\n#rl\n"
+    )
     assert e.comment_ko == "한국어 첫째.\n둘째."
 
 
@@ -210,9 +228,15 @@ def test_read_notes_dates_order_and_skips() -> None:
     dates = [d.date for d in digests]
     assert dates == sorted(dates) and dates[0] == "2024-05-08"
     first = digests[0]
-    assert [Path(e.source).name.split(".md")[0] for e in first.entries] == ["240507 Full Note", "240507 Old Layout"]
+    assert [Path(e.source).name.split(".md")[0] for e in first.entries] == [
+        "240507 Full Note",
+        "240507 Old Layout",
+    ]
     assert [e.position for e in first.entries] == [0, 1]
-    assert len(skipped) == 1 and "Undated.md:1: file name does not start with a valid YYMMDD" in skipped[0]
+    assert (
+        len(skipped) == 1
+        and "Undated.md:1: file name does not start with a valid YYMMDD" in skipped[0]
+    )
 
 
 def test_date_offset_from_config() -> None:
@@ -240,10 +264,14 @@ def test_id_stable_when_comments_and_tags_change(tmp_path: Path) -> None:
 def test_not_utf8_note_is_a_parse_error(tmp_path: Path) -> None:
     """A note that is not UTF-8 is reported (path:line) in ParseErrors; the others still read."""
     (tmp_path / "240601 Bad.md").write_bytes(b"https://x.org/\n\xff\xfe\n")
-    (tmp_path / "240601 Good.md").write_text("https://x.org/\n\n*T* (A)\n\n한국어.\n\n#rl\n", encoding="utf-8")
+    (tmp_path / "240601 Good.md").write_text(
+        "https://x.org/\n\n*T* (A)\n\n한국어.\n\n#rl\n", encoding="utf-8"
+    )
     with pytest.raises(ParseErrors) as info:
         read_notes(tmp_path, CONFIG)
-    assert [str(e) for e in info.value.errors] == [f"{tmp_path / '240601 Bad.md'}:2: not valid UTF-8 (byte 0xff)"]
+    assert [str(e) for e in info.value.errors] == [
+        f"{tmp_path / '240601 Bad.md'}:2: not valid UTF-8 (byte 0xff)"
+    ]
 
 
 def test_notes_source_carries_skip_warnings_and_needs_dated_notes(tmp_path: Path) -> None:
@@ -269,18 +297,25 @@ def test_export_digest_uses_the_vault_from_config(tmp_path: Path) -> None:
     """Without --source, export-digest reads the directory config.sources maps to 'notes'."""
     config = tmp_path / "digestfeed.toml"
     config.write_text(f'sources = {{ "{NOTES}" = "notes" }}\n', encoding="utf-8")
-    r = CliRunner().invoke(main, ["--config", str(config), "export-digest", "--date", "2024-05-08", "-q"])
+    r = CliRunner().invoke(
+        main, ["--config", str(config), "export-digest", "--date", "2024-05-08", "-q"]
+    )
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("2024년 5월 8일\nFull Note") and r.stderr == ""
 
 
 def test_export_digest_cli() -> None:
     """export-digest prints the day's digest text (seed layout, no final newline), warnings on stderr."""
-    result = CliRunner().invoke(main, ["export-digest", "--date", "2024-05-08", "--source", str(NOTES)])
+    result = CliRunner().invoke(
+        main, ["export-digest", "--date", "2024-05-08", "--source", str(NOTES)]
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.split("\n")
-    assert lines[:3] == ["2024년 5월 8일", "Full Note: A Complete Example",
-                         "(Ada Lovelace, Alan Turing (Org, Lab), Grace Hopper)"]  # fmt: skip
+    assert lines[:3] == [
+        "2024년 5월 8일",
+        "Full Note: A Complete Example",
+        "(Ada Lovelace, Alan Turing (Org, Lab), Grace Hopper)",
+    ]
     assert not result.stdout.endswith("\n") and "" not in lines
     assert "warning:" in result.stderr and "embedded image" in result.stderr
 

@@ -28,7 +28,11 @@ We study sparse experts.
 An interesting paper.
 #moe
 """
-DAY2 = DAY1.replace("2025-05-01", "2025-05-02").replace("Sparse Mixtures", "Dense Mixtures").replace("#moe", "#rl")
+DAY2 = (
+    DAY1.replace("2025-05-01", "2025-05-02")
+    .replace("Sparse Mixtures", "Dense Mixtures")
+    .replace("#moe", "#rl")
+)
 
 
 def run(root: Path, *args: str) -> Result:
@@ -75,8 +79,17 @@ def test_ping_announces_each_changed_feed(tmp_path: Path, hub: HTTPServer) -> No
     result = run(site, "ping")
     assert result.exit_code == 0, result.output
     urls = sorted(u for group in published_urls(hub) for u in group)
-    assert urls == sorted(BASE + f for f in ("all.atom", "ko.atom", "en.atom", "tags/moe.atom",
-                                             "tags/moe.ko.atom", "tags/moe.en.atom"))  # fmt: skip
+    assert urls == sorted(
+        BASE + f
+        for f in (
+            "all.atom",
+            "ko.atom",
+            "en.atom",
+            "tags/moe.atom",
+            "tags/moe.ko.atom",
+            "tags/moe.en.atom",
+        )
+    )
     assert all(len(group) == 1 for group in published_urls(hub))  # one request per feed
     assert "6 feeds announced" in result.output
 
@@ -89,12 +102,23 @@ def test_only_the_feeds_a_build_changed_are_announced(tmp_path: Path, hub: HTTPS
     hub.clear_log()
     (site / "entries" / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")
     assert run(site, "build", "-q").exit_code == 0
-    assert (site / "feeds" / "archive" / "all" / "2025-05.atom").exists()  # max_entries = 1: archived
+    assert (
+        site / "feeds" / "archive" / "all" / "2025-05.atom"
+    ).exists()  # max_entries = 1: archived
     result = run(site, "ping")
     assert result.exit_code == 0, result.output
     urls = sorted(u for group in published_urls(hub) for u in group)
-    assert urls == sorted(BASE + f for f in ("all.atom", "ko.atom", "en.atom", "tags/rl.atom",
-                                             "tags/rl.ko.atom", "tags/rl.en.atom"))  # fmt: skip
+    assert urls == sorted(
+        BASE + f
+        for f in (
+            "all.atom",
+            "ko.atom",
+            "en.atom",
+            "tags/rl.atom",
+            "tags/rl.ko.atom",
+            "tags/rl.en.atom",
+        )
+    )
 
 
 def test_nothing_to_ping(tmp_path: Path, hub: HTTPServer) -> None:
@@ -124,7 +148,9 @@ def test_batch_sends_one_request(tmp_path: Path, hub: HTTPServer) -> None:
 
 def test_hub_error_is_exit_1_and_retried_next_time(tmp_path: Path, httpserver: HTTPServer) -> None:
     """A hub answering 5xx is a clear error (status, hub URL) and exit 1; the next ping retries those feeds."""
-    httpserver.expect_ordered_request("/hub", method="POST").respond_with_data("hub is down", status=503)
+    httpserver.expect_ordered_request("/hub", method="POST").respond_with_data(
+        "hub is down", status=503
+    )
     site = make_site(tmp_path / "site", httpserver.url_for("/hub"))
     run(site, "build", "-q")
     result = run(site, "ping", "--batch")
@@ -195,10 +221,14 @@ def test_dry_run_lists_and_sends_nothing(tmp_path: Path, hub: HTTPServer) -> Non
 
 def test_notify_and_hub_detection_units(hub: HTTPServer) -> None:
     """notify() reports per request; a feed advertises the hub when its bytes name it (XML-escaped or not)."""
-    outcomes = notify(hub.url_for("/hub"), ["https://a.example/x.atom", "https://a.example/y.atom"], timeout=5)
+    outcomes = notify(
+        hub.url_for("/hub"), ["https://a.example/x.atom", "https://a.example/y.atom"], timeout=5
+    )
     assert [o.ok for o in outcomes] == [True, True]
     assert notify(hub.url_for("/hub"), [], timeout=5) == []
-    assert advertises_hub(b'<link href="https://h.example/?a=1&amp;b=2" rel="hub"/>', "https://h.example/?a=1&b=2")
+    assert advertises_hub(
+        b'<link href="https://h.example/?a=1&amp;b=2" rel="hub"/>', "https://h.example/?a=1&b=2"
+    )
     assert not advertises_hub(b"<feed/>", "https://h.example/")
 
 

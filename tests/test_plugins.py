@@ -32,8 +32,12 @@ EXAMPLE = Path(__file__).resolve().parent / "plugins" / "example_plugin"
 NOTES = Path(__file__).resolve().parent / "data" / "notes"
 
 
-def register(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry_points: str,
-             name: str = "digestfeed_example_plugin") -> None:  # fmt: skip
+def register(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    entry_points: str,
+    name: str = "digestfeed_example_plugin",
+) -> None:
     """Make importlib.metadata see a distribution with ``entry_points`` (and the example module)."""
     dist = tmp_path / f"{name}-0.1.0.dist-info"
     dist.mkdir()
@@ -59,7 +63,10 @@ def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     jsonl = tmp_path / "jsonl"
     jsonl.mkdir()
     (jsonl / "2025-05-09.jsonl").write_text(
-        json.dumps({"title": "A JSONL Paper", "authors": ["A"], "comment_ko": "한국어.", "tags": ["#RL"]}) + "\n",
+        json.dumps(
+            {"title": "A JSONL Paper", "authors": ["A"], "comment_ko": "한국어.", "tags": ["#RL"]}
+        )
+        + "\n",
         encoding="utf-8",
     )
     return jsonl
@@ -80,7 +87,7 @@ def test_builtin_classes_satisfy_the_protocols() -> None:
     assert isinstance(DigestSource(), Source) and isinstance(NotesSource(), Source)
     for cls in load_outputs().values():
         obj = cls()
-        assert isinstance(obj, Output) or isinstance(obj, LazyOutput)
+        assert isinstance(obj, (Output, LazyOutput))
 
 
 def test_example_plugin_is_discovered(example: Path) -> None:
@@ -112,7 +119,7 @@ def test_example_output_renders(example: Path) -> None:
     from digestfeed.plan import plan
 
     digests = read_sources({"jsonl": str(example)}, Config())
-    when = dt.datetime(2025, 5, 9, 9, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2025, 5, 9, 9, tzinfo=dt.UTC)
     feedset = plan([Timed(e, when, when) for d in digests for e in d.entries], Config())
     files = {path: render() for path, _, render in output_files(load_outputs()["csv"](), feedset)}
     assert files["entries.csv"].decode().splitlines()[1].endswith(",2025-05-09,A JSONL Paper,rl")
@@ -122,8 +129,22 @@ def _build(tmp_path: Path, source: str, outputs: list[str]) -> tuple[int, str, P
     config = tmp_path / "digestfeed.toml"
     config.write_text(f"outputs = {json.dumps(outputs)}\n", encoding="utf-8")
     out = tmp_path / "feeds"
-    result = CliRunner().invoke(main, ["--config", str(config), "build", "--source", source, "--out", str(out),
-                                       "--ledger", str(tmp_path / "ledger.json"), "--no-cache", "-q"])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "build",
+            "--source",
+            source,
+            "--out",
+            str(out),
+            "--ledger",
+            str(tmp_path / "ledger.json"),
+            "--no-cache",
+            "-q",
+        ],
+    )
     return result.exit_code, result.output, out
 
 
@@ -158,19 +179,32 @@ def test_read_sources_collects_errors_of_every_source(tmp_path: Path) -> None:
     (notes_dir / "240601 Bad.md").write_bytes(b"\xff")
     with pytest.raises(ParseErrors) as info:
         read_sources([("digest", str(digests_dir)), ("notes", str(notes_dir))], Config())
-    assert [e.path for e in info.value.errors] == [str(digests_dir / "2025-05-08.txt"), str(notes_dir / "240601 Bad.md")]
+    assert [e.path for e in info.value.errors] == [
+        str(digests_dir / "2025-05-08.txt"),
+        str(notes_dir / "240601 Bad.md"),
+    ]
 
 
 def test_unknown_source_is_a_plugin_error() -> None:
     """An unknown plugin name fails before reading, listing the installed ones."""
-    with pytest.raises(PluginError, match=r"unknown source plugin 'nope' \(installed: digest, notes"):
+    with pytest.raises(
+        PluginError, match=r"unknown source plugin 'nope' \(installed: digest, notes"
+    ):
         read_sources([("nope", ".")], Config())
 
 
 def test_broken_plugin_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A plugin whose module does not import: PluginError naming it; `plugins` shows it, exit 1."""
-    register(tmp_path, monkeypatch, "[digestfeed.sources]\nbroken = no_such_module_xyz:Source\n", "broken_plugin")
-    with pytest.raises(PluginError, match=r"source plugin 'broken' \(no_such_module_xyz:Source, from broken_plugin 0.1.0\) failed to load: ModuleNotFoundError"):
+    register(
+        tmp_path,
+        monkeypatch,
+        "[digestfeed.sources]\nbroken = no_such_module_xyz:Source\n",
+        "broken_plugin",
+    )
+    with pytest.raises(
+        PluginError,
+        match=r"source plugin 'broken' \(no_such_module_xyz:Source, from broken_plugin 0.1.0\) failed to load: ModuleNotFoundError",
+    ):
         get_source("broken")
     result = CliRunner().invoke(main, ["plugins"])
     assert result.exit_code == 1 and "BROKEN" in result.stdout and "Traceback" not in result.output
@@ -178,7 +212,12 @@ def test_broken_plugin_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_plugin_without_read_is_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry point that is not a class with read() is a PluginError."""
-    register(tmp_path, monkeypatch, "[digestfeed.sources]\nbad = example_plugin:CsvOutput\n", "bad_plugin")
+    register(
+        tmp_path,
+        monkeypatch,
+        "[digestfeed.sources]\nbad = example_plugin:CsvOutput\n",
+        "bad_plugin",
+    )
     with pytest.raises(PluginError, match="has no read"):
         get_source("bad")
 
@@ -190,7 +229,9 @@ def test_parse_source_spec() -> None:
         parse_source_spec("notes")
 
 
-def test_no_change_shortcut_watches_plugin_files(example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_change_shortcut_watches_plugin_files(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A plugin's own output file (entries.csv) edited or deleted after a build is rewritten by the next build."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "digestfeed.toml").write_text('outputs = ["atom", "csv"]\n', encoding="utf-8")

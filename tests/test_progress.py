@@ -29,23 +29,41 @@ def site(tmp_path: Path) -> Path:
     entries.mkdir()
     for name, text in DIGESTS.items():
         (entries / name).write_text(text, encoding="utf-8")
-    (tmp_path / "digestfeed.toml").write_text(SMALL + f'cache_dir = "{tmp_path / "cache"}"\n', encoding="utf-8")
+    (tmp_path / "digestfeed.toml").write_text(
+        SMALL + f'cache_dir = "{tmp_path / "cache"}"\n', encoding="utf-8"
+    )
     return tmp_path
 
 
 def _build(site: Path, *extra: str, tty: bool) -> tuple[int, str, str]:
     """Run `digestfeed build` with stderr on a pty (``tty``) or a pipe → (exit, stdout, stderr)."""
-    args = [sys.executable, "-c", CLI, "--config", str(site / "digestfeed.toml"), "build",
-            "--entries", str(site / "entries"), "--out", str(site / "feeds"), "--now", NOW,
-            "--no-cache", *extra]  # fmt: skip
+    args = [
+        sys.executable,
+        "-c",
+        CLI,
+        "--config",
+        str(site / "digestfeed.toml"),
+        "build",
+        "--entries",
+        str(site / "entries"),
+        "--out",
+        str(site / "feeds"),
+        "--now",
+        NOW,
+        "--no-cache",
+        *extra,
+    ]
     env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
     if not tty:
-        proc = subprocess.run(args, check=False, cwd=site, env=env, capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            args, check=False, cwd=site, env=env, capture_output=True, text=True, timeout=60
+        )
         return proc.returncode, proc.stdout, proc.stderr
     master, slave = pty.openpty()
     try:
-        proc = subprocess.Popen(args, cwd=site, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=slave)  # fmt: skip
+        proc = subprocess.Popen(
+            args, cwd=site, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave
+        )
         os.close(slave)
         slave = -1
         err = bytearray()
@@ -78,12 +96,19 @@ def _no_bar(stderr: str) -> None:
 def _expected_summary(site: Path) -> str:
     """The summary of a first build, its counts taken from the digests and the output."""
     entries = sum(text.count("\n#") for text in DIGESTS.values())  # one tag line per entry
-    tags = {t[1:].lower().replace("_", "-") for text in DIGESTS.values()
-            for line in text.splitlines() if line.startswith("#") for t in line.split()}  # fmt: skip
+    tags = {
+        t[1:].lower().replace("_", "-")
+        for text in DIGESTS.values()
+        for line in text.splitlines()
+        if line.startswith("#")
+        for t in line.split()
+    }
     feeds = 3 * (1 + len(tags))  # all + one per tag, each in ko+en, ko and en
     files = sum(1 for p in (site / "feeds").rglob("*") if p.is_file())
-    return (f"{len(DIGESTS)} digests, {entries} entries, {feeds} feeds, {files} files: "
-            f"{files} changed ({files} written, 0 removed); ledger updated")  # fmt: skip
+    return (
+        f"{len(DIGESTS)} digests, {entries} entries, {feeds} feeds, {files} files: "
+        f"{files} changed ({files} written, 0 removed); ledger updated"
+    )
 
 
 def test_bar_is_drawn_when_stderr_is_a_terminal(site):

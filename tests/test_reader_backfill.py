@@ -25,23 +25,37 @@ from sitebuild import SMALL, build_site, synthetic_digests
 A = "{http://www.w3.org/2005/Atom}"
 DIGESTS = synthetic_digests()
 #: Every entry's title, straight from the digests (one "Paper …" line per entry).
-TITLES = sorted(line for text in DIGESTS.values() for line in text.splitlines() if line.startswith("Paper "))
+TITLES = sorted(
+    line for text in DIGESTS.values() for line in text.splitlines() if line.startswith("Paper ")
+)
 
 
 def _read(state: Path, *args: str) -> tuple[int, list[dict], str]:
     """`digestfeed read --format json` in-process → (exit code, items, stderr)."""
     result = CliRunner().invoke(main, ["read", "--state", str(state), "--format", "json", *args])
-    return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else [], result.stderr
+    return (
+        result.exit_code,
+        json.loads(result.stdout) if result.stdout.strip() else [],
+        result.stderr,
+    )
 
 
 def _site_entry_ids(feeds: Path) -> set[str]:
     """The atom:id of every entry in every Atom file of the site (subscriptions and archives)."""
-    return {e.findtext(f"{A}id") for p in feeds.rglob("*.atom") for e in etree.parse(str(p)).getroot().iter(f"{A}entry")}
+    return {
+        e.findtext(f"{A}id")
+        for p in feeds.rglob("*.atom")
+        for e in etree.parse(str(p)).getroot().iter(f"{A}entry")
+    }
 
 
 def _subscriptions(feeds: Path) -> list[str]:
     """The xmlUrl of every outline of the built index.opml."""
-    return [o.get("xmlUrl") for o in etree.parse(str(feeds / "index.opml")).getroot().iter("outline") if o.get("xmlUrl")]
+    return [
+        o.get("xmlUrl")
+        for o in etree.parse(str(feeds / "index.opml")).getroot().iter("outline")
+        if o.get("xmlUrl")
+    ]
 
 
 def _assert_every_entry_once(items: list[dict], feeds: Path) -> None:
@@ -69,7 +83,10 @@ def test_backfill_from_the_local_opml_reads_every_entry_once(archived_site, tmp_
     assert all(Path(f).is_relative_to(archived_site) for f in seen_in)  # local twins, not the web
     assert any("/archive/" in f for f in seen_in)
     # a second run reports nothing again
-    assert _read(tmp_path / "s.sqlite", str(archived_site / "index.opml"), "--backfill")[:2] == (0, [])
+    assert _read(tmp_path / "s.sqlite", str(archived_site / "index.opml"), "--backfill")[:2] == (
+        0,
+        [],
+    )
 
 
 def test_without_backfill_only_the_subscription_feeds_are_read(archived_site, tmp_path):
@@ -103,7 +120,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
     root = tmp_path / "web"
     requested: list[str] = []
     handler = type("Handler", (_Served,), {"requested": requested})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+    )
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -128,6 +147,8 @@ def test_backfill_over_http_follows_the_served_archive_links(served, tmp_path, m
     _assert_every_entry_once(items, feeds)
     seen_in = {f for i in items for f in i["feeds"]}
     assert all(f.startswith(base) for f in seen_in)
-    archives = {"/feeds/" + p.relative_to(feeds).as_posix() for p in feeds.glob("archive/**/*.atom")}
+    archives = {
+        "/feeds/" + p.relative_to(feeds).as_posix() for p in feeds.glob("archive/**/*.atom")
+    }
     assert archives <= set(requested)  # every archive was followed over HTTP
     assert len(requested) == len(set(requested)) == len(urls) + len(archives)  # each document once

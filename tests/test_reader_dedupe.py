@@ -24,18 +24,28 @@ AUTH = "tag:digestfeed.example.org,2025:"
 
 def entry(slug, title, *, date="2025-05-08", minute=0, tags=(), ko=None, en=None, paper=None):
     """One digestfeed-shaped entry (a dict used by :func:`write_atom`)."""
-    return dict(id=f"{AUTH}{date}/{slug}", title=title, when=f"{date}T09:{minute:02d}:00+09:00",
-                tags=tags, ko=ko, en=en, paper=paper, date=date)
+    return dict(
+        id=f"{AUTH}{date}/{slug}",
+        title=title,
+        when=f"{date}T09:{minute:02d}:00+09:00",
+        tags=tags,
+        ko=ko,
+        en=en,
+        paper=paper,
+        date=date,
+    )
 
 
 def write_atom(path, entries, *, lang=None, generator=True, prev_archive=None):
     """Write an Atom feed shaped like `digestfeed build` output (content HTML with comment divs)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = ['<?xml version="1.0" encoding="utf-8"?>',
-           f'<feed xmlns="http://www.w3.org/2005/Atom"{f" xml:lang={chr(34)}{lang}{chr(34)}" if lang else ""}>',
-           f"<id>{AUTH}feed/{path.stem}</id><title>{path.stem}</title>",
-           "<updated>2025-05-08T09:00:00+09:00</updated>"]
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom"{f" xml:lang={chr(34)}{lang}{chr(34)}" if lang else ""}>',
+        f"<id>{AUTH}feed/{path.stem}</id><title>{path.stem}</title>",
+        "<updated>2025-05-08T09:00:00+09:00</updated>",
+    ]
     if generator:
         out.append('<generator uri="https://pypi.org/project/digestfeed/">digestfeed</generator>')
     if prev_archive:
@@ -49,22 +59,41 @@ def write_atom(path, entries, *, lang=None, generator=True, prev_archive=None):
         cats = "".join(f'<category term="{t}" label="#{t}"/>' for t in e["tags"])
         related = f'<link rel="related" href="{e["paper"]}"/>' if e["paper"] else ""
         out.append(
-            f'<entry><id>{e["id"]}</id><title>{escape(e["title"])}</title>'
-            f'<published>{e["when"]}</published><updated>{e["when"]}</updated>'
+            f"<entry><id>{e['id']}</id><title>{escape(e['title'])}</title>"
+            f"<published>{e['when']}</published><updated>{e['when']}</updated>"
             f'<link rel="alternate" href="https://digestfeed.example.org/{e["date"]}.html"/>{related}'
-            f'{cats}<content type="html">{escape(html)}</content></entry>')
+            f'{cats}<content type="html">{escape(html)}</content></entry>'
+        )
     out.append("</feed>")
     path.write_text("\n".join(out), encoding="utf-8")
     return path
 
 
-ZERO = entry("zerosearch", "ZeroSearch: Incentivize the Search Capability of LLMs without Searching",
-             minute=0, tags=("rl", "tool", "reasoning"), ko="검색 엔진 없이 학습.", en="Search without a search engine.",
-             paper="https://arxiv.org/abs/2505.04588")
-PANGU = entry("pangu", "Pangu Ultra MoE: How to Train Your Big MoE on Ascend NPUs", minute=1,
-              tags=("moe",), ko="MoE 리포트.", en="An MoE report.")
-BENCH = entry("general-bench", "On Path to Multimodal Generalist", minute=2, tags=("benchmark", "multimodal"),
-              ko="벤치마크.", en="A benchmark.")
+ZERO = entry(
+    "zerosearch",
+    "ZeroSearch: Incentivize the Search Capability of LLMs without Searching",
+    minute=0,
+    tags=("rl", "tool", "reasoning"),
+    ko="검색 엔진 없이 학습.",
+    en="Search without a search engine.",
+    paper="https://arxiv.org/abs/2505.04588",
+)
+PANGU = entry(
+    "pangu",
+    "Pangu Ultra MoE: How to Train Your Big MoE on Ascend NPUs",
+    minute=1,
+    tags=("moe",),
+    ko="MoE 리포트.",
+    en="An MoE report.",
+)
+BENCH = entry(
+    "general-bench",
+    "On Path to Multimodal Generalist",
+    minute=2,
+    tags=("benchmark", "multimodal"),
+    ko="벤치마크.",
+    en="A benchmark.",
+)
 
 
 def digest_feeds(root):
@@ -83,7 +112,9 @@ def digest_feeds(root):
 
 def read_json(args, state):
     """Run `digestfeed read --format json` in-process; return (exit code, items, stderr)."""
-    result = CliRunner().invoke(main, ["read", "--state", str(state), "--format", "json", *map(str, args)])
+    result = CliRunner().invoke(
+        main, ["read", "--state", str(state), "--format", "json", *map(str, args)]
+    )
     items = json.loads(result.stdout) if result.stdout.strip() else []
     return result.exit_code, items, result.stderr
 
@@ -93,15 +124,26 @@ def test_one_item_per_paper_across_tag_and_language_feeds(tmp_path):
     feeds = digest_feeds(tmp_path / "feeds")
     code, items, err = read_json([feeds], tmp_path / "s.sqlite")
     assert code == 0, err
-    assert [i["title"] for i in items] == [BENCH["title"], PANGU["title"], ZERO["title"]]  # newest first
+    assert [i["title"] for i in items] == [
+        BENCH["title"],
+        PANGU["title"],
+        ZERO["title"],
+    ]  # newest first
     zero = items[2]
     assert tuple(zero) == CONTRACT_KEYS
     assert zero["id"] == ZERO["id"]
     assert zero["tags"] == ["rl", "tool", "reasoning"]
-    assert zero["comments"] == {"ko": "검색 엔진 없이 학습.", "en": "Search without a search engine."}
-    assert zero["links"] == ["https://digestfeed.example.org/2025-05-08.html", "https://arxiv.org/abs/2505.04588"]
-    expected = {"all.atom", "ko.atom", "en.atom"} | {f"tags/{t}{l}.atom" for t in ("rl", "tool", "reasoning")
-                                                       for l in ("", ".ko", ".en")}
+    assert zero["comments"] == {
+        "ko": "검색 엔진 없이 학습.",
+        "en": "Search without a search engine.",
+    }
+    assert zero["links"] == [
+        "https://digestfeed.example.org/2025-05-08.html",
+        "https://arxiv.org/abs/2505.04588",
+    ]
+    expected = {"all.atom", "ko.atom", "en.atom"} | {
+        f"tags/{t}{sfx}.atom" for t in ("rl", "tool", "reasoning") for sfx in ("", ".ko", ".en")
+    }
     assert {str(Path(f).relative_to(feeds)) for f in zero["feeds"]} == expected
     assert zero["date"] == "2025-05-08T09:00:00+09:00"
 
@@ -109,19 +151,28 @@ def test_one_item_per_paper_across_tag_and_language_feeds(tmp_path):
 def test_comments_come_from_the_language_feeds(tmp_path):
     """Reading only the ko and en tag feeds still fills both comment languages."""
     feeds = digest_feeds(tmp_path / "feeds")
-    code, items, _ = read_json([feeds / "tags/rl.ko.atom", feeds / "tags/tool.en.atom"], tmp_path / "s.sqlite")
+    code, items, _ = read_json(
+        [feeds / "tags/rl.ko.atom", feeds / "tags/tool.en.atom"], tmp_path / "s.sqlite"
+    )
     assert code == 0
     assert len(items) == 1
-    assert items[0]["comments"] == {"ko": "검색 엔진 없이 학습.", "en": "Search without a search engine."}
+    assert items[0]["comments"] == {
+        "ko": "검색 엔진 없이 학습.",
+        "en": "Search without a search engine.",
+    }
 
 
 def test_text_output_language_and_verbose_rule(tmp_path):
     """--lang picks the comment; -v shows the dedupe rule, which JSON never carries."""
     feeds = digest_feeds(tmp_path / "feeds")
     runner = CliRunner()
-    ko = runner.invoke(main, ["read", "--state", str(tmp_path / "a"), "--lang", "ko", str(feeds / "tags/rl.atom")])
+    ko = runner.invoke(
+        main, ["read", "--state", str(tmp_path / "a"), "--lang", "ko", str(feeds / "tags/rl.atom")]
+    )
     assert "검색 엔진 없이 학습." in ko.stdout and "Search without" not in ko.stdout
-    en = runner.invoke(main, ["read", "--state", str(tmp_path / "b"), "-v", str(feeds / "tags/rl.atom")])
+    en = runner.invoke(
+        main, ["read", "--state", str(tmp_path / "b"), "-v", str(feeds / "tags/rl.atom")]
+    )
     assert "Search without a search engine." in en.stdout
     assert "matched by: id" in en.stdout and "#rl #tool #reasoning" in en.stdout
 
@@ -146,7 +197,9 @@ def test_foreign_feeds_fall_back_to_arxiv_link_and_title(tmp_path):
 
 def test_foreign_rule_stays_out_of_json(tmp_path):
     """The JSON key set is fixed: the rule is only in the Python Item and verbose text."""
-    code, items, _ = read_json([DATA / "foreign_a.rss", DATA / "foreign_b.rss"], tmp_path / "s.sqlite")
+    code, items, _ = read_json(
+        [DATA / "foreign_a.rss", DATA / "foreign_b.rss"], tmp_path / "s.sqlite"
+    )
     assert code == 0 and len(items) == 3
     assert all(tuple(i) == CONTRACT_KEYS for i in items)
     assert all(set(i["comments"]) <= {"ko", "en"} for i in items)
@@ -154,12 +207,18 @@ def test_foreign_rule_stays_out_of_json(tmp_path):
 
 def test_same_id_different_title_is_two_items_and_a_warning(tmp_path):
     """Collision guard: an id reused for a clearly different paper gives two items and a warning."""
-    other = dict(ZERO, title="Pangu Ultra MoE: How to Train Your Big MoE on Ascend NPUs", tags=("moe",))
+    other = dict(
+        ZERO, title="Pangu Ultra MoE: How to Train Your Big MoE on Ascend NPUs", tags=("moe",)
+    )
     write_atom(tmp_path / "a.atom", [ZERO])
     write_atom(tmp_path / "b.atom", [other])
-    retitled = dict(ZERO, title="ZeroSearch: Incentivise the Search Capability of LLMs Without Searching")
+    retitled = dict(
+        ZERO, title="ZeroSearch: Incentivise the Search Capability of LLMs Without Searching"
+    )
     write_atom(tmp_path / "c.atom", [retitled])
-    code, items, err = read_json([tmp_path / "a.atom", tmp_path / "b.atom", tmp_path / "c.atom"], tmp_path / "s")
+    code, items, err = read_json(
+        [tmp_path / "a.atom", tmp_path / "b.atom", tmp_path / "c.atom"], tmp_path / "s"
+    )
     assert code == 0
     assert sorted(i["title"] for i in items) == sorted([ZERO["title"], other["title"]])
     assert {i["id"] for i in items} == {ZERO["id"]}
@@ -172,8 +231,21 @@ def test_seed_build_read(tmp_path, seed_path):
     entries.mkdir()
     shutil.copy(seed_path, entries / seed_path.name)
     out = tmp_path / "feeds"
-    build = subprocess.run([sys.executable, "-m", "digestfeed", "build", "--entries", str(entries),
-                            "--out", str(out), "-q"], capture_output=True, text=True)
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "digestfeed",
+            "build",
+            "--entries",
+            str(entries),
+            "--out",
+            str(out),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if build.returncode != 0 and "No such command" in build.stderr:
         pytest.skip("digestfeed build is not available")
     assert build.returncode == 0, build.stderr
@@ -187,7 +259,9 @@ def test_seed_build_read(tmp_path, seed_path):
     for tag in ("rl", "tool", "reasoning"):
         assert {f"tags/{tag}.atom", f"tags/{tag}.ko.atom", f"tags/{tag}.en.atom"} <= names
     assert len(names) == 12
-    assert zero["comments"]["ko"].startswith("LLM에 검색 능력을") and zero["comments"]["en"].startswith("For training")
+    assert zero["comments"]["ko"].startswith("LLM에 검색 능력을") and zero["comments"][
+        "en"
+    ].startswith("For training")
     # the directory itself is the same set of feeds
     code, again, _ = read_json([out], tmp_path / "s2.sqlite")
     assert [i["id"] for i in again] == [i["id"] for i in items]
@@ -198,11 +272,13 @@ def test_html_is_reduced_to_text(tmp_path):
     feed = tmp_path / "html.atom"
     feed.write_text(
         '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ko"><id>urn:f</id>'
-        '<title>f</title><updated>2025-05-08T00:00:00Z</updated>'
+        "<title>f</title><updated>2025-05-08T00:00:00Z</updated>"
         '<entry><id>urn:e1</id><title type="html">A &lt;b&gt;bold&lt;/b&gt; title</title>'
         '<updated>2025-05-08T00:00:00Z</updated><link href="https://e.example/1"/>'
         '<content type="html">&lt;p&gt;안녕 &lt;img src=x onerror=alert(1)&gt;&lt;script&gt;evil()&lt;/script&gt;'
-        'world&amp;#x1b;[31m&lt;/p&gt;</content></entry></feed>', encoding="utf-8")
+        "world&amp;#x1b;[31m&lt;/p&gt;</content></entry></feed>",
+        encoding="utf-8",
+    )
     runner = CliRunner()
     out = runner.invoke(main, ["read", "--state", str(tmp_path / "s"), "--lang", "ko", str(feed)])
     assert out.exit_code == 0, out.stderr
@@ -215,12 +291,17 @@ def test_parallel_parsing_gives_the_same_items(tmp_path):
     """With many feeds, parse processes do the feedparser work, and the items are exactly those of a sequential run."""
     feeds = digest_feeds(tmp_path / "feeds")
     for i in range(20):  # enough documents to start the parse processes
-        write_atom(feeds / "extra" / f"f{i}.atom", [entry(f"paper-{i}", f"Paper {i}", minute=10 + i % 40, tags=("x",))])
+        write_atom(
+            feeds / "extra" / f"f{i}.atom",
+            [entry(f"paper-{i}", f"Paper {i}", minute=10 + i % 40, tags=("x",))],
+        )
     runs = {}
     for workers in (1, 2):
         with Reader(tmp_path / f"state-{workers}.sqlite", parse_workers=workers) as reader:
             result = reader.read([feeds])
-        runs[workers] = ([{k: v for k, v in item.to_json().items() if k != "first_seen"} for item in result],
-                         result.stats["parsed_in_workers"])
+        runs[workers] = (
+            [{k: v for k, v in item.to_json().items() if k != "first_seen"} for item in result],
+            result.stats["parsed_in_workers"],
+        )
     assert runs[1][1] == 0 and runs[2][1] > 0
     assert runs[1][0] == runs[2][0] and len(runs[1][0]) == 23

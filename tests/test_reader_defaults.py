@@ -11,7 +11,9 @@ from digestfeed.cli import main
 from digestfeed.reader import Reader
 
 
-def test_default_state_lives_in_the_xdg_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_state_lives_in_the_xdg_state_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without --state or $DIGESTFEED_STATE the state is $XDG_STATE_HOME/digestfeed/reader.sqlite."""
     monkeypatch.delenv("DIGESTFEED_STATE", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
@@ -31,7 +33,11 @@ def test_default_state_lives_in_the_xdg_state_dir(tmp_path: Path, monkeypatch: p
 def test_fetch_limits_default_to_the_documented_values(tmp_path: Path) -> None:
     """A Reader caps a feed at 10 MiB, waits 10 s and follows at most 5 redirects unless told otherwise."""
     with Reader(tmp_path / "s.sqlite") as reader:
-        assert (reader.max_bytes, reader.timeout, reader.max_redirects) == (10 * 1024 * 1024, 10.0, 5)
+        assert (reader.max_bytes, reader.timeout, reader.max_redirects) == (
+            10 * 1024 * 1024,
+            10.0,
+            5,
+        )
 
 
 def test_cli_defaults_match_the_library() -> None:

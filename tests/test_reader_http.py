@@ -67,14 +67,18 @@ def test_not_a_feed(httpserver, tmp_path, good_feed):
 
 def test_xml_that_is_not_a_feed(httpserver, tmp_path, good_feed):
     """Well-formed XML of another kind is not a feed either."""
-    httpserver.expect_request("/svg").respond_with_data(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    httpserver.expect_request("/svg").respond_with_data(
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+    )
     line, _ = _one_failure(tmp_path, good_feed, httpserver.url_for("/svg"))
     assert "not a feed" in line
 
 
 def test_malformed_xml(httpserver, tmp_path, good_feed):
     """Malformed XML is refused (feedparser's lenient guessing is not used)."""
-    httpserver.expect_request("/bad.rss").respond_with_data(MALFORMED, content_type="application/rss+xml")
+    httpserver.expect_request("/bad.rss").respond_with_data(
+        MALFORMED, content_type="application/rss+xml"
+    )
     line, _ = _one_failure(tmp_path, good_feed, httpserver.url_for("/bad.rss"))
     assert "malformed XML" in line
 
@@ -95,10 +99,13 @@ def test_over_size_cap_streamed(httpserver, tmp_path, good_feed):
             for _ in range(10_000):
                 sent.append(1)
                 yield b"<!-- padding padding padding padding padding padding -->" * 20
+
         return Response(body(), content_type="application/rss+xml")
 
     httpserver.expect_request("/stream").respond_with_handler(endless)
-    line, _ = _one_failure(tmp_path, good_feed, httpserver.url_for("/stream"), "--max-bytes", "50000")
+    line, _ = _one_failure(
+        tmp_path, good_feed, httpserver.url_for("/stream"), "--max-bytes", "50000"
+    )
     assert "size cap" in line
     assert len(sent) < 10_000  # not downloaded to the end
 
@@ -114,11 +121,15 @@ def test_redirect_loop(httpserver, tmp_path, good_feed):
 def test_too_many_redirects(httpserver, tmp_path, good_feed):
     """More than --max-redirects redirects is an error; within the limit they are followed."""
     for n in range(7):
-        httpserver.expect_request(f"/r{n}").respond_with_data("", status=307, headers={"Location": f"/r{n + 1}"})
+        httpserver.expect_request(f"/r{n}").respond_with_data(
+            "", status=307, headers={"Location": f"/r{n + 1}"}
+        )
     httpserver.expect_request("/r7").respond_with_data((DATA / "foreign_b.rss").read_bytes())
     line, _ = _one_failure(tmp_path, good_feed, httpserver.url_for("/r0"))
     assert "more than 5 redirects" in line
-    code, items, err = read_json([httpserver.url_for("/r0"), "--max-redirects", "7"], tmp_path / "t.sqlite")
+    code, items, err = read_json(
+        [httpserver.url_for("/r0"), "--max-redirects", "7"], tmp_path / "t.sqlite"
+    )
     assert code == 0 and len(items) == 3, err
 
 
@@ -152,7 +163,7 @@ def slow_server():
     release = threading.Event()
 
     class Slow(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             release.wait(10)
             self.send_response(200)
             self.end_headers()
@@ -182,7 +193,9 @@ def test_all_failures_at_once(httpserver, tmp_path, good_feed):
     httpserver.expect_request("/bomb").respond_with_data(BILLION_LAUGHS)
     httpserver.expect_request("/html").respond_with_data(HTML_PAGE)
     urls = [httpserver.url_for(p) for p in ("/404", "/bomb", "/html")]
-    code, items, err = read_json([good_feed, *urls, tmp_path / "absent.atom"], tmp_path / "s.sqlite")
+    code, items, err = read_json(
+        [good_feed, *urls, tmp_path / "absent.atom"], tmp_path / "s.sqlite"
+    )
     assert code == 1 and len(items) == 2
     lines = err.strip().splitlines()
     assert len(lines) == 4
@@ -196,11 +209,16 @@ def test_conditional_get_and_304(httpserver, tmp_path):
     seen_headers = []
 
     def handler(request):
-        seen_headers.append((request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")))
+        seen_headers.append(
+            (request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"))
+        )
         if request.headers.get("If-None-Match") == '"v1"':
             return Response(status=304)
-        return Response(body, headers={"ETag": '"v1"', "Last-Modified": "Thu, 08 May 2025 00:00:00 GMT"},
-                        content_type="application/rss+xml")
+        return Response(
+            body,
+            headers={"ETag": '"v1"', "Last-Modified": "Thu, 08 May 2025 00:00:00 GMT"},
+            content_type="application/rss+xml",
+        )
 
     httpserver.expect_request("/feed.rss").respond_with_handler(handler)
     url = httpserver.url_for("/feed.rss")
@@ -208,7 +226,11 @@ def test_conditional_get_and_304(httpserver, tmp_path):
         first = reader.read([url])
         second = reader.read([url])
         every = reader.read([url], all=True)
-    assert seen_headers == [(None, None), ('"v1"', "Thu, 08 May 2025 00:00:00 GMT")] + [seen_headers[1]]
+    assert seen_headers == [
+        (None, None),
+        ('"v1"', "Thu, 08 May 2025 00:00:00 GMT"),
+        seen_headers[1],
+    ]
     assert len(first) == 3 and first.stats["parsed"] == 1
     assert len(second) == 0 and second.stats["parsed"] == 0 and second.stats["unchanged"] == 1
     assert len(every) == 3  # --all still knows what the unchanged feed holds
@@ -228,7 +250,8 @@ def test_opml_over_http(httpserver, tmp_path):
     httpserver.expect_request("/index.opml").respond_with_data(
         b'<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
         b'<outline type="rss" text="a" xmlUrl="/a.rss"/><outline text="group">'
-        b'<outline type="rss" text="b" xmlUrl="b.rss"/></outline></body></opml>')
+        b'<outline type="rss" text="b" xmlUrl="b.rss"/></outline></body></opml>'
+    )
     httpserver.expect_request("/a.rss").respond_with_data((DATA / "foreign_a.rss").read_bytes())
     httpserver.expect_request("/b.rss").respond_with_data((DATA / "foreign_b.rss").read_bytes())
     code, items, err = read_json([httpserver.url_for("/index.opml")], tmp_path / "s.sqlite")

@@ -30,10 +30,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     entries.mkdir()
     seed = Path(__file__).resolve().parents[1] / "entries" / "2025-05-08.txt"
     shutil.copy(seed, entries / seed.name)
-    (root / "digestfeed.toml").write_text(f'cache_dir = "{(root / ".cache").as_posix()}"\n', encoding="utf-8")
-    result = CliRunner().invoke(main, [
-        "--config", str(root / "digestfeed.toml"), "build", "--entries", str(entries),
-        "--out", str(root / "feeds"), "--now", "2026-01-01T12:00:00+09:00", "-q", "--no-cache"])
+    (root / "digestfeed.toml").write_text(
+        f'cache_dir = "{(root / ".cache").as_posix()}"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(root / "digestfeed.toml"),
+            "build",
+            "--entries",
+            str(entries),
+            "--out",
+            str(root / "feeds"),
+            "--now",
+            "2026-01-01T12:00:00+09:00",
+            "-q",
+            "--no-cache",
+        ],
+    )
     assert result.exit_code == 0, result.output
     shutil.copytree(DATA, root / "foreign")
     return root
@@ -47,8 +62,9 @@ def seed_feeds(site: Path) -> list[str]:
 
 
 def open_reader(site: Path, db: Path, plugins: list[str] | None = None):
-    return reader_lib.make_reader(str(db), feed_root=str(site),
-                                  plugins=[PLUGIN] if plugins is None else plugins)
+    return reader_lib.make_reader(
+        str(db), feed_root=str(site), plugins=[PLUGIN] if plugins is None else plugins
+    )
 
 
 def subscribed(site: Path, db: Path, feeds: list[str], plugins: list[str] | None = None):
@@ -60,9 +76,16 @@ def subscribed(site: Path, db: Path, feeds: list[str], plugins: list[str] | None
 
 def snapshot(r) -> dict:
     """Everything the plugin may write, per entry."""
-    return {e.resource_id: (e.read, e.read_modified, e.important, e.important_modified,
-                            dict(r.get_tags(e)))
-            for e in r.get_entries()}
+    return {
+        e.resource_id: (
+            e.read,
+            e.read_modified,
+            e.important,
+            e.important_modified,
+            dict(r.get_tags(e)),
+        )
+        for e in r.get_entries()
+    }
 
 
 def paper(title: str | None) -> str:
@@ -193,8 +216,11 @@ def test_deleted_kept_entry_is_replaced_deterministically(site, tmp_path):
 
 def test_foreign_feeds_deduped_by_fallback_rules_only(site, tmp_path):
     """Feeds not made by digestfeed group by arXiv id, normalised link and normalised title."""
-    r = subscribed(site, tmp_path / "db.sqlite",
-                   ["foreign/foreign_a.rss", "foreign/foreign_b.atom", "foreign/foreign_c.rss"])
+    r = subscribed(
+        site,
+        tmp_path / "db.sqlite",
+        ["foreign/foreign_a.rss", "foreign/foreign_b.atom", "foreign/foreign_c.rss"],
+    )
     r.update_feeds()
     entries = list(r.get_entries())
     assert len(entries) == 10
@@ -213,7 +239,12 @@ def test_foreign_feeds_deduped_by_fallback_rules_only(site, tmp_path):
         frozenset(("A Survey of Things", "Survey of things, revisited")): "link",
         frozenset(("Attention Is Still All You Need?", "attention is still all you need")): "title",
     }
-    for title in ("Only in blog A", "Only in blog B", "Gardening in May", "A different paper entirely"):
+    for title in (
+        "Only in blog A",
+        "Only in blog B",
+        "Gardening in May",
+        "A different paper entirely",
+    ):
         assert title in unread
 
 
@@ -246,9 +277,13 @@ def cli(site: Path, db: Path, *args: str, env: dict[str, str] | None = None) -> 
     """`python -m reader --db DB --feed-root SITE ARGS…` in a subprocess."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("READER_")}
     full_env.update(env or {})
-    proc = subprocess.run([sys.executable, "-m", "reader", "--db", str(db), "--feed-root",
-                           str(site), *args], env=full_env, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "reader", "--db", str(db), "--feed-root", str(site), *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -273,4 +308,3 @@ def test_cli_enables_plugin(site, tmp_path, how):
         config.write_text(f'[reader]\nplugins = ["{PLUGIN}"]\n', encoding="utf-8")
         cli(site, db, "--config", str(config), "update")
     assert_deduped(site, db)
-

@@ -42,7 +42,7 @@ def test_only_new_entries_come_out(tmp_path):
     state = tmp_path / "s.sqlite"
     assert len(read_json([feed], state)[1]) == 2
     write_atom(feed, [BENCH, PANGU, ZERO])
-    code, items, _ = read_json([feed], state)
+    _code, items, _ = read_json([feed], state)
     assert [i["title"] for i in items] == [BENCH["title"]]
 
 
@@ -63,7 +63,9 @@ def test_new_feed_with_known_paper_is_not_new(tmp_path):
     feeds = digest_feeds(tmp_path / "feeds")
     state = tmp_path / "s.sqlite"
     read_json([feeds / "tags/rl.atom"], state)
-    code, items, _ = read_json([feeds / "tags/rl.atom", feeds / "tags/moe.en.atom", feeds / "tags/tool.atom"], state)
+    _code, items, _ = read_json(
+        [feeds / "tags/rl.atom", feeds / "tags/moe.en.atom", feeds / "tags/tool.atom"], state
+    )
     assert [i["title"] for i in items] == [PANGU["title"]]
     # the union of feeds and tags is still kept for --all
     items = read_json([feeds / "tags/tool.atom", "--all"], state)[1]
@@ -109,9 +111,24 @@ _KILLED_RUN = textwrap.dedent("""
 
 
 def _cli(args, env_state, killed=False):
-    code = _KILLED_RUN if killed else "from digestfeed.cli import main; import sys; main(sys.argv[1:])"
-    proc = subprocess.run([sys.executable, "-c", code, "read", "--state", str(env_state), "--format", "jsonl",
-                           *map(str, args)], capture_output=True, text=True)
+    code = (
+        _KILLED_RUN if killed else "from digestfeed.cli import main; import sys; main(sys.argv[1:])"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "read",
+            "--state",
+            str(env_state),
+            "--format",
+            "jsonl",
+            *map(str, args),
+        ],
+        capture_output=True,
+        text=True,
+    )
     return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()]
 
 
@@ -126,7 +143,9 @@ def test_killed_run_loses_nothing_and_finished_run_never_repeats(tmp_path):
     assert code == 0 and len(items) == 2  # not lost
     write_atom(feed, [BENCH, PANGU, ZERO])
     code, items = _cli([feed], state, killed=True)
-    assert code == 137 and [i["title"] for i in items] == [BENCH["title"]]  # finished run's items not repeated
+    assert code == 137 and [i["title"] for i in items] == [
+        BENCH["title"]
+    ]  # finished run's items not repeated
     code, items = _cli([feed], state)
     assert [i["title"] for i in items] == [BENCH["title"]]
     assert _cli([feed], state) == (0, [])
@@ -140,7 +159,11 @@ def test_backfill_follows_prev_archive_with_cycle_guard(tmp_path):
     write_atom(tmp_path / "all.atom", [ZERO], prev_archive=base + "archive/all/2025-04.atom")
     write_atom(tmp_path / "archive/all/2025-04.atom", [old], prev_archive="2025-03.atom")
     # a broken archive chain pointing back to the newer archive
-    write_atom(tmp_path / "archive/all/2025-03.atom", [older], prev_archive=base + "archive/all/2025-04.atom")
+    write_atom(
+        tmp_path / "archive/all/2025-03.atom",
+        [older],
+        prev_archive=base + "archive/all/2025-04.atom",
+    )
     state = tmp_path / "s.sqlite"
     assert len(read_json([tmp_path / "all.atom"], state)[1]) == 1
     code, items, err = read_json([tmp_path / "all.atom", "--backfill"], state)

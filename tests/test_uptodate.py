@@ -77,7 +77,9 @@ def test_extra_output_is_removed(site: Path) -> None:
     assert not stray.exists()
 
 
-def test_other_code_invalidates_the_cache(site: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_code_invalidates_the_cache(
+    site: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A different digestfeed (code stamp) never trusts the last build's records."""
     monkeypatch.setattr(digestfeed.cache, "code_stamp", lambda: "another version")
     monkeypatch.setattr("digestfeed.uptodate.code_stamp", lambda: "another version")

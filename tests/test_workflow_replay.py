@@ -43,7 +43,7 @@ def jobs(text: str) -> dict[str, list[dict[str, str]]]:
     """``job → [step]`` where a step maps ``uses``/``run``/``if``/``name`` to its text (``run: |`` blocks unindented)."""
     out: dict[str, list[dict[str, str]]] = {}
     lines = text.split("\n")
-    body = lines[lines.index("jobs:") + 1:]
+    body = lines[lines.index("jobs:") + 1 :]
     job = None
     i = 0
     while i < len(body):
@@ -57,7 +57,9 @@ def jobs(text: str) -> dict[str, list[dict[str, str]]]:
             key, value = m.groups()
             if value == "|":
                 block = []
-                while i + 1 < len(body) and (body[i + 1].startswith("          ") or not body[i + 1].strip()):
+                while i + 1 < len(body) and (
+                    body[i + 1].startswith("          ") or not body[i + 1].strip()
+                ):
                     i += 1
                     block.append(body[i][10:])
                 value = "\n".join(block).strip("\n") + "\n"
@@ -77,7 +79,9 @@ def runs(job: str) -> list[str]:
 def test_workflow_shape() -> None:
     """Triggers, concurrency, permissions and pinned actions are what issue 4 asks for; no secrets."""
     text = WORKFLOW_TEXT
-    assert re.search(r'^on:\n  push:\n    paths:\n      - "entries/\*\*"\n  workflow_dispatch:', text, re.M)
+    assert re.search(
+        r'^on:\n  push:\n    paths:\n      - "entries/\*\*"\n  workflow_dispatch:', text, re.M
+    )
     assert "concurrency:\n  group: feeds\n  cancel-in-progress: false" in text
     assert "permissions:\n  contents: write" in text
     uses = [step["uses"] for steps in JOBS.values() for step in steps if "uses" in step]
@@ -96,7 +100,7 @@ def test_workflow_steps_are_the_replayed_commands() -> None:
     assert "git add -- feeds entries/.ledger.json" in build[2]
     assert build[3:] == ["digestfeed ping"]
     assert runs("pages") == ["pip install .", "digestfeed ping --out feeds"]
-    ping = [s for s in JOBS["build"] if s.get("run") == "digestfeed ping"][0]
+    ping = next(s for s in JOBS["build"] if s.get("run") == "digestfeed ping")
     assert ping["if"] == "vars.DEPLOY_PAGES != 'true'"  # without Pages, the build job pings
     order = [s.get("uses") or s.get("run") for s in JOBS["pages"]]
     assert order.index("actions/deploy-pages@v4") < order.index("digestfeed ping --out feeds")
@@ -114,19 +118,25 @@ class Repo:
         self.env = {
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "Curator", "GIT_AUTHOR_EMAIL": "curator@example.org",
-            "GIT_COMMITTER_NAME": "Curator", "GIT_COMMITTER_EMAIL": "curator@example.org",
+            "HOME": str(root),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Curator",
+            "GIT_AUTHOR_EMAIL": "curator@example.org",
+            "GIT_COMMITTER_NAME": "Curator",
+            "GIT_COMMITTER_EMAIL": "curator@example.org",
             "GITHUB_OUTPUT": str(root / "github-output"),
-        }  # fmt: skip
+        }
         self.git("init", "-q", "--bare", str(self.origin), cwd=root)
         self.path.mkdir()
         self.git("init", "-q", "-b", "main")
-        shutil.copytree(PROJECT / "entries", self.path / "entries",
-                        ignore=shutil.ignore_patterns(".*"))  # the sources, not a local ledger  # fmt: skip
+        shutil.copytree(
+            PROJECT / "entries", self.path / "entries", ignore=shutil.ignore_patterns(".*")
+        )  # the sources, not a local ledger
         config = (PROJECT / "digestfeed.toml").read_text(encoding="utf-8")
         config = re.sub(r'^hub = ".*"$', f'hub = "{hub}"', config, flags=re.M)
-        config = 'outputs = ["atom", "opml"]\n' + config  # exact expectations whatever else is installed
+        config = (
+            'outputs = ["atom", "opml"]\n' + config
+        )  # exact expectations whatever else is installed
         (self.path / "digestfeed.toml").write_text(config, encoding="utf-8")
         self.git("add", ".")
         self.git("commit", "-q", "-m", "entries")
@@ -134,8 +144,14 @@ class Repo:
         self.git("push", "-q", "-u", "origin", "main")
 
     def git(self, *args: str, cwd: Path | None = None) -> str:
-        done = subprocess.run(["git", *args], cwd=cwd or self.path, env=self.env,
-                              capture_output=True, text=True, check=True)  # fmt: skip
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd or self.path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return done.stdout
 
     def head(self) -> str:
@@ -148,8 +164,13 @@ class Repo:
         for script in runs(job):
             if script.strip() == "pip install .":
                 continue  # installed already: this is the package under test
-            done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-                                  cwd=self.path, env=env, capture_output=True, text=True)  # fmt: skip
+            done = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+                cwd=self.path,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             assert done.returncode == 0, f"{script}\n{done.stdout}\n{done.stderr}"
             output.append(done.stdout + done.stderr)
         return "".join(output)
@@ -189,7 +210,11 @@ def test_build_commit_rebuild_is_clean(repo: Repo, httpserver: HTTPServer) -> No
     assert repo.head() != start and repo.status() == ""
     assert repo.git("rev-parse", "origin/main").strip() == repo.head()  # pushed
     files = repo.last_commit_files()
-    assert "entries/.ledger.json" in files and "feeds/all.atom" in files and "feeds/index.opml" in files
+    assert (
+        "entries/.ledger.json" in files
+        and "feeds/all.atom" in files
+        and "feeds/index.opml" in files
+    )
     assert all(f.startswith("feeds/") or f == "entries/.ledger.json" for f in files)
     assert "all.atom" in pinged(httpserver) and "announced" in out
     head = repo.head()
@@ -208,7 +233,9 @@ def test_new_digest_changes_only_its_feeds(repo: Repo, httpserver: HTTPServer) -
     repo.git("commit", "-q", "-m", "digest of 2025-05-09")
     repo.replay(now=NOW2)
     assert repo.status() == ""
-    feeds = {"all", "ko", "en"} | {f"tags/{t}{x}" for t in ("moe", "routing") for x in ("", ".ko", ".en")}
+    feeds = {"all", "ko", "en"} | {
+        f"tags/{t}{x}" for t in ("moe", "routing") for x in ("", ".ko", ".en")
+    }
     expected = {f"feeds/{f}.atom" for f in feeds} | {"feeds/index.opml", "entries/.ledger.json"}
     assert repo.last_commit_files() == expected
     assert pinged(httpserver) == {f"{f}.atom" for f in feeds}
@@ -220,18 +247,38 @@ def test_comment_edit_changes_only_that_entry(repo: Repo) -> None:
     digest = repo.path / "entries" / "2025-05-08.txt"
     text = digest.read_text(encoding="utf-8")
     assert text.count("such as load balancing") == 1
-    digest.write_text(text.replace("such as load balancing", "such as load balancing and routing"), encoding="utf-8")
+    digest.write_text(
+        text.replace("such as load balancing", "such as load balancing and routing"),
+        encoding="utf-8",
+    )
     repo.git("commit", "-q", "-am", "fix a comment")
     before = repo.git("show", "HEAD:feeds/all.atom").encode()
     repo.replay(now=NOW2)
     assert repo.status() == ""
     changed = repo.last_commit_files()
     # index.opml lists feeds, not entries: an edit leaves it byte-identical
-    assert changed == {"entries/.ledger.json", "feeds/all.atom", "feeds/ko.atom",
-        "feeds/en.atom", "feeds/tags/moe.atom", "feeds/tags/moe.ko.atom", "feeds/tags/moe.en.atom"}  # fmt: skip
-    ledger_diff = [line for line in repo.git("diff", "-U0", "HEAD~1", "HEAD", "--", "entries/.ledger.json").splitlines()
-                   if line[:1] in "+-" and not line.startswith(("+++", "---"))]  # fmt: skip
-    assert sorted(line.split(":")[0].strip("+- ") for line in ledger_diff) == ['"hash"', '"hash"', '"updated"', '"updated"']
+    assert changed == {
+        "entries/.ledger.json",
+        "feeds/all.atom",
+        "feeds/ko.atom",
+        "feeds/en.atom",
+        "feeds/tags/moe.atom",
+        "feeds/tags/moe.ko.atom",
+        "feeds/tags/moe.en.atom",
+    }
+    ledger_diff = [
+        line
+        for line in repo.git(
+            "diff", "-U0", "HEAD~1", "HEAD", "--", "entries/.ledger.json"
+        ).splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert sorted(line.split(":")[0].strip("+- ") for line in ledger_diff) == [
+        '"hash"',
+        '"hash"',
+        '"updated"',
+        '"updated"',
+    ]
     old, new = entries_of(before), entries_of((repo.path / "feeds" / "all.atom").read_bytes())
     assert set(old) == set(new)
     differing = [i for i in old if old[i] != new[i]]

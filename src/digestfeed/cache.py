@@ -41,10 +41,20 @@ class Cache:
                 try:
                     with self.path.open("rb") as fh:
                         loaded = pickle.load(fh)
-                    if (isinstance(loaded, dict) and loaded.get("__version__") == CACHE_VERSION
-                            and loaded.get("__code__") == code_stamp()):  # fmt: skip
+                    if (
+                        isinstance(loaded, dict)
+                        and loaded.get("__version__") == CACHE_VERSION
+                        and loaded.get("__code__") == code_stamp()
+                    ):
                         self._data = loaded
-                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+                except (
+                    OSError,
+                    pickle.UnpicklingError,
+                    EOFError,
+                    AttributeError,
+                    ImportError,
+                    TypeError,
+                ):
                     self._data = {}  # a broken cache is just a cold cache
         return self._data
 
@@ -118,5 +128,7 @@ def ensure_cache_dir(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     ignore = directory / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("# digestfeed's build cache: safe to delete, never commit\n*\n", encoding="utf-8")
+        ignore.write_text(
+            "# digestfeed's build cache: safe to delete, never commit\n*\n", encoding="utf-8"
+        )
     return directory

@@ -54,8 +54,11 @@ def handle_errors(func: F) -> F:
         except Exception as exc:
             if os.environ.get("DIGESTFEED_DEBUG"):
                 raise
-            fail(f"digestfeed: internal error: {type(exc).__name__}: {exc} "
-                 "(set DIGESTFEED_DEBUG=1 to see the traceback)", 70)
+            fail(
+                f"digestfeed: internal error: {type(exc).__name__}: {exc} "
+                "(set DIGESTFEED_DEBUG=1 to see the traceback)",
+                70,
+            )
 
     return wrapper  # type: ignore[return-value]
 
@@ -108,9 +111,12 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="Config file (default: ./digestfeed.toml, else [tool.digestfeed] in ./pyproject.toml).",
-)  # fmt: skip
+)
 @click.version_option(package_name="digestfeed")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:

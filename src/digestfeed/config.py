@@ -98,7 +98,9 @@ def validate(raw: Mapping[str, Any], path: str | None = None) -> Config:
     for key in ("site_url", "feed_base_url"):
         url = getattr(config, key)
         if not _URL.match(url) or not url.endswith("/"):
-            raise ConfigError(key, f"must be an absolute http(s) URL ending in '/', got {url!r}", path)
+            raise ConfigError(
+                key, f"must be an absolute http(s) URL ending in '/', got {url!r}", path
+            )
     if config.hub and not _URL.match(config.hub):
         raise ConfigError("hub", f"must be an absolute http(s) URL, got {config.hub!r}", path)
     if not re.fullmatch(r"[A-Za-z0-9.-]+(@[A-Za-z0-9.-]+)?", config.tag_authority):
@@ -122,9 +124,8 @@ def validate(raw: Mapping[str, Any], path: str | None = None) -> Config:
 
 def _check(key: str, value: Any, path: str | None) -> Any:
     default = getattr(Config(), key)
-    if isinstance(default, bool) or isinstance(value, bool):
-        if type(value) is not type(default):
-            raise ConfigError(key, f"expected {type(default).__name__}, got {value!r}", path)
+    if (isinstance(default, bool) or isinstance(value, bool)) and type(value) is not type(default):
+        raise ConfigError(key, f"expected {type(default).__name__}, got {value!r}", path)
     if isinstance(default, int):
         if not isinstance(value, int):
             raise ConfigError(key, f"expected an integer, got {value!r}", path)

@@ -49,9 +49,13 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "date": self.date, "hash": self.hash, "position": self.position,
-            "published": self.published, "title": self.title, "updated": self.updated,
-        }  # fmt: skip
+            "date": self.date,
+            "hash": self.hash,
+            "position": self.position,
+            "published": self.published,
+            "title": self.title,
+            "updated": self.updated,
+        }
         if self.deleted:
             data["deleted"] = True
         return data
@@ -73,17 +77,24 @@ class Timed:
     def __post_init__(self) -> None:
         if not self.hash:
             object.__setattr__(self, "hash", self.entry.content_hash())
-        object.__setattr__(self, "key", timed_key(self.entry, self.hash, rfc3339(self.published),
-                                                  rfc3339(self.updated)))  # fmt: skip
+        object.__setattr__(
+            self,
+            "key",
+            timed_key(self.entry, self.hash, rfc3339(self.published), rfc3339(self.updated)),
+        )
 
     @classmethod
     def of_record(cls, entry: Entry, record: Record) -> Timed:
         """The entry with the record's times (whose RFC 3339 text is already at hand)."""
         timed = object.__new__(cls)
-        for name, value in (("entry", entry), ("published", _parse(record.published)),
-                            ("updated", _parse(record.updated)), ("hash", record.hash),
-                            ("key", timed_key(entry, record.hash, record.published, record.updated))):
-            object.__setattr__(timed, name, value)  # fmt: skip
+        for name, value in (
+            ("entry", entry),
+            ("published", _parse(record.published)),
+            ("updated", _parse(record.updated)),
+            ("hash", record.hash),
+            ("key", timed_key(entry, record.hash, record.published, record.updated)),
+        ):
+            object.__setattr__(timed, name, value)
         return timed
 
 
@@ -229,7 +240,10 @@ class Ledger:
         return Path(tmp)
 
     def apply(
-        self, entries: Sequence[Entry], config: Config, now: dt.datetime | None = None,
+        self,
+        entries: Sequence[Entry],
+        config: Config,
+        now: dt.datetime | None = None,
         hashes: Mapping[Any, str] | None = None,
     ) -> list[Timed]:
         """Reconcile ``entries`` with the records; return them with their times.
@@ -252,15 +266,24 @@ class Ledger:
             record = self.records.get(entry.id)
             if record is None:
                 published = rfc3339(first_published(entry, config))
-                record = Record(entry.id, entry.date, entry.position, entry.title, digest,
-                                published, published)  # fmt: skip
+                record = Record(
+                    entry.id, entry.date, entry.position, entry.title, digest, published, published
+                )
             elif record.hash != digest:
                 edited.append(len(out))
-                record = dataclasses.replace(record, hash=digest, title=entry.title, deleted=False,
-                                             date=entry.date, position=entry.position)  # fmt: skip
+                record = dataclasses.replace(
+                    record,
+                    hash=digest,
+                    title=entry.title,
+                    deleted=False,
+                    date=entry.date,
+                    position=entry.position,
+                )
             elif record.deleted or (record.date, record.position) != (entry.date, entry.position):
                 # restored unchanged, or moved: not an edit, so its times stay as they were
-                record = dataclasses.replace(record, date=entry.date, position=entry.position, deleted=False)
+                record = dataclasses.replace(
+                    record, date=entry.date, position=entry.position, deleted=False
+                )
             else:
                 out.append(Timed.of_record(entry, record))
                 continue
@@ -317,7 +340,9 @@ class Ledger:
             if entry.id in self.records:
                 continue
             for record in by_date.get(entry.date, ()):
-                score = difflib.SequenceMatcher(None, record.title.casefold(), entry.title.casefold()).ratio()
+                score = difflib.SequenceMatcher(
+                    None, record.title.casefold(), entry.title.casefold()
+                ).ratio()
                 threshold = SIMILAR_SAME_POSITION if record.position == entry.position else SIMILAR
                 if score >= threshold:
                     pairs.append((score, index, record.id))

@@ -15,9 +15,17 @@ from typing import Any
 
 #: Keys of the JSON form of an entry, in order (the ``parse --format json`` contract).
 JSON_KEYS = (
-    "id", "date", "title", "authors", "abstract", "comment_ko", "comment_en",
-    "tags", "links", "source",
-)  # fmt: skip
+    "id",
+    "date",
+    "title",
+    "authors",
+    "abstract",
+    "comment_ko",
+    "comment_en",
+    "tags",
+    "links",
+    "source",
+)
 
 _URL_RE = re.compile(r"https?://[^\s<>\"'`\]\[{}|\\^]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>'\"”’»。、，"
@@ -71,10 +79,19 @@ class Entry:
         sources remove from text, so the join is unambiguous (and far cheaper than JSON).
         """
         rs = "\x1e"
-        payload = "\0".join((
-            self.title, rs.join(self.authors), self.abstract, self.comment_ko, self.comment_en,
-            rs.join(self.tags), rs.join(self.tag_labels), rs.join(self.links), self.url or "",
-        ))  # fmt: skip
+        payload = "\0".join(
+            (
+                self.title,
+                rs.join(self.authors),
+                self.abstract,
+                self.comment_ko,
+                self.comment_en,
+                rs.join(self.tags),
+                rs.join(self.tag_labels),
+                rs.join(self.links),
+                self.url or "",
+            )
+        )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
     @property

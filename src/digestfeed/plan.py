@@ -97,7 +97,9 @@ def plan(entries: Sequence[Timed], config: Config) -> FeedSet:
     by_tag: dict[str, list[Timed]] = {}
     # Oldest first so that a tag's label is the spelling it was first written with.
     for timed in reversed(ordered):
-        for slug, label in zip(timed.entry.tags, timed.entry.tag_labels or timed.entry.tags):
+        for slug, label in zip(
+            timed.entry.tags, timed.entry.tag_labels or timed.entry.tags, strict=False
+        ):
             labels.setdefault(slug, label if label.startswith("#") else f"#{label}")
     for timed in ordered:
         for slug in timed.entry.tags:
@@ -108,7 +110,16 @@ def plan(entries: Sequence[Timed], config: Config) -> FeedSet:
     for slug in sorted(by_tag):
         for lang in LANGS:
             title = feed_title(config, lang, labels[slug])
-            feeds.append(Feed(f"tags/{slug}" + (f".{lang}" if lang else ""), lang, slug, labels[slug], title, tuple(by_tag[slug])))
+            feeds.append(
+                Feed(
+                    f"tags/{slug}" + (f".{lang}" if lang else ""),
+                    lang,
+                    slug,
+                    labels[slug],
+                    title,
+                    tuple(by_tag[slug]),
+                )
+            )
     documents = _render_order([doc for feed in feeds for doc in split(feed, config.max_entries)])
     return FeedSet(config, ordered, tuple(feeds), tuple(documents))
 
@@ -122,7 +133,9 @@ def _render_order(documents: list[Document]) -> list[Document]:
     """
     current = [doc for doc in documents if not doc.archive]
     archives = [doc for doc in documents if doc.archive]
-    archives.sort(key=lambda doc: doc.path.rsplit("/", 1)[1], reverse=True)  # stable: feed order within a month
+    archives.sort(
+        key=lambda doc: doc.path.rsplit("/", 1)[1], reverse=True
+    )  # stable: feed order within a month
     return current + archives
 
 
@@ -145,12 +158,21 @@ def split(feed: Feed, limit: int) -> list[Document]:
             months.setdefault(month, []).append(timed)
     order = sorted(months)  # oldest first
     paths = [f"archive/{feed.name}/{month}" for month in order]
-    docs = [Document(feed, feed.name, entries[:limit], archive=False, complete=False,
-                     prev_archive=paths[-1])]  # fmt: skip
+    docs = [
+        Document(
+            feed, feed.name, entries[:limit], archive=False, complete=False, prev_archive=paths[-1]
+        )
+    ]
     for i, month in enumerate(order):
-        docs.append(Document(
-            feed, paths[i], tuple(months[month]), archive=True, complete=False,
-            prev_archive=paths[i - 1] if i else None,
-            next_archive=paths[i + 1] if i + 1 < len(paths) else None,
-        ))  # fmt: skip
+        docs.append(
+            Document(
+                feed,
+                paths[i],
+                tuple(months[month]),
+                archive=True,
+                complete=False,
+                prev_archive=paths[i - 1] if i else None,
+                next_archive=paths[i + 1] if i + 1 < len(paths) else None,
+            )
+        )
     return docs

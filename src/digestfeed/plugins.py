@@ -158,7 +158,9 @@ def get_source(name: str) -> type[Source]:
         if info.name == name:
             return load(info)
     known = ", ".join(i.name for i in discover(SOURCES)) or "none"
-    raise PluginError(f"unknown source plugin {name!r} (installed: {known}; see 'digestfeed plugins')")
+    raise PluginError(
+        f"unknown source plugin {name!r} (installed: {known}; see 'digestfeed plugins')"
+    )
 
 
 def parse_source_spec(spec: str) -> tuple[str, str]:
@@ -214,8 +216,10 @@ def _instance(cls: type[Any], name: str) -> Any:
     try:
         return cls()
     except Exception as exc:
-        raise PluginError(f"plugin {name!r} ({cls.__module__}.{cls.__qualname__}) cannot be created: "
-                          f"{type(exc).__name__}: {exc}") from exc
+        raise PluginError(
+            f"plugin {name!r} ({cls.__module__}.{cls.__qualname__}) cannot be created: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def output_files(

@@ -61,7 +61,6 @@ class BuildResult:
         return sorted(self.changed + self.removed)
 
 
-
 # ---------------------------------------------------------------- reading sources
 
 
@@ -81,7 +80,9 @@ def default_outputs(names: Sequence[str] = ()) -> list[object]:
     found = {ep.name: ep for ep in entry_points(group="digestfeed.outputs")}
     missing = [n for n in names if n not in found]
     if missing:
-        raise BuildError(f"unknown output plugin(s) {', '.join(missing)} (installed: {', '.join(sorted(found))})")
+        raise BuildError(
+            f"unknown output plugin(s) {', '.join(missing)} (installed: {', '.join(sorted(found))})"
+        )
     return [found[name].load()() for name in sorted(names or found)]
 
 
@@ -235,9 +236,13 @@ def _file_stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 def _swap(
-    out_dir: Path, staging: Path, staged: Iterable[str], removed: Iterable[str],
-    ledger_tmp: Path | None, ledger_path: Path,
-) -> None:  # fmt: skip
+    out_dir: Path,
+    staging: Path,
+    staged: Iterable[str],
+    removed: Iterable[str],
+    ledger_tmp: Path | None,
+    ledger_path: Path,
+) -> None:
     """Rename the staged files over their targets, remove ``removed``, then the ledger.
 
     Each replaced or removed file is first hard-linked (or copied) into the staging
@@ -305,8 +310,12 @@ def record_last_build(config: Config, out_dir: Path, result: BuildResult) -> Pat
         if previous.get("out") == out:
             pending.update(str(p) for p in previous.get("pending", ()))
     pending = (pending | set(result.changed)) - set(result.removed)
-    data = {"out": out, "changed": sorted(result.changed), "removed": sorted(result.removed),
-            "pending": sorted(pending)}  # fmt: skip
+    data = {
+        "out": out,
+        "changed": sorted(result.changed),
+        "removed": sorted(result.removed),
+        "pending": sorted(pending),
+    }
     write_json(path, data)
     return path
 
@@ -320,9 +329,14 @@ def write_json(path: Path, data: object) -> None:
 
 
 def _stage(
-    feedset: FeedSet, outputs: Sequence[object], out_dir: Path, staging: Path,
-    result: BuildResult, cache: Cache | None, progress: Progress | None,
-) -> dict[str, tuple[str | None, str]]:  # fmt: skip
+    feedset: FeedSet,
+    outputs: Sequence[object],
+    out_dir: Path,
+    staging: Path,
+    result: BuildResult,
+    cache: Cache | None,
+    progress: Progress | None,
+) -> dict[str, tuple[str | None, str]]:
     """Render what changed into ``staging``; return ``{path: (fingerprint, sha256)}`` staged.
 
     A file is skipped without rendering when the cache says it was written with the same
@@ -385,9 +399,12 @@ def _read(path: str) -> bytes | None:
 
 
 def _compare(
-    feedset: FeedSet, outputs: Sequence[object], out_dir: Path, result: BuildResult,
+    feedset: FeedSet,
+    outputs: Sequence[object],
+    out_dir: Path,
+    result: BuildResult,
     progress: Progress | None,
-) -> None:  # fmt: skip
+) -> None:
     """Render every file and compare it with ``out_dir``; write nothing."""
     files = list(_output_files(feedset, outputs))
     produced = set()

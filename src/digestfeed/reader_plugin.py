@@ -54,7 +54,7 @@ from typing import Any
 
 from digestfeed.reader import identity
 
-__all__ = ["DedupeResult", "PLUGIN_NAME", "dedupe", "duplicate_tag", "init_reader"]
+__all__ = ["PLUGIN_NAME", "DedupeResult", "dedupe", "duplicate_tag", "init_reader"]
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,9 @@ def _content_arxiv(entry: Any) -> str:
 
 def _keys(entry: Any, by_digestfeed: bool) -> list[tuple[str, str]]:
     # reader keeps the alternate link and the enclosures of an entry (not rel="related")
-    links = ([entry.link] if entry.link else []) + [x.href for x in entry.enclosures or () if x.href]
+    links = ([entry.link] if entry.link else []) + [
+        x.href for x in entry.enclosures or () if x.href
+    ]
     text = "" if by_digestfeed else _content_arxiv(entry)
     return identity.candidate_keys(
         entry.id, entry.title, links, text, trusted_id=by_digestfeed, feed=entry.feed_url
@@ -179,8 +181,13 @@ def _group(entries: Sequence[Any]) -> list[_Group]:
                 key = f"{key}\x00title:{identity.normalize_title(e.title)}"
                 twin = owner.get(key)
                 if twin is None:
-                    log.warning("%s: id %r is used for two different titles (%r and %r); "
-                                "kept apart", e.feed_url, e.id, groups[g].title, e.title)
+                    log.warning(
+                        "%s: id %r is used for two different titles (%r and %r); kept apart",
+                        e.feed_url,
+                        e.id,
+                        groups[g].title,
+                        e.title,
+                    )
                     twin = owner[key] = len(groups)
                     groups.append(_Group(e.title, rule))
                 found = twin
@@ -218,8 +225,9 @@ def _latest(members: list[_Member], kept: Any, attr: str) -> tuple[Any, datetime
     return best[2], best[0], True
 
 
-def _sync(reader: Any, group: _Group, tag_key: str, tags: dict[tuple[str, str], Any],
-          result: DedupeResult) -> None:
+def _sync(
+    reader: Any, group: _Group, tag_key: str, tags: dict[tuple[str, str], Any], result: DedupeResult
+) -> None:
     members = sorted(group.members, key=lambda m: m.sort_key)
     kept = members[0].entry
     copies = [m.entry for m in members[1:]]
@@ -269,15 +277,19 @@ def dedupe(reader: Any) -> DedupeResult:
     tag_key = duplicate_tag(reader)
     entries = list(reader.get_entries(sort="recent"))
     tags = {
-        e.resource_id: reader.get_tag(e, tag_key, None)
-        for e in reader.get_entries(tags=[tag_key])
+        e.resource_id: reader.get_tag(e, tag_key, None) for e in reader.get_entries(tags=[tag_key])
     }
     result = DedupeResult(entries=len(entries))
     for group in _group(entries):
         if len(group.members) > 1 or any(m.entry.resource_id in tags for m in group.members):
             _sync(reader, group, tag_key, tags, result)
-    log.info("digestfeed dedupe: %d entries, %d groups, %d copies, %d writes",
-             result.entries, result.groups, result.copies, result.writes)
+    log.info(
+        "digestfeed dedupe: %d entries, %d groups, %d copies, %d writes",
+        result.entries,
+        result.groups,
+        result.copies,
+        result.writes,
+    )
     return result
 
 
@@ -307,11 +319,11 @@ def init_reader(reader: Any) -> None:
 
     Registering twice on the same reader is a no-op.
     """
-    if any(isinstance(getattr(h, "__self__", None), _Hooks)
-           for h in reader.after_feeds_update_hooks):
+    if any(
+        isinstance(getattr(h, "__self__", None), _Hooks) for h in reader.after_feeds_update_hooks
+    ):
         return
     hooks = _Hooks()
     reader.before_feeds_update_hooks.append(hooks.before_feeds)
     reader.after_feed_update_hooks.append(hooks.after_feed)
     reader.after_feeds_update_hooks.append(hooks.after_feeds)
-

@@ -38,9 +38,13 @@ class Snapshot:
     warnings: tuple[str, ...]
 
 
-def sources_key(config: Config, sources: Sequence[tuple[str, Path]], output_names: Sequence[str]) -> str | None:
+def sources_key(
+    config: Config, sources: Sequence[tuple[str, Path]], output_names: Sequence[str]
+) -> str | None:
     """Hash of the code, config, outputs and every source file's stat; ``None`` if unreadable."""
-    h = hashlib.sha256(repr((SNAPSHOT_VERSION, code_stamp(), config, sorted(output_names))).encode())
+    h = hashlib.sha256(
+        repr((SNAPSHOT_VERSION, code_stamp(), config, sorted(output_names))).encode()
+    )
     try:
         for name, directory in sources:
             h.update(f"\0{name}\0{Path(directory).resolve()}\n".encode())
@@ -92,14 +96,24 @@ def _path(config: Config) -> Path:
     return Path(config.cache_dir) / SNAPSHOT
 
 
-def current(config: Config, out_dir: Path, sources: str | None, ledger_path: Path) -> Snapshot | None:
+def current(
+    config: Config, out_dir: Path, sources: str | None, ledger_path: Path
+) -> Snapshot | None:
     """The last build's snapshot when ``out_dir`` is still exactly its result, else ``None``."""
     if sources is None:
         return None
     try:
         with _path(config).open("rb") as fh:
             snap = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+    except (
+        OSError,
+        pickle.UnpicklingError,
+        EOFError,
+        AttributeError,
+        ImportError,
+        TypeError,
+        ValueError,
+    ):
         return None
     if not isinstance(snap, Snapshot) or snap.out != str(out_dir.resolve()):
         return None
@@ -119,9 +133,16 @@ def stat_key(path: Path | str) -> tuple[int, int] | None:
     return (st.st_size, st.st_mtime_ns)
 
 
-def record(config: Config, out_dir: Path, sources: str | None, ledger_path: Path,
-           summary: tuple[int, int, int, int], warnings: Sequence[str],
-           outputs: dict[str, tuple[int, int]] | None = None, produced: Sequence[str] = ()) -> None:  # fmt: skip
+def record(
+    config: Config,
+    out_dir: Path,
+    sources: str | None,
+    ledger_path: Path,
+    summary: tuple[int, int, int, int],
+    warnings: Sequence[str],
+    outputs: dict[str, tuple[int, int]] | None = None,
+    produced: Sequence[str] = (),
+) -> None:
     """Remember this build's inputs and outputs (``sources`` as computed before it read
     them; ``outputs`` the output directory's :func:`owned_stats`, walked when not given)."""
     path = _path(config)

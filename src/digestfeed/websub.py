@@ -46,12 +46,18 @@ class LastBuild:
         path = last_build_path(config)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(path, Path(data["out"]), tuple(data.get("changed", ())),
-                       tuple(data.get("pending", data.get("changed", ()))))  # fmt: skip
+            return cls(
+                path,
+                Path(data["out"]),
+                tuple(data.get("changed", ())),
+                tuple(data.get("pending", data.get("changed", ()))),
+            )
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise PingError(f"{path}: unreadable record of the last build ({exc}); run 'digestfeed build'") from None
+            raise PingError(
+                f"{path}: unreadable record of the last build ({exc}); run 'digestfeed build'"
+            ) from None
 
     def save_pending(self, pending: Iterable[str]) -> None:
         data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -87,26 +93,37 @@ class Outcome:
         return self.error is None
 
 
-def notify(hub: str, urls: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, batch: bool = False) -> list[Outcome]:
+def notify(
+    hub: str, urls: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, batch: bool = False
+) -> list[Outcome]:
     """POST ``hub.mode=publish`` for ``urls``: one request per URL, or one for all (``batch``)."""
     groups = [tuple(urls)] if batch and urls else [(url,) for url in urls]
     return [_post(hub, group, timeout) for group in groups]
 
 
 def _post(hub: str, urls: tuple[str, ...], timeout: float) -> Outcome:
-    body = urllib.parse.urlencode([("hub.mode", "publish"), *(("hub.url", u) for u in urls)]).encode()
-    request = urllib.request.Request(hub, data=body, method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded",
-        "User-Agent": USER_AGENT,
-    })  # fmt: skip
+    body = urllib.parse.urlencode(
+        [("hub.mode", "publish"), *(("hub.url", u) for u in urls)]
+    ).encode()
+    request = urllib.request.Request(
+        hub,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": USER_AGENT,
+        },
+    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https only: config checks)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read(4096)
             status = response.status
     except urllib.error.HTTPError as exc:  # non-2xx (urllib follows 3xx itself)
         detail = exc.read(300).decode("utf-8", "replace").strip().replace("\n", " ")
-        return Outcome(urls, f"hub answered {exc.code} {exc.reason}" + (f": {detail}" if detail else ""))
-    except (TimeoutError, socket.timeout):
+        return Outcome(
+            urls, f"hub answered {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
+        )
+    except TimeoutError:
         return Outcome(urls, f"hub did not answer within {timeout:g} s")
     except urllib.error.URLError as exc:
         reason = exc.reason

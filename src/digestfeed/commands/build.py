@@ -25,7 +25,9 @@ MAX_LISTED = 30
 LEDGERS_DIR = ".digestfeed-ledgers"
 
 
-def source_pairs(specs: Sequence[str], entries: str | None, config: Config) -> list[tuple[str, Path]]:
+def source_pairs(
+    specs: Sequence[str], entries: str | None, config: Config
+) -> list[tuple[str, Path]]:
     """``--source NAME=DIR`` options, else ``--entries DIR``, else the config → (plugin, dir)."""
     if specs:
         return [(name, Path(directory)) for name, directory in map(parse_source_spec, specs)]
@@ -68,26 +70,63 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], Non
 
 
 def _options(func: Callable[..., None]) -> Callable[..., None]:
-    for option in reversed([
-        click.option("--entries", default=None, metavar="DIR",
-                     help="Directory of dated digests (default: the config's sources, i.e. entries/)."),
-        click.option("--source", "sources", multiple=True, metavar="NAME=DIR",
-                     help="Read DIR with source plugin NAME (digest, notes, …); repeatable."),
-        click.option("--out", default="feeds", show_default=True, metavar="DIR", help="Output directory."),
-        click.option("--ledger", default=None, metavar="PATH",
-                     help=f"Ledger of ids and times (default: <source dir>/{LEDGER_NAME})."),
-        click.option("--now", default=None, metavar="ISO8601",
-                     help="Build time given to edited entries (default: $DIGESTFEED_NOW, else the clock)."),
-        click.option("--no-cache", is_flag=True, help="Ignore and do not update the parse/render cache."),
-        click.option("--quiet", "-q", is_flag=True, help="No progress bar, no warnings; errors only."),
-        click.option("--verbose", "-v", is_flag=True, help="List every warning and changed file."),
-    ]):  # fmt: skip
+    for option in reversed(
+        [
+            click.option(
+                "--entries",
+                default=None,
+                metavar="DIR",
+                help="Directory of dated digests (default: the config's sources, i.e. entries/).",
+            ),
+            click.option(
+                "--source",
+                "sources",
+                multiple=True,
+                metavar="NAME=DIR",
+                help="Read DIR with source plugin NAME (digest, notes, …); repeatable.",
+            ),
+            click.option(
+                "--out", default="feeds", show_default=True, metavar="DIR", help="Output directory."
+            ),
+            click.option(
+                "--ledger",
+                default=None,
+                metavar="PATH",
+                help=f"Ledger of ids and times (default: <source dir>/{LEDGER_NAME}).",
+            ),
+            click.option(
+                "--now",
+                default=None,
+                metavar="ISO8601",
+                help="Build time given to edited entries (default: $DIGESTFEED_NOW, else the clock).",
+            ),
+            click.option(
+                "--no-cache", is_flag=True, help="Ignore and do not update the parse/render cache."
+            ),
+            click.option(
+                "--quiet", "-q", is_flag=True, help="No progress bar, no warnings; errors only."
+            ),
+            click.option(
+                "--verbose", "-v", is_flag=True, help="List every warning and changed file."
+            ),
+        ]
+    ):
         func = option(func)
     return func
 
 
-def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out: str, ledger: str | None,
-         now: str | None, no_cache: bool, quiet: bool, verbose: bool, check: bool) -> BuildResult:  # fmt: skip
+def _run(
+    ctx: click.Context,
+    entries: str | None,
+    sources: tuple[str, ...],
+    out: str,
+    ledger: str | None,
+    now: str | None,
+    no_cache: bool,
+    quiet: bool,
+    verbose: bool,
+    check: bool,
+) -> BuildResult:
     config = get_config(ctx)
     specs = source_pairs(sources, entries, config)
     cache = None if no_cache or check else Cache(Path(config.cache_dir) / "build.pickle")
@@ -96,27 +135,50 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
         try:
             stamp = dt.datetime.fromisoformat(now)
         except ValueError:
-            raise click.BadParameter(f"{now!r} is not an ISO 8601 date-time", param_hint="--now") from None
+            raise click.BadParameter(
+                f"{now!r} is not an ISO 8601 date-time", param_hint="--now"
+            ) from None
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=config.tz)
     ledger_path = Path(ledger) if ledger else default_ledger(specs, config)
     out_dir = Path(out)
-    inputs = uptodate.sources_key(config, specs, output_names(config)) if cache is not None else None
+    inputs = (
+        uptodate.sources_key(config, specs, output_names(config)) if cache is not None else None
+    )
     snapshot = uptodate.current(config, out_dir, inputs, ledger_path)
     if snapshot is not None:  # nothing changed since the last build: no parse, no render
         digests_n, entries_n, feeds_n, files_n = snapshot.summary
-        result = BuildResult(digests_n, entries_n, feeds_n, files_n, warnings=list(snapshot.warnings))
+        result = BuildResult(
+            digests_n, entries_n, feeds_n, files_n, warnings=list(snapshot.warnings)
+        )
     else:
         digests = read_sources(specs, config, cache=cache)
         show_bar = not quiet and sys.stderr.isatty()
         with progress_bar(show_bar, "checking" if check else "rendering") as progress:
-            result = build(config, digests, out_dir, ledger_path, now=stamp, check=check,
-                           cache=cache, progress=progress, outputs=default_outputs(config.outputs))  # fmt: skip
+            result = build(
+                config,
+                digests,
+                out_dir,
+                ledger_path,
+                now=stamp,
+                check=check,
+                cache=cache,
+                progress=progress,
+                outputs=default_outputs(config.outputs),
+            )
         if cache is not None:
             unchanged_inputs = uptodate.sources_key(config, specs, output_names(config)) == inputs
             summary = (result.digests, result.entries, result.feeds, result.files)
-            uptodate.record(config, out_dir, inputs if unchanged_inputs else None, ledger_path,
-                            summary, result.warnings, result.owned, sorted(result.produced))  # fmt: skip
+            uptodate.record(
+                config,
+                out_dir,
+                inputs if unchanged_inputs else None,
+                ledger_path,
+                summary,
+                result.warnings,
+                result.owned,
+                sorted(result.produced),
+            )
     if not check:
         try:
             record_last_build(config, out_dir, result)
@@ -131,7 +193,10 @@ def _run(ctx: click.Context, entries: str | None, sources: tuple[str, ...], out:
         for warning in shown:
             click.echo(f"warning: {warning}", err=True)
         if len(shown) < len(result.warnings):
-            click.echo(f"… {len(result.warnings) - len(shown)} more warnings (--verbose lists them)", err=True)
+            click.echo(
+                f"… {len(result.warnings) - len(shown)} more warnings (--verbose lists them)",
+                err=True,
+            )
     return result
 
 
@@ -217,7 +282,9 @@ def check_command(ctx: click.Context, /, **options: object) -> None:
             click.echo(f"changed: {path} (build would rewrite it)")
     for path in result.removed:
         click.echo(f"extra: {path} (build would remove it)")
-    click.echo(f"{len(result.stale)} files differ from what 'digestfeed build' would write", err=True)
+    click.echo(
+        f"{len(result.stale)} files differ from what 'digestfeed build' would write", err=True
+    )
     sys.exit(EXIT_FINDING)
 
 

@@ -17,10 +17,21 @@ def _check_date(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 @click.command("export-digest")
-@click.option("--date", "date", required=True, metavar="YYYY-MM-DD", callback=_check_date,
-              help="The digest date.")
-@click.option("--source", "source", type=click.Path(file_okay=False), default=None,
-              help="The vault directory (default: the directory config.sources maps to 'notes').")
+@click.option(
+    "--date",
+    "date",
+    required=True,
+    metavar="YYYY-MM-DD",
+    callback=_check_date,
+    help="The digest date.",
+)
+@click.option(
+    "--source",
+    "source",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The vault directory (default: the directory config.sources maps to 'notes').",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
 @click.pass_context
 @handle_errors
@@ -37,14 +48,20 @@ def export_digest(ctx: click.Context, date: str, source: str | None, quiet: bool
     if source is None:
         vaults = [d for d, name in config.sources.items() if name == "notes"]
         if not vaults:
-            fail("digestfeed: no vault: pass --source DIR or map a directory to 'notes' in the config's sources")
+            fail(
+                "digestfeed: no vault: pass --source DIR or map a directory to 'notes' in the config's sources"
+            )
         source = vaults[0]
     digests, _ = read_notes(source, config, dates={date})
     if not digests:
         from ..errors import ParseError
 
-        raise ParseError(source, None, f"no notes for the digest of {date} "
-                         f"(notes are named YYMMDD Title.md; offset {config.vault_date_offset:+d} day)")
+        raise ParseError(
+            source,
+            None,
+            f"no notes for the digest of {date} "
+            f"(notes are named YYMMDD Title.md; offset {config.vault_date_offset:+d} day)",
+        )
     if not quiet:
         for w in digests[0].warnings:
             click.echo(f"warning: {w}", err=True)

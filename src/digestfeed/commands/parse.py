@@ -12,8 +12,14 @@ from ..errors import ParseError, ParseErrors
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
-              show_default=True, help="json: one array of entries (the entry contract); text: a summary.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text"]),
+    default="text",
+    show_default=True,
+    help="json: one array of entries (the entry contract); text: a summary.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
 @click.pass_context
 @handle_errors
@@ -43,7 +49,9 @@ def parse(ctx: click.Context, files: tuple[str, ...], fmt: str, quiet: bool) -> 
         for d in digests:
             click.echo(f"{d.path}: {d.date}, {len(d.entries)} entries")
             for e in d.entries:
-                authors = ", ".join(e.authors[:3]) + (f" +{len(e.authors) - 3}" if len(e.authors) > 3 else "")
+                authors = ", ".join(e.authors[:3]) + (
+                    f" +{len(e.authors) - 3}" if len(e.authors) > 3 else ""
+                )
                 click.echo(f"  {e.title}\n    {authors}\n    #{' #'.join(e.tags)}\n    {e.id}")
     if errors:
         raise ParseErrors(errors)

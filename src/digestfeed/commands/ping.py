@@ -12,16 +12,33 @@ from ..websub import DEFAULT_TIMEOUT, LastBuild, notify, topics
 
 
 @click.command("ping")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
-              metavar="SECONDS", help="Give up on a hub request after this long.")  # fmt: skip
-@click.option("--batch", is_flag=True,
-              help="One request naming every changed feed (hub.url repeated) instead of one per feed.")
-@click.option("--dry-run", is_flag=True, help="List the feeds that would be announced; send nothing.")
-@click.option("--out", default=None, metavar="DIR",
-              help="Where the built feeds are (default: the directory the last build recorded).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a hub request after this long.",
+)
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="One request naming every changed feed (hub.url repeated) instead of one per feed.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="List the feeds that would be announced; send nothing."
+)
+@click.option(
+    "--out",
+    default=None,
+    metavar="DIR",
+    help="Where the built feeds are (default: the directory the last build recorded).",
+)
 @click.pass_context
 @handle_errors
-def ping_command(ctx: click.Context, /, timeout: float, batch: bool, dry_run: bool, out: str | None) -> None:
+def ping_command(
+    ctx: click.Context, /, timeout: float, batch: bool, dry_run: bool, out: str | None
+) -> None:
     """Tell the WebSub hub (config key 'hub') which feeds the last build changed.
 
     Sends hub.mode=publish with hub.url=<feed URL> for every changed feed that advertises
@@ -57,11 +74,16 @@ def ping_command(ctx: click.Context, /, timeout: float, batch: bool, dry_run: bo
                 failed.add(by_url[url])
         if not outcome.ok:
             what = outcome.urls[0] if len(outcome.urls) == 1 else f"{len(outcome.urls)} feeds"
-            click.echo(f"digestfeed: ping {config.hub} for {what} failed: {outcome.error}", err=True)
+            click.echo(
+                f"digestfeed: ping {config.hub} for {what} failed: {outcome.error}", err=True
+            )
     last.save_pending(failed)
     if failed:
-        click.echo(f"digestfeed: {len(failed)} of {len(found)} feeds not announced; "
-                   "the next 'digestfeed ping' retries them", err=True)  # fmt: skip
+        click.echo(
+            f"digestfeed: {len(failed)} of {len(found)} feeds not announced; "
+            "the next 'digestfeed ping' retries them",
+            err=True,
+        )
         sys.exit(EXIT_FINDING)
     click.echo(f"{config.hub}: {len(found)} feeds announced")
 

@@ -35,27 +35,82 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
 
 @click.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None,
-              help="State file (default: $DIGESTFEED_STATE, else <user state dir>/digestfeed/reader.sqlite).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
-              show_default=True, help="json: one array; jsonl: one item per line; text: for people.")
-@click.option("--lang", type=click.Choice(["ko", "en"]), default="en", show_default=True,
-              help="Language of the comment in text output (the other one when it is missing).")
-@click.option("--all", "all_items", is_flag=True, help="Every item of the sources, not only the new ones.")
-@click.option("--backfill", is_flag=True, help="Also read older entries by following RFC 5005 prev-archive links.")
-@click.option("--timeout", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
-              help="Seconds per HTTP request (connect, each read and the whole download).")
-@click.option("--max-bytes", type=click.IntRange(min=1), default=10 * 1024 * 1024, show_default=True,
-              help="Size cap of one feed; larger downloads are aborted.")
-@click.option("--max-redirects", type=click.IntRange(min=0), default=5, show_default=True,
-              help="Redirects followed per fetch; a loop or more is a failed source.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Concurrent fetches.")
-@click.option("--verbose", "-v", is_flag=True, help="Text output also shows id, dedupe rule and feeds.")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="State file (default: $DIGESTFEED_STATE, else <user state dir>/digestfeed/reader.sqlite).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "jsonl"]),
+    default="text",
+    show_default=True,
+    help="json: one array; jsonl: one item per line; text: for people.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["ko", "en"]),
+    default="en",
+    show_default=True,
+    help="Language of the comment in text output (the other one when it is missing).",
+)
+@click.option(
+    "--all", "all_items", is_flag=True, help="Every item of the sources, not only the new ones."
+)
+@click.option(
+    "--backfill",
+    is_flag=True,
+    help="Also read older entries by following RFC 5005 prev-archive links.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.01),
+    default=10.0,
+    show_default=True,
+    help="Seconds per HTTP request (connect, each read and the whole download).",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=10 * 1024 * 1024,
+    show_default=True,
+    help="Size cap of one feed; larger downloads are aborted.",
+)
+@click.option(
+    "--max-redirects",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Redirects followed per fetch; a loop or more is a failed source.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Concurrent fetches.",
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Text output also shows id, dedupe rule and feeds."
+)
 @handle_errors
-def read(sources: tuple[str, ...], state_path: str | None, fmt: str, lang: str, all_items: bool,
-         backfill: bool, timeout: float, max_bytes: int, max_redirects: int, jobs: int,
-         verbose: bool) -> None:
+def read(
+    sources: tuple[str, ...],
+    state_path: str | None,
+    fmt: str,
+    lang: str,
+    all_items: bool,
+    backfill: bool,
+    timeout: float,
+    max_bytes: int,
+    max_redirects: int,
+    jobs: int,
+    verbose: bool,
+) -> None:
     """Read feeds and print each new paper once, however many feeds carry it.
 
     A SOURCE is a feed URL, a feed file, a directory of feeds or an OPML file. One item per paper across all feeds and languages, newest first; a later run prints
@@ -67,7 +122,9 @@ def read(sources: tuple[str, ...], state_path: str | None, fmt: str, lang: str, 
     def emit(result: ReadResult) -> None:
         out = sys.stdout
         if fmt == "json":
-            out.write(json.dumps([i.to_json() for i in result], ensure_ascii=False, indent=2) + "\n")
+            out.write(
+                json.dumps([i.to_json() for i in result], ensure_ascii=False, indent=2) + "\n"
+            )
         elif fmt == "jsonl":
             for item in result:
                 out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
@@ -77,8 +134,13 @@ def read(sources: tuple[str, ...], state_path: str | None, fmt: str, lang: str, 
         # the run is committed (items marked reported) only after this returns
         os_fsync_stdout()
 
-    with Reader(state_path, timeout=timeout, max_bytes=max_bytes, max_redirects=max_redirects,
-                concurrency=jobs) as reader:
+    with Reader(
+        state_path,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        max_redirects=max_redirects,
+        concurrency=jobs,
+    ) as reader:
         result = reader.read(sources, all=all_items, backfill=backfill, emit=emit)
     for warning in result.warnings:
         click.echo(warning, err=True)

@@ -76,18 +76,30 @@ class Item:
     def to_json(self) -> dict[str, Any]:
         """Exactly :data:`JSON_KEYS` (``rule`` is deliberately not part of the contract)."""
         return {
-            "id": self.id, "title": self.title, "date": self.date, "tags": list(self.tags),
+            "id": self.id,
+            "title": self.title,
+            "date": self.date,
+            "tags": list(self.tags),
             "comments": {"ko": self.comments.get("ko"), "en": self.comments.get("en")},
-            "links": list(self.links), "feeds": list(self.feeds), "first_seen": self.first_seen,
+            "links": list(self.links),
+            "feeds": list(self.feeds),
+            "first_seen": self.first_seen,
         }
 
     @classmethod
     def _from_row(cls, row: ItemRow) -> Item:
         return cls(
-            id=row.entry_id or row.key, title=row.title, date=row.date, tags=tuple(row.tags),
+            id=row.entry_id or row.key,
+            title=row.title,
+            date=row.date,
+            tags=tuple(row.tags),
             comments={"ko": row.comments.get("ko"), "en": row.comments.get("en")},
-            links=tuple(row.links), feeds=tuple(row.feeds), first_seen=row.first_seen,
-            rule=row.rule, key=row.key, new=row.reported_at is None,
+            links=tuple(row.links),
+            feeds=tuple(row.feeds),
+            first_seen=row.first_seen,
+            rule=row.rule,
+            key=row.key,
+            new=row.reported_at is None,
         )
 
 
@@ -105,8 +117,13 @@ class SourceFailure:
 class ReadResult(list[Item]):
     """The items of one run (newest first), plus what failed and what looked wrong."""
 
-    def __init__(self, items: Iterable[Item], failures: list[SourceFailure],
-                 warnings: list[str], stats: dict[str, int]) -> None:
+    def __init__(
+        self,
+        items: Iterable[Item],
+        failures: list[SourceFailure],
+        warnings: list[str],
+        stats: dict[str, int],
+    ) -> None:
         super().__init__(items)
         self.failures = failures
         self.warnings = warnings
@@ -149,7 +166,7 @@ class Reader:
         self,
         sources: Iterable[str | os.PathLike[str]],
         *,
-        all: bool = False,  # noqa: A002 - mirrors --all
+        all: bool = False,
         backfill: bool = False,
         emit: Callable[[ReadResult], None] | None = None,
     ) -> ReadResult:
@@ -159,7 +176,7 @@ class Reader:
         once). ``emit`` is called with the result before the state is committed; if it
         raises, nothing of this run is remembered.
         """
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         run = _Run(self, now, backfill)
         self.state.begin()
         try:
@@ -193,13 +210,22 @@ class _Run:
         self.inspected: set[cf.Future[Fetched]] = set()
         self.feeds_read: list[str] = []
         self.output_rows: list[int | None] = []
-        self.stats = {"sources": 0, "fetched": 0, "unchanged": 0, "parsed": 0, "failed": 0,
-                      "sightings": 0, "parsed_in_workers": 0}
+        self.stats = {
+            "sources": 0,
+            "fetched": 0,
+            "unchanged": 0,
+            "parsed": 0,
+            "failed": 0,
+            "sightings": 0,
+            "parsed_in_workers": 0,
+        }
 
     def go(self, locations: list[str]) -> None:
         self.known = self.state.feeds()
         try:
-            with cf.ThreadPoolExecutor(self.r.concurrency, thread_name_prefix="digestfeed-fetch") as pool:
+            with cf.ThreadPoolExecutor(
+                self.r.concurrency, thread_name_prefix="digestfeed-fetch"
+            ) as pool:
                 self.pool = pool
                 for location in locations:
                     self.schedule(location)
@@ -224,7 +250,9 @@ class _Run:
         as parsing in this process; only the CPU-bound feedparser work runs in parallel.
         The processes start only once a run has :data:`PARALLEL_FROM` documents waiting.
         """
-        if self.r.parse_workers < 2 or (self.parse_pool is None and len(self.pending) < PARALLEL_FROM):
+        if self.r.parse_workers < 2 or (
+            self.parse_pool is None and len(self.pending) < PARALLEL_FROM
+        ):
             return
         for location, row, future in itertools.islice(self.pending, LOOKAHEAD):
             if future in self.inspected or not future.done():
@@ -244,7 +272,9 @@ class _Run:
                 self.parse_pool = cf.ProcessPoolExecutor(self.r.parse_workers, mp_context=context)
             from .parse import parse_body
 
-            self.parsing[future] = self.parse_pool.submit(parse_body, location, fetched.final_url, fetched.body)
+            self.parsing[future] = self.parse_pool.submit(
+                parse_body, location, fetched.final_url, fetched.body
+            )
 
     @staticmethod
     def unchanged(row: FeedRow | None, fetched: Fetched) -> bool:
@@ -272,16 +302,27 @@ class _Run:
         self.stats["sources"] += 1
         row = self.known.get(location)
         validators = Validators(row.etag, row.last_modified) if row and row.sha256 else None
-        future = self.pool.submit(fetch, location, validators, timeout=self.r.timeout,
-                                  max_bytes=self.r.max_bytes, max_redirects=self.r.max_redirects)
+        future = self.pool.submit(
+            fetch,
+            location,
+            validators,
+            timeout=self.r.timeout,
+            max_bytes=self.r.max_bytes,
+            max_redirects=self.r.max_redirects,
+        )
         self.pending.append((location, row, future))
 
     def fail(self, location: str, reason: str) -> None:
         self.stats["failed"] += 1
         self.failures.append(SourceFailure(location, reason))
 
-    def handle(self, location: str, row: FeedRow | None, fetched: Fetched,
-               parsing: cf.Future[Any] | None = None) -> None:  # fmt: skip
+    def handle(
+        self,
+        location: str,
+        row: FeedRow | None,
+        fetched: Fetched,
+        parsing: cf.Future[Any] | None = None,
+    ) -> None:
         self.stats["fetched"] += 1
         sha = hashlib.sha256(fetched.body).hexdigest() if fetched.body is not None else None
         if row is not None and row.sha256 and (fetched.not_modified or sha == row.sha256):
@@ -310,7 +351,9 @@ class _Run:
             self.fail(location, str(exc))
             return
         self.stats["parsed"] += 1
-        new_row = FeedRow(location, etag=fetched.etag, last_modified=fetched.last_modified, sha256=sha)
+        new_row = FeedRow(
+            location, etag=fetched.etag, last_modified=fetched.last_modified, sha256=sha
+        )
         if isinstance(parsed, Opml):
             new_row.kind = "opml"
             new_row.outlines = [self.resolve(url, location) for _, url in parsed.feeds]
@@ -336,12 +379,16 @@ class _Run:
         if all_items:
             rows = list(self.state.member_items(self.feeds_read))
         else:
-            rows = [r for i, r in self.dedupe.rows.items()
-                    if i in self.dedupe.touched and r.reported_at is None]
+            rows = [
+                r
+                for i, r in self.dedupe.rows.items()
+                if i in self.dedupe.touched and r.reported_at is None
+            ]
         rows.sort(key=lambda r: (-(r.ts if r.ts is not None else float("-inf")), r.item or 0))
         self.output_rows = [r.item for r in rows if r.reported_at is None]
-        return ReadResult((Item._from_row(r) for r in rows), self.failures, self.warnings,
-                          self.stats)
+        return ReadResult(
+            (Item._from_row(r) for r in rows), self.failures, self.warnings, self.stats
+        )
 
 
 def _parsed(parsing: cf.Future[Any]) -> Any:
@@ -356,5 +403,12 @@ def _parsed(parsing: cf.Future[Any]) -> Any:
         return None
 
 
-__all__ = ["Item", "JSON_KEYS", "ReadError", "ReadResult", "Reader", "SourceFailure",
-           "default_state_path"]
+__all__ = [
+    "JSON_KEYS",
+    "Item",
+    "ReadError",
+    "ReadResult",
+    "Reader",
+    "SourceFailure",
+    "default_state_path",
+]

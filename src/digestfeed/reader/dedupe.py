@@ -56,8 +56,10 @@ class Deduper:
                 twin = self.state.lookup(key)
                 if twin is None:
                     twin = self._new(s, key, rule)
-                    self.warn(f"warning: {s.feed}: id {s.entry_id!r} is used for two different "
-                              f"titles ({other.title!r} and {s.title!r}); kept as two items")
+                    self.warn(
+                        f"warning: {s.feed}: id {s.entry_id!r} is used for two different "
+                        f"titles ({other.title!r} and {s.title!r}); kept as two items"
+                    )
                 else:
                     self._merge(self._row(twin), s, rule)
                 found = (twin, rule)
@@ -76,9 +78,18 @@ class Deduper:
 
     def _new(self, s: Sighting, key: str, rule: str) -> int:
         row = ItemRow(
-            item=None, key=key, rule=rule, entry_id=s.entry_id, title=s.title, date=s.date,
-            ts=s.timestamp, tags=list(s.tags), comments=dict(s.comments), links=list(s.links),
-            feeds=[s.feed], first_seen=self.now,
+            item=None,
+            key=key,
+            rule=rule,
+            entry_id=s.entry_id,
+            title=s.title,
+            date=s.date,
+            ts=s.timestamp,
+            tags=list(s.tags),
+            comments=dict(s.comments),
+            links=list(s.links),
+            feeds=[s.feed],
+            first_seen=self.now,
         )
         item = self.state.insert_item(row)
         self.rows[item] = row

@@ -85,13 +85,15 @@ def fetch(
 ) -> Fetched:
     """Fetch ``location`` (an http(s) URL or a file path); raise :class:`FetchError`."""
     if is_url(location):
-        return fetch_url(location, validators, timeout=timeout, max_bytes=max_bytes,
-                         max_redirects=max_redirects)
+        return fetch_url(
+            location, validators, timeout=timeout, max_bytes=max_bytes, max_redirects=max_redirects
+        )
     return read_file(location, validators, max_bytes=max_bytes)
 
 
-def read_file(path: str, validators: Validators | None = None, *,
-              max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
+def read_file(
+    path: str, validators: Validators | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Fetched:
     """Read a feed file. Its "ETag" is inode, mtime and size: when they are what
     ``validators`` remembers, the file is not even read (a local 304)."""
     try:
@@ -137,9 +139,12 @@ def fetch_url(
     seen = {url}
     current = url
     for _ in range(max_redirects + 1):
-        headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip",
-                   "Accept": "application/atom+xml, application/rss+xml, application/xml;q=0.9, "
-                             "text/xml;q=0.9, */*;q=0.1"}
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "gzip",
+            "Accept": "application/atom+xml, application/rss+xml, application/xml;q=0.9, "
+            "text/xml;q=0.9, */*;q=0.1",
+        }
         if validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
@@ -155,8 +160,9 @@ def fetch_url(
             status = exc.code
             if status == 304:
                 exc.close()
-                return Fetched(url, current, None, etag=validators.etag,
-                               last_modified=validators.last_modified)
+                return Fetched(
+                    url, current, None, etag=validators.etag, last_modified=validators.last_modified
+                )
             if status in (301, 302, 303, 307, 308):
                 target = exc.headers.get("Location")
                 exc.close()
@@ -172,7 +178,7 @@ def fetch_url(
                 continue
             exc.close()
             raise FetchError(f"HTTP {status} {exc.reason}") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise FetchError(f"timed out after {timeout:g} s") from None
         except urllib.error.URLError as exc:
             reason = exc.reason
@@ -184,7 +190,9 @@ def fetch_url(
         with response:
             body = _read_capped(response, max_bytes, deadline, timeout)
             return Fetched(
-                location=url, final_url=current, body=body,
+                location=url,
+                final_url=current,
+                body=body,
                 content_type=response.headers.get("Content-Type", ""),
                 etag=response.headers.get("ETag"),
                 last_modified=response.headers.get("Last-Modified"),
@@ -192,8 +200,9 @@ def fetch_url(
     raise FetchError(f"more than {max_redirects} redirects")
 
 
-def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float,
-                 timeout: float) -> bytes:
+def _read_capped(
+    response: http.client.HTTPResponse, max_bytes: int, deadline: float, timeout: float
+) -> bytes:
     import http.client
 
     over = f"larger than the size cap ({max_bytes} bytes)"
@@ -224,7 +233,7 @@ def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: f
             if size > max_bytes:
                 raise FetchError(over)
             chunks.append(tail)
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise FetchError(f"timed out after {timeout:g} s") from None
     except zlib.error as exc:
         raise FetchError(f"bad gzip body: {exc}") from None

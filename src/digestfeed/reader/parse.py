@@ -62,8 +62,9 @@ class Opml:
     feeds: tuple[tuple[str, str], ...]
 
 
-_SAFE_PARSER_KW = dict(resolve_entities=False, no_network=True, load_dtd=False,
-                       huge_tree=False, remove_comments=True)
+_SAFE_PARSER_KW = dict(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+)
 _LANG = re.compile(r"^\s*([A-Za-z]{2,3})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CHAR_REF = re.compile(r"&#(x[0-9a-f]+|[0-9]+);", re.IGNORECASE)
@@ -71,6 +72,7 @@ _CHAR_REF = re.compile(r"&#(x[0-9a-f]+|[0-9]+);", re.IGNORECASE)
 
 def _no_controls(html: str) -> str:
     """Drop control characters, also when written as character references (``&#x1b;``)."""
+
     def ref(m: re.Match[str]) -> str:
         n = m.group(1)
         code = int(n[1:], 16) if n[0] in "xX" else int(n)
@@ -80,7 +82,8 @@ def _no_controls(html: str) -> str:
 
 
 _PROLOG_DOCTYPE = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>)?(?:\s*<!--.*?-->|\s*<\?.*?\?>)*\s*<!DOCTYPE\b", re.DOTALL
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>)?(?:\s*<!--.*?-->|\s*<\?.*?\?>)*\s*<!DOCTYPE\b",
+    re.DOTALL,
 )
 _ENTITIES = "refused: the DTD declares entities (entity expansion is not allowed)"
 
@@ -95,7 +98,7 @@ def safe_root(body: bytes) -> etree._Element:
     doctype = _PROLOG_DOCTYPE.match(body)
     if doctype:
         end = body.find(b"]>", doctype.end())
-        if b"<!ENTITY" in body[doctype.end():end if end >= 0 else len(body)]:
+        if b"<!ENTITY" in body[doctype.end() : end if end >= 0 else len(body)]:
             raise FeedParseError(_ENTITIES)
     parser = etree.XMLParser(**_SAFE_PARSER_KW)  # type: ignore[arg-type]
     try:
@@ -107,7 +110,7 @@ def safe_root(body: bytes) -> etree._Element:
     if root is None:
         raise FeedParseError("empty document")
     dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and any(True for _ in getattr(dtd, "iterentities")()):
+    if dtd is not None and any(True for _ in dtd.iterentities()):  # type: ignore[union-attr]
         raise FeedParseError(_ENTITIES)
     return root
 
@@ -161,19 +164,25 @@ def parse_feed(location: str, base_url: str, body: bytes) -> ParsedFeed:
         for entry in parsed.get("entries", ())
     ]
     return ParsedFeed(
-        location=location, title=feed.get("title", ""), by_digestfeed=by_digestfeed,
-        sightings=tuple(s for s in sightings if s is not None), prev_archive=prev,
+        location=location,
+        title=feed.get("title", ""),
+        by_digestfeed=by_digestfeed,
+        sightings=tuple(s for s in sightings if s is not None),
+        prev_archive=prev,
     )
 
 
-def _sighting(location: str, base: str, entry: Any, by_digestfeed: bool,
-              feed_lang: str | None) -> Sighting | None:
+def _sighting(
+    location: str, base: str, entry: Any, by_digestfeed: bool, feed_lang: str | None
+) -> Sighting | None:
     entry_id = entry.get("id") or None
     title = entry.get("title", "")
     if "html" in (entry.get("title_detail") or {}).get("type", ""):
         title = _html_to_text(title)
     title = clean_text(title)
-    own_links = [urllib.parse.urljoin(base, l["href"]) for l in entry.get("links", ()) if l.get("href")]
+    own_links = [
+        urllib.parse.urljoin(base, lk["href"]) for lk in entry.get("links", ()) if lk.get("href")
+    ]
     if entry.get("link") and urllib.parse.urljoin(base, entry["link"]) not in own_links:
         own_links.insert(0, urllib.parse.urljoin(base, entry["link"]))
     comments: dict[str, str] = {}
@@ -187,8 +196,12 @@ def _sighting(location: str, base: str, entry: Any, by_digestfeed: bool,
     # a post whose content links exactly one arXiv paper is about that paper
     content_arxiv = {a for a in map(identity.arxiv_id, content_links) if a}
     keys = identity.candidate_keys(
-        entry_id, title, own_links, " ".join(content_arxiv) if len(content_arxiv) == 1 else "",
-        trusted_id=by_digestfeed, feed=location,
+        entry_id,
+        title,
+        own_links,
+        " ".join(content_arxiv) if len(content_arxiv) == 1 else "",
+        trusted_id=by_digestfeed,
+        feed=location,
     )
     if not keys:
         return None
@@ -199,8 +212,14 @@ def _sighting(location: str, base: str, entry: Any, by_digestfeed: bool,
         if slug and slug not in tags:
             tags.append(slug)
     return Sighting(
-        feed=location, keys=tuple(keys), entry_id=entry_id, title=title, date=date,
-        timestamp=stamp, tags=tuple(tags), comments=comments,
+        feed=location,
+        keys=tuple(keys),
+        entry_id=entry_id,
+        title=title,
+        date=date,
+        timestamp=stamp,
+        tags=tuple(tags),
+        comments=comments,
         links=tuple(dict.fromkeys(own_links + content_links)),
     )
 
@@ -214,8 +233,9 @@ def _bucket(lang: str | None) -> str:
     return "ko" if lang == "ko" else "en"
 
 
-def _read_content(value: str, ctype: str, base: str, lang: str | None,
-                  by_digestfeed: bool) -> tuple[dict[str, str], list[str]]:
+def _read_content(
+    value: str, ctype: str, base: str, lang: str | None, by_digestfeed: bool
+) -> tuple[dict[str, str], list[str]]:
     """Comments by language and every link of an entry's content."""
     value = _no_controls(value)  # lxml refuses them; a terminal must never see them
     if "html" not in ctype:
@@ -285,10 +305,10 @@ def _date(entry: Any) -> tuple[str | None, float | None]:
             parsed = entry.get(f"{key}_parsed")
             if parsed:
                 y, mo, d, h, mi, sec = parsed[:6]
-                when = dt.datetime(y, mo, d, h, mi, sec, tzinfo=dt.timezone.utc)
+                when = dt.datetime(y, mo, d, h, mi, sec, tzinfo=dt.UTC)
         if when is not None:
             if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.timezone.utc)
+                when = when.replace(tzinfo=dt.UTC)
             return when.isoformat(), when.timestamp()
     return None, None
 

@@ -35,7 +35,8 @@ def expand(sources: Iterable[str | os.PathLike[str]]) -> list[str]:
         path = Path(text)
         if path.is_dir():
             out.extend(
-                str(p.absolute()) for p in sorted(path.rglob("*"))
+                str(p.absolute())
+                for p in sorted(path.rglob("*"))
                 if p.suffix.lower() in FEED_SUFFIXES and p.is_file()
             )
         else:

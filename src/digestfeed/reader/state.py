@@ -80,18 +80,41 @@ class ItemRow:
     reported_at: str | None = None
 
 
-_ITEM_COLS = ("item, key, rule, entry_id, title, date, ts, tags, comments, links, feeds, "
-              "first_seen, reported_at")
+_ITEM_COLS = (
+    "item, key, rule, entry_id, title, date, ts, tags, comments, links, feeds, "
+    "first_seen, reported_at"
+)
 
 
 def _feed_row(row: tuple[Any, ...]) -> FeedRow:
-    return FeedRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                   outlines=json.loads(row[7]) if row[7] else None)
+    return FeedRow(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        outlines=json.loads(row[7]) if row[7] else None,
+    )
 
 
 def _item(row: tuple[Any, ...]) -> ItemRow:
-    return ItemRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], json.loads(row[7]),
-                   json.loads(row[8]), json.loads(row[9]), json.loads(row[10]), row[11], row[12])
+    return ItemRow(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        json.loads(row[7]),
+        json.loads(row[8]),
+        json.loads(row[9]),
+        json.loads(row[10]),
+        row[11],
+        row[12],
+    )
 
 
 class State:
@@ -106,9 +129,13 @@ class State:
             self.db.executescript(_SCHEMA)
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
-                self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                self.db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
             elif int(row[0]) != SCHEMA_VERSION:
-                raise ReadError(f"{self.path}: state schema {row[0]}, this reader needs {SCHEMA_VERSION}")
+                raise ReadError(
+                    f"{self.path}: state schema {row[0]}, this reader needs {SCHEMA_VERSION}"
+                )
         except sqlite3.DatabaseError as exc:
             raise ReadError(f"{self.path}: cannot open the state file: {exc}") from None
         self.in_run = False
@@ -138,7 +165,9 @@ class State:
     def feed(self, location: str) -> FeedRow | None:
         row = self.db.execute(
             "SELECT location, kind, etag, last_modified, sha256, title, prev_archive, outlines "
-            "FROM feeds WHERE location = ?", (location,)).fetchone()
+            "FROM feeds WHERE location = ?",
+            (location,),
+        ).fetchone()
         if row is None:
             return None
         return _feed_row(row)
@@ -149,29 +178,45 @@ class State:
             row[0]: _feed_row(row)
             for row in self.db.execute(
                 "SELECT location, kind, etag, last_modified, sha256, title, prev_archive, outlines "
-                "FROM feeds")
+                "FROM feeds"
+            )
         }
 
     def save_feed(self, feed: FeedRow, now: str) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (feed.location, feed.kind, feed.etag, feed.last_modified, feed.sha256, feed.title,
-             feed.prev_archive, json.dumps(feed.outlines) if feed.outlines is not None else None,
-             now))
+            (
+                feed.location,
+                feed.kind,
+                feed.etag,
+                feed.last_modified,
+                feed.sha256,
+                feed.title,
+                feed.prev_archive,
+                json.dumps(feed.outlines) if feed.outlines is not None else None,
+                now,
+            ),
+        )
 
     def set_members(self, feed: str, items: Iterable[int]) -> None:
         self.db.execute("DELETE FROM members WHERE feed = ?", (feed,))
-        self.db.executemany("INSERT OR IGNORE INTO members VALUES (?, ?)",
-                            ((feed, item) for item in items))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO members VALUES (?, ?)", ((feed, item) for item in items)
+        )
 
     def member_items(self, feeds: Iterable[str]) -> Iterator[ItemRow]:
         feeds = list(feeds)
         for start in range(0, len(feeds), 500):
-            chunk = feeds[start:start + 500]
+            chunk = feeds[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            yield from map(_item, self.db.execute(
-                f"SELECT {_ITEM_COLS} FROM items WHERE item IN "
-                f"(SELECT item FROM members WHERE feed IN ({marks}))", chunk))
+            yield from map(
+                _item,
+                self.db.execute(
+                    f"SELECT {_ITEM_COLS} FROM items WHERE item IN "
+                    f"(SELECT item FROM members WHERE feed IN ({marks}))",
+                    chunk,
+                ),
+            )
 
     # -- items and keys ------------------------------------------------------------------
 
@@ -188,7 +233,9 @@ class State:
     def insert_item(self, row: ItemRow) -> int:
         cur = self.db.execute(
             "INSERT INTO items (key, rule, entry_id, title, date, ts, tags, comments, links, feeds, "
-            "first_seen, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._values(row))
+            "first_seen, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._values(row),
+        )
         row.item = cur.lastrowid
         return row.item  # type: ignore[return-value]
 
@@ -199,15 +246,28 @@ class State:
         self.db.executemany(
             "UPDATE items SET key = ?, rule = ?, entry_id = ?, title = ?, date = ?, ts = ?, tags = ?, "
             "comments = ?, links = ?, feeds = ?, first_seen = ?, reported_at = ? WHERE item = ?",
-            ((*self._values(r), r.item) for r in rows))
+            ((*self._values(r), r.item) for r in rows),
+        )
 
     def mark_reported(self, items: Iterable[int], now: str) -> None:
-        self.db.executemany("UPDATE items SET reported_at = ? WHERE item = ? AND reported_at IS NULL",
-                            ((now, i) for i in items))
+        self.db.executemany(
+            "UPDATE items SET reported_at = ? WHERE item = ? AND reported_at IS NULL",
+            ((now, i) for i in items),
+        )
 
     @staticmethod
     def _values(r: ItemRow) -> tuple[Any, ...]:
-        return (r.key, r.rule, r.entry_id, r.title, r.date, r.ts,
-                json.dumps(r.tags, ensure_ascii=False), json.dumps(r.comments, ensure_ascii=False),
-                json.dumps(r.links, ensure_ascii=False), json.dumps(r.feeds, ensure_ascii=False),
-                r.first_seen, r.reported_at)
+        return (
+            r.key,
+            r.rule,
+            r.entry_id,
+            r.title,
+            r.date,
+            r.ts,
+            json.dumps(r.tags, ensure_ascii=False),
+            json.dumps(r.comments, ensure_ascii=False),
+            json.dumps(r.links, ensure_ascii=False),
+            json.dumps(r.feeds, ensure_ascii=False),
+            r.first_seen,
+            r.reported_at,
+        )

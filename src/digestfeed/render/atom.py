@@ -80,7 +80,9 @@ _CONTENT_SLOT = "@@digestfeed-content-slot@@"
 
 def _xml_text(text: str) -> str:
     """Escape ``text`` exactly as lxml serialises element text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
 
 
 class _Rendered:
@@ -93,8 +95,17 @@ class _Rendered:
         authors, abstract, ko, en, paper = (_xml_text(part).encode("utf-8") for part in parts)
         self.pieces: dict[Lang, tuple[bytes, ...] | None] = {}
         for lang in (None, "ko", "en"):
-            chosen = [b for b in (authors, abstract, ko if lang != "en" else b"",
-                                  en if lang != "ko" else b"", paper) if b]  # fmt: skip
+            chosen = [
+                b
+                for b in (
+                    authors,
+                    abstract,
+                    ko if lang != "en" else b"",
+                    en if lang != "ko" else b"",
+                    paper,
+                )
+                if b
+            ]
             body = [piece for block in chosen for piece in (b"\n", block)][1:]
             # an empty content is written <content type="html"/> by lxml: no template for it
             self.pieces[lang] = (head, *body, tail) if body else None
@@ -143,13 +154,17 @@ class EntryRenderer:
         fe.author(config.author())
         fe.content(html, type="html")
         labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
-        fe.category([
-            {"term": slug, "label": label, "scheme": config.tag_url(slug)}
-            for slug, label in zip(entry.tags, labels)
-        ])  # fmt: skip
+        fe.category(
+            [
+                {"term": slug, "label": label, "scheme": config.tag_url(slug)}
+                for slug, label in zip(entry.tags, labels, strict=False)
+            ]
+        )
         fe.register_extension("links", EntryLinks, atom=True, rss=False)
         links = fe.links.links
-        links.append({"rel": "alternate", "type": "text/html", "href": config.digest_url(entry.date)})
+        links.append(
+            {"rel": "alternate", "type": "text/html", "href": config.digest_url(entry.date)}
+        )
         if entry.url:
             links.append({"rel": "related", "href": entry.url})
         try:
@@ -165,9 +180,11 @@ def alternates(feedset: FeedSet, formats: tuple[str, ...]) -> list[tuple[str, st
 
 
 def render_document(
-    doc: Document, feedset: FeedSet, entry: Callable[[Timed, Lang], bytes],
+    doc: Document,
+    feedset: FeedSet,
+    entry: Callable[[Timed, Lang], bytes],
     formats: tuple[str, ...] = (),
-) -> bytes:  # fmt: skip
+) -> bytes:
     """One Atom document: feedgen head + the memoised entry bytes, newest first."""
     config, feed = feedset.config, doc.feed
     fg = FeedGenerator()
@@ -185,13 +202,21 @@ def render_document(
         if config.hub:
             fg.link(href=config.hub, rel="hub")
     else:
-        fg.link(href=config.feed_url(f"{doc.current}.atom"), rel="current", type="application/atom+xml")
+        fg.link(
+            href=config.feed_url(f"{doc.current}.atom"), rel="current", type="application/atom+xml"
+        )
     if doc.prev_archive:
-        fg.link(href=config.feed_url(f"{doc.prev_archive}.atom"), rel="prev-archive",
-                type="application/atom+xml")  # fmt: skip
+        fg.link(
+            href=config.feed_url(f"{doc.prev_archive}.atom"),
+            rel="prev-archive",
+            type="application/atom+xml",
+        )
     if doc.next_archive:
-        fg.link(href=config.feed_url(f"{doc.next_archive}.atom"), rel="next-archive",
-                type="application/atom+xml")  # fmt: skip
+        fg.link(
+            href=config.feed_url(f"{doc.next_archive}.atom"),
+            rel="next-archive",
+            type="application/atom+xml",
+        )
     if feed.lang:
         fg.language(feed.lang)
     fg.generator("digestfeed", uri="https://pypi.org/project/digestfeed/")
@@ -201,13 +226,14 @@ def render_document(
     return b"".join([head[:cut], *(entry(t, feed.lang) for t in doc.entries), head[cut:]])
 
 
-
 class AtomOutput:
     """The built-in Atom output: every document of the feed set as ``<path>.atom``."""
 
     name = "atom"
 
-    def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    def files(
+        self, feedset: FeedSet, formats: tuple[str, ...] = ()
+    ) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
         entry = EntryRenderer(feedset.config, Memo.for_documents(feedset.documents))
         salt = fingerprint_salt("atom", RENDER_VERSION, feedset.config, formats)

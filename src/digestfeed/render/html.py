@@ -74,7 +74,9 @@ def _autodiscovery(feeds: Sequence[Feed], formats: Sequence[str], prefix: str) -
         for ext in _formats(formats):
             label, media = FEED_FORMATS[ext]
             href = _e(f"{prefix}{feed.name}.{ext}")
-            out.append(f'<link rel="alternate" type="{media}" title="{_e(f"{feed.title} — {label}")}" href="{href}">')
+            out.append(
+                f'<link rel="alternate" type="{media}" title="{_e(f"{feed.title} — {label}")}" href="{href}">'
+            )
     return out
 
 
@@ -147,8 +149,10 @@ def render_index(feedset: FeedSet, formats: Sequence[str]) -> bytes:
         f'<p lang="en">{_e(SUBSCRIBE_EN)}</p>',
     ]
     if "opml" in formats:
-        body.append('<p>OPML: <a href="index.opml" type="text/x-opml">index.opml</a> '
-                    '<span lang="en" class="sub">(every feed below, for import)</span></p>')  # fmt: skip
+        body.append(
+            '<p>OPML: <a href="index.opml" type="text/x-opml">index.opml</a> '
+            '<span lang="en" class="sub">(every feed below, for import)</span></p>'
+        )
     body += [
         "</section>",
         '<section id="main">',
@@ -171,7 +175,7 @@ def render_index(feedset: FeedSet, formats: Sequence[str]) -> bytes:
         '<section id="tags">',
         '<h2>태그별 피드 · <span lang="en">Feeds by tag</span></h2>',
         "<table>",
-        '<thead><tr><th>Tag</th><th>Entries</th><th>Latest</th>'
+        "<thead><tr><th>Tag</th><th>Entries</th><th>Latest</th>"
         + "".join(f'<th lang="{LANG_ATTR[lang]}">{_e(LANG_NAMES[lang])}</th>' for lang in LANGS)
         + "</tr></thead>",
         "<tbody>",
@@ -181,10 +185,14 @@ def render_index(feedset: FeedSet, formats: Sequence[str]) -> bytes:
         cells = []
         for lang in LANGS:
             variant = variants.get(lang)
-            cells.append(f"<td>{_feed_links(variant.name, formats, '')}</td>" if variant else "<td></td>")
+            cells.append(
+                f"<td>{_feed_links(variant.name, formats, '')}</td>" if variant else "<td></td>"
+            )
         body.append(
             f'<tr id="tag-{_e(slug)}"><td><a href="tags/{_e(slug)}.html">{_e(any_feed.label or slug)}</a></td>'
-            f'<td class="num">{len(any_feed.entries)}</td><td>{_date(any_feed)}</td>' + "".join(cells) + "</tr>"
+            f'<td class="num">{len(any_feed.entries)}</td><td>{_date(any_feed)}</td>'
+            + "".join(cells)
+            + "</tr>"
         )
     body += ["</tbody>", "</table>", "</section>"]
     head = _autodiscovery(main, formats, "")
@@ -204,7 +212,9 @@ def _tag_pages(feedset: FeedSet) -> dict[str, tuple[Document, list[Feed]]]:
     }
 
 
-def render_tag_page(doc: Document, variants: Sequence[Feed], feedset: FeedSet, formats: Sequence[str]) -> bytes:
+def render_tag_page(
+    doc: Document, variants: Sequence[Feed], feedset: FeedSet, formats: Sequence[str]
+) -> bytes:
     """``tags/<slug>.html``: ``doc`` is the bilingual tag feed's subscription document."""
     config, feed = feedset.config, doc.feed
     assert feed.tag is not None
@@ -234,13 +244,18 @@ def render_tag_page(doc: Document, variants: Sequence[Feed], feedset: FeedSet, f
     body.append("</section>")
     body.append('<section id="entries">')
     if len(shown) < len(feed.entries):
-        body.append(f'<h2>최근 글 · <span lang="en">Recent entries</span> ({len(shown)} / {len(feed.entries)})</h2>')
+        body.append(
+            f'<h2>최근 글 · <span lang="en">Recent entries</span> ({len(shown)} / {len(feed.entries)})</h2>'
+        )
     else:
         body.append(f'<h2>글 · <span lang="en">Entries</span> ({len(shown)})</h2>')
     for timed in shown:
         entry = timed.entry
         labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
-        tags = " ".join(f'<a href="{_e(slug)}.html">{_e(lab)}</a>' for slug, lab in zip(entry.tags, labels))
+        tags = " ".join(
+            f'<a href="{_e(slug)}.html">{_e(lab)}</a>'
+            for slug, lab in zip(entry.tags, labels, strict=False)
+        )
         body += [
             f'<article id="{_e(entry.id)}">',
             f'<h2 lang="en"><a href="{_e(config.digest_url(entry.date))}">{_e(entry.title)}</a></h2>',
@@ -254,13 +269,27 @@ def render_tag_page(doc: Document, variants: Sequence[Feed], feedset: FeedSet, f
     return _page(f"{label} — {config.site_title}", head, body)
 
 
-def tag_fingerprint(doc: Document, variants: Sequence[Feed], feedset: FeedSet, formats: Sequence[str]) -> str:
+def tag_fingerprint(
+    doc: Document, variants: Sequence[Feed], feedset: FeedSet, formats: Sequence[str]
+) -> str:
     """What :func:`render_tag_page` depends on, hashed: equal fingerprints, equal bytes."""
     feed = doc.feed
     h = hashlib.sha256()
-    h.update(repr(("html", RENDER_VERSION, feedset.config, tuple(formats), feed.name, feed.label,
-                   tuple((f.name, f.title) for f in variants),
-                   len(feed.entries), doc.prev_archive)).encode())  # fmt: skip
+    h.update(
+        repr(
+            (
+                "html",
+                RENDER_VERSION,
+                feedset.config,
+                tuple(formats),
+                feed.name,
+                feed.label,
+                tuple((f.name, f.title) for f in variants),
+                len(feed.entries),
+                doc.prev_archive,
+            )
+        ).encode()
+    )
     for t in feed.entries[:TAG_PAGE_ENTRIES]:
         h.update(t.key)
     return h.hexdigest()
@@ -271,7 +300,9 @@ class HtmlOutput:
 
     name = "html"
 
-    def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    def files(
+        self, feedset: FeedSet, formats: tuple[str, ...] = ()
+    ) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file; tag pages render lazily."""
         index = render_index(feedset, formats)  # one small page: fingerprinted by its bytes
         yield "index.html", hashlib.sha256(index).hexdigest(), lambda: index

@@ -41,14 +41,16 @@ def item_object(timed: Timed, lang: Lang, config: Config) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry.id, "url": config.digest_url(entry.date)}
     if entry.url:
         item["external_url"] = entry.url
-    item.update({
-        "title": entry.title,
-        "content_html": entry_html(entry, lang),
-        "date_published": rfc3339(timed.published),
-        "date_modified": rfc3339(timed.updated),
-        "authors": _authors(config),
-        "tags": list(entry.tags),
-    })  # fmt: skip
+    item.update(
+        {
+            "title": entry.title,
+            "content_html": entry_html(entry, lang),
+            "date_published": rfc3339(timed.published),
+            "date_modified": rfc3339(timed.updated),
+            "authors": _authors(config),
+            "tags": list(entry.tags),
+        }
+    )
     if lang:
         item["language"] = lang
     return item
@@ -71,7 +73,9 @@ class ItemRenderer:
 
     def _render(self, timed: Timed, lang: Lang) -> bytes:
         # JSON strings never hold a raw newline, so indenting line by line is exact
-        text = "\n".join("    " + line for line in _dumps(item_object(timed, lang, self.config)).split("\n"))
+        text = "\n".join(
+            "    " + line for line in _dumps(item_object(timed, lang, self.config)).split("\n")
+        )
         return text.encode("utf-8")
 
 
@@ -103,12 +107,13 @@ def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang
     return (head[:-2] + ",\n").encode("utf-8") + tail + b"\n}\n"
 
 
-
 class JsonFeedOutput:
     """JSON Feed 1.1: every subscription document as ``<name>.json`` (archives are Atom only)."""
 
     name = "json"
 
-    def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    def files(
+        self, feedset: FeedSet, formats: tuple[str, ...] = ()
+    ) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
         return subscription_files(feedset, "json", RENDER_VERSION, ItemRenderer, render_document)

@@ -58,22 +58,41 @@ def fingerprint(doc: Document, salt: bytes) -> str:
     """Hash of everything a document's bytes depend on: the output's ``salt``, the
     document's own fields and each entry's ``Timed.key``."""
     h = hashlib.sha256(salt)
-    h.update(repr((doc.path, doc.feed.title, doc.feed.lang, doc.archive, doc.complete,
-                   doc.prev_archive, doc.next_archive)).encode())  # fmt: skip
+    h.update(
+        repr(
+            (
+                doc.path,
+                doc.feed.title,
+                doc.feed.lang,
+                doc.archive,
+                doc.complete,
+                doc.prev_archive,
+                doc.next_archive,
+            )
+        ).encode()
+    )
     for t in doc.entries:
         h.update(t.key)
     return h.hexdigest()
 
 
 def subscription_files(
-    feedset: FeedSet, name: str, render_version: int,
-    item_renderer: Callable[[Config, Memo[tuple[str, Lang], bytes]], Callable[[Timed, Lang], bytes]],
+    feedset: FeedSet,
+    name: str,
+    render_version: int,
+    item_renderer: Callable[
+        [Config, Memo[tuple[str, Lang], bytes]], Callable[[Timed, Lang], bytes]
+    ],
     render: Callable[[Document, FeedSet, Callable[[Timed, Lang], bytes]], bytes],
-) -> Iterator[tuple[str, str, Callable[[], bytes]]]:  # fmt: skip
+) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
     """``(<doc>.<name>, fingerprint, render)`` for every subscription document (no archives):
     the ``files()`` of an output that renders each (entry, variant) item once."""
     docs = [doc for doc in feedset.documents if not doc.archive]
     item = item_renderer(feedset.config, Memo.for_documents(docs))
     salt = fingerprint_salt(name, render_version, feedset.config)
     for doc in docs:
-        yield f"{doc.path}.{name}", fingerprint(doc, salt), functools.partial(render, doc, feedset, item)
+        yield (
+            f"{doc.path}.{name}",
+            fingerprint(doc, salt),
+            functools.partial(render, doc, feedset, item),
+        )

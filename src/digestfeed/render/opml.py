@@ -42,6 +42,8 @@ class OpmlOutput:
 
     name = "opml"
 
-    def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    def files(
+        self, feedset: FeedSet, formats: tuple[str, ...] = ()
+    ) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         data = render_opml(feedset)  # small: rendered eagerly, fingerprinted by its bytes
         yield "index.opml", hashlib.sha256(data).hexdigest(), lambda: data

@@ -96,9 +96,11 @@ class ItemRenderer:
         self.config = config
         self._memo = memo
         self._root = etree.Element("rss", nsmap=NSMAP)
-        self._start = b"<item " + b" ".join(
-            f'xmlns:{prefix}="{uri}"'.encode() for prefix, uri in NSMAP.items()
-        ) + b">"  # fmt: skip
+        self._start = (
+            b"<item "
+            + b" ".join(f'xmlns:{prefix}="{uri}"'.encode() for prefix, uri in NSMAP.items())
+            + b">"
+        )
 
     def __call__(self, timed: Timed, lang: Lang) -> bytes:
         return self._memo.get((timed.entry.id, lang), lambda: self._render(timed, lang))
@@ -124,7 +126,7 @@ class ItemRenderer:
             self._root.remove(item)
         # the namespaces are declared once on <rss>: drop lxml's copy on the detached item
         assert data.startswith(self._start), data[:200]
-        return b"    <item>" + data[len(self._start):] + b"\n"
+        return b"    <item>" + data[len(self._start) :] + b"\n"
 
 
 def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang], bytes]) -> bytes:
@@ -149,12 +151,13 @@ def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang
     return b"".join([head[:cut], *(item(t, feed.lang) for t in doc.entries), head[cut:]])
 
 
-
 class RssOutput:
     """RSS 2.0: every subscription document as ``<name>.rss`` (archives are Atom only)."""
 
     name = "rss"
 
-    def files(self, feedset: FeedSet, formats: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    def files(
+        self, feedset: FeedSet, formats: tuple[str, ...] = ()
+    ) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
         return subscription_files(feedset, "rss", RENDER_VERSION, ItemRenderer, render_document)

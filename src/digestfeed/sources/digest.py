@@ -8,8 +8,8 @@ parser cannot place is a :class:`~digestfeed.errors.ParseError` naming ``path:li
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,10 +109,12 @@ def parse_date_line(text: str) -> str | None:
     # English dates through dateutil, guarded so that a title is never taken for a date.
     if len(text) > 40 or not re.search(r"\b\d{4}\b", text) or not re.search(r"[A-Za-z]", text):
         return None
-    if not re.fullmatch(r"[A-Za-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|"
-                        r"\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}|"
-                        r"[A-Za-z]{3,9},?\s+[A-Za-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}",
-                        text):  # fmt: skip
+    if not re.fullmatch(
+        r"[A-Za-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|"
+        r"\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}|"
+        r"[A-Za-z]{3,9},?\s+[A-Za-z]{3,9}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}",
+        text,
+    ):
         return None
     try:
         return dateparser.parse(text, fuzzy=False).date().isoformat()
@@ -180,10 +182,11 @@ def parse_text(text: str, path: str, config: Config) -> Digest:
         date = _ymd(*m.groups()) if m else None
         if date is None:
             raise ParseError(
-                path, lines[0].no,
+                path,
+                lines[0].no,
                 "no date line (expected e.g. '2025년 5월 8일', '2025-05-08' or 'May 8, 2025') "
                 "and the file name holds no YYYY-MM-DD date",
-            )  # fmt: skip
+            )
         body = lines
 
     entries = _parse_entries(body, path, date, config, warnings)
@@ -206,24 +209,33 @@ def _parse_entries(
         if i + 1 >= len(lines) or not is_authors_line(lines[i + 1].text):
             got = lines[i + 1].text[:60] if i + 1 < len(lines) else "end of file"
             raise ParseError(
-                path, title.no,
+                path,
+                title.no,
                 f"title {title.text.strip()[:60]!r} has no authors line "
                 f"(expected '(Author, …)' on the next line, got {got!r})",
-            )  # fmt: skip
+            )
         authors_line = lines[i + 1]
         j = i + 2
         while j < len(lines) and not is_tag_line(lines[j].text):
             j += 1
         if j >= len(lines):
             raise ParseError(
-                path, title.no,
+                path,
+                title.no,
                 f"entry {title.text.strip()[:60]!r} has no tag line (e.g. '#rl #tool') before the end of the file",
-            )  # fmt: skip
+            )
         entry_warnings: list[str] = []
         entry = _make_entry(
-            title, authors_line, lines[i + 2 : j], lines[j], path, date,
-            len(entries), config, entry_warnings,
-        )  # fmt: skip
+            title,
+            authors_line,
+            lines[i + 2 : j],
+            lines[j],
+            path,
+            date,
+            len(entries),
+            config,
+            entry_warnings,
+        )
         warnings.extend(entry_warnings)
         entries.append(entry)
         i = j + 1
@@ -279,9 +291,16 @@ def entry_links(fields: Sequence[str]) -> list[str]:
 
 
 def _make_entry(
-    title: _Line, authors: _Line, body: Sequence[_Line], tag_line: _Line, path: str,
-    date: str, position: int, config: Config, warnings: list[str],
-) -> Entry:  # fmt: skip
+    title: _Line,
+    authors: _Line,
+    body: Sequence[_Line],
+    tag_line: _Line,
+    path: str,
+    date: str,
+    position: int,
+    config: Config,
+    warnings: list[str],
+) -> Entry:
     first, end = split_parts([line.text for line in body])
     abstract, ko, en = body[:first], body[first:end], body[end:]
     where = f"{path}:{title.no}"
@@ -376,7 +395,15 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
     version and parse-relevant config) is not parsed again.
     """
     digests, errors = [], []
-    salt = repr((PARSER_VERSION, _PACK_VERSION, config.tag_authority, config.tag_date, sorted(config.tag_aliases.items())))
+    salt = repr(
+        (
+            PARSER_VERSION,
+            _PACK_VERSION,
+            config.tag_authority,
+            config.tag_date,
+            sorted(config.tag_aliases.items()),
+        )
+    )
     for path in digest_files(directory):
         try:
             if cache is None:
@@ -399,7 +426,9 @@ _PACK_VERSION = ("digest-pack-2", _ENTRY_FIELDS)
 def _pack(digest: Digest) -> tuple[object, ...]:
     """A parsed digest as plain tuples (pickled far faster than dataclasses), each entry
     followed by its content hash so that a rebuild does not recompute it."""
-    entries = tuple((*(getattr(e, name) for name in _ENTRY_FIELDS), e.content_hash()) for e in digest.entries)
+    entries = tuple(
+        (*(getattr(e, name) for name in _ENTRY_FIELDS), e.content_hash()) for e in digest.entries
+    )
     return (_PACK_VERSION, digest.path, digest.date, entries, digest.warnings)
 
 

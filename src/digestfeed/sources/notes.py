@@ -93,7 +93,7 @@ from .digest import (
     split_parts,
 )
 
-__all__ = ["NotesSource", "read_notes", "parse_note", "note_date", "render_digest", "UNTAGGED"]
+__all__ = ["UNTAGGED", "NotesSource", "note_date", "parse_note", "read_notes", "render_digest"]
 
 #: The tag given to a note that has none (the digest format needs a tag line).
 UNTAGGED = "#untagged"
@@ -183,9 +183,13 @@ def _split_title_authors(text: str) -> tuple[str, str | None] | None:
 
 
 def parse_note(
-    path: str | Path, text: str, date: str, config: Config, position: int = 0,
+    path: str | Path,
+    text: str,
+    date: str,
+    config: Config,
+    position: int = 0,
     file_title: str | None = None,
-) -> Entry:  # fmt: skip
+) -> Entry:
     """One note's text → an :class:`Entry` dated ``date``; never raises on content.
 
     ``file_title`` is the title from the file name (used when the note has no title line).
@@ -255,7 +259,9 @@ def parse_note(
             k = 1
     if url is None:
         first = cleaned[0][0] if cleaned else 1
-        warnings.append(f"{path}:{first}: no URL on the first line; the entry has no link of its own")
+        warnings.append(
+            f"{path}:{first}: no URL on the first line; the entry has no link of its own"
+        )
     # more lone URLs before the title line stay in the body (as comment lines)
     extra_urls = []
     while url and k < len(cleaned) and not cleaned[k][2] and _URL_LINE.match(cleaned[k][1].strip()):
@@ -275,9 +281,9 @@ def parse_note(
                 chunk = cleaned[k : k + n]
                 if len(chunk) < n or any(c[2] for c in chunk):
                     break
-                found = _STAR_TITLE.match(" ".join(c[1].strip() for c in chunk)) and _split_title_authors(
+                found = _STAR_TITLE.match(
                     " ".join(c[1].strip() for c in chunk)
-                )
+                ) and _split_title_authors(" ".join(c[1].strip() for c in chunk))
                 if found:
                     warnings.append(f"{path}:{title_no}: title line wrapped over {n} lines; joined")
                     title, authors_text = found
@@ -291,7 +297,11 @@ def parse_note(
     elif authors_text is None:
         warnings.append(f"{path}:{title_no}: title line has no '(Authors)'; authors left empty")
     if not title or is_tag_line(title) or is_authors_line(title):
-        fallback = file_title if file_title and not (is_tag_line(file_title) or is_authors_line(file_title)) else "Untitled"
+        fallback = (
+            file_title
+            if file_title and not (is_tag_line(file_title) or is_authors_line(file_title))
+            else "Untitled"
+        )
         warnings.append(
             f"{path}:{title_no}: title {title!r} would read as a tag or authors line in a digest; "
             f"using {fallback!r}"
@@ -315,7 +325,9 @@ def parse_note(
                 continue
         if is_tag_line(seg):
             if i != last_tag:
-                warnings.append(f"{path}:{no}: hashtag line that is not the note's last; its tags are added")
+                warnings.append(
+                    f"{path}:{no}: hashtag line that is not the note's last; its tags are added"
+                )
             tokens.extend(seg.split())
             continue
         origin = "en" if eng else "tail" if i > last_tag else "abstract" if quoted else "ko"
@@ -341,19 +353,35 @@ def parse_note(
     else:
         id_ = entry_id(config.tag_authority, config.tag_date, date, title)
     return Entry(
-        id=id_, date=date, title=title, authors=authors, abstract=abstract, comment_ko=ko,
-        comment_en=en, tags=tuple(tags), links=links, source=where, tag_labels=tuple(labels),
-        url=url, position=position, warnings=tuple(warnings),
-    )  # fmt: skip
+        id=id_,
+        date=date,
+        title=title,
+        authors=authors,
+        abstract=abstract,
+        comment_ko=ko,
+        comment_en=en,
+        tags=tuple(tags),
+        links=links,
+        source=where,
+        tag_labels=tuple(labels),
+        url=url,
+        position=position,
+        warnings=tuple(warnings),
+    )
 
 
 _PART_NAMES = {
-    "abstract": "abstract", "ko": "Korean comment", "en": "English comment",
+    "abstract": "abstract",
+    "ko": "Korean comment",
+    "en": "English comment",
     "tail": "after-the-hashtags",
-}  # fmt: skip
+}
 _ORIGIN_NAMES = {
-    "abstract": "quoted (abstract)", "ko": "comment", "en": "<english>", "tail": "after-the-hashtags",
-}  # fmt: skip
+    "abstract": "quoted (abstract)",
+    "ko": "comment",
+    "en": "<english>",
+    "tail": "after-the-hashtags",
+}
 _STRAY = re.compile(r"^(?:#\S+\s+)+(\S)$")
 
 
@@ -414,7 +442,9 @@ def read_notes(
             continue
         note = _note_file(path)
         if note is None:
-            skipped.append(f"{path}:1: file name does not start with a valid YYMMDD date; note skipped")
+            skipped.append(
+                f"{path}:1: file name does not start with a valid YYMMDD date; note skipped"
+            )
             continue
         date = note_date(note.day, config)
         if dates is None or date in dates:
@@ -427,7 +457,9 @@ def read_notes(
             try:
                 text = decode(note.path.read_bytes(), str(note.path))
             except OSError as exc:
-                errors.append(ParseError(str(note.path), None, f"cannot read: {exc.strerror or exc}"))
+                errors.append(
+                    ParseError(str(note.path), None, f"cannot read: {exc.strerror or exc}")
+                )
                 continue
             except ParseError as exc:
                 errors.append(exc)
@@ -453,7 +485,7 @@ def _unique_ids(digests: list[Digest]) -> list[Digest]:
             k += 1
             if u.id != e.id:
                 w = f"{e.source}: same id {e.id} as {first[e.id].source}; this entry's id is {u.id}"
-                u = dataclasses.replace(u, warnings=u.warnings + (w,))
+                u = dataclasses.replace(u, warnings=(*u.warnings, w))
             first.setdefault(e.id, e)
             entries.append(u)
         warnings = tuple(w for e in entries for w in e.warnings)
@@ -472,8 +504,14 @@ class NotesSource:
         digests, skipped = read_notes(directory, config)
         if not digests:
             raise ParseErrors(
-                [ParseError(str(directory), None, "no dated notes ('YYMMDD Title.md') in the vault")]
+                [
+                    ParseError(
+                        str(directory), None, "no dated notes ('YYMMDD Title.md') in the vault"
+                    )
+                ]
             )
         if skipped:
-            digests[0] = dataclasses.replace(digests[0], warnings=tuple(skipped) + digests[0].warnings)
+            digests[0] = dataclasses.replace(
+                digests[0], warnings=tuple(skipped) + digests[0].warnings
+            )
         return digests

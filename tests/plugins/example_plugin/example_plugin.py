@@ -34,14 +34,22 @@ class JsonlSource:
                     errors.append(ParseError(str(path), no, f"bad entry: {exc}"))
                     continue
                 labels = tuple(obj.get("tags", ()))
-                entries.append(Entry(
-                    id=entry_id(config.tag_authority, config.tag_date, date, title),
-                    date=date, title=title, authors=tuple(obj.get("authors", ())),
-                    abstract=obj.get("abstract", ""), comment_ko=obj.get("comment_ko", ""),
-                    comment_en=obj.get("comment_en", ""),
-                    tags=tuple(normalize_tag(t, config.tag_aliases) for t in labels), links=(),
-                    source=f"{path}:{no}", tag_labels=labels, position=len(entries),
-                ))
+                entries.append(
+                    Entry(
+                        id=entry_id(config.tag_authority, config.tag_date, date, title),
+                        date=date,
+                        title=title,
+                        authors=tuple(obj.get("authors", ())),
+                        abstract=obj.get("abstract", ""),
+                        comment_ko=obj.get("comment_ko", ""),
+                        comment_en=obj.get("comment_en", ""),
+                        tags=tuple(normalize_tag(t, config.tag_aliases) for t in labels),
+                        links=(),
+                        source=f"{path}:{no}",
+                        tag_labels=labels,
+                        position=len(entries),
+                    )
+                )
             digests.append(Digest(str(path), date, tuple(entries)))
         if errors:
             raise ParseErrors(errors)
