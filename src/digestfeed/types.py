@@ -1,0 +1,257 @@
+"""The data types a plugin author needs, in one place.
+
+A **source** plugin returns :class:`Digest` objects holding :class:`Entry` objects; an
+**output** plugin receives a :class:`FeedSet` (feeds, split into :class:`Document` objects,
+each holding :class:`Timed` entries) and writes files, either all at once (:class:`Output`)
+or lazily, one :class:`FileSpec` per file (:class:`LazyOutput`)::
+
+    from digestfeed import Digest, Entry, FeedSet, FileSpec, Output, Source
+
+The functions that work on these types stay with their subject: tag slugs and ids in
+:mod:`digestfeed.model`, feeds and documents in :mod:`digestfeed.plan`, times in
+:mod:`digestfeed.ledger`. This module imports nothing else of digestfeed at import time,
+so any module may import it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config
+
+#: A feed's language: ``None`` = bilingual.
+Lang = Literal["ko", "en"] | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Entry:
+    """One paper of one digest."""
+
+    id: str
+    date: str  #: ``YYYY-MM-DD``, the digest's date
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    comment_ko: str
+    comment_en: str
+    tags: tuple[str, ...]  #: canonical slugs, written order, no repeats
+    links: tuple[str, ...]  #: every http(s) URL in the entry, in order
+    source: str  #: ``path:line`` of the title line
+    #: The tags as written (``#Object_Detection``), parallel to :attr:`tags`.
+    tag_labels: tuple[str, ...] = ()
+    #: The paper's own URL, when the source knows it (the vault does; digests do not).
+    url: str | None = None
+    #: 0-based position within its digest.
+    position: int = 0
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``parse --format json`` object: exactly
+        :data:`digestfeed.model.ENTRY_JSON_KEYS`."""
+        return {
+            "id": self.id,
+            "date": self.date,
+            "title": self.title,
+            "authors": list(self.authors),
+            "abstract": self.abstract,
+            "comment_ko": self.comment_ko,
+            "comment_en": self.comment_en,
+            "tags": list(self.tags),
+            "links": list(self.links),
+            "source": self.source,
+        }
+
+    def content_hash(self) -> str:
+        """Hash of everything a reader sees; an edit changes it, a move (source line) does not.
+
+        Fields are joined with NUL and list items with RS: both are control characters the
+        sources remove from text, so the join is unambiguous (and far cheaper than JSON).
+        """
+        rs = "\x1e"
+        payload = "\0".join(
+            (
+                self.title,
+                rs.join(self.authors),
+                self.abstract,
+                self.comment_ko,
+                self.comment_en,
+                rs.join(self.tags),
+                rs.join(self.tag_labels),
+                rs.join(self.links),
+                self.url or "",
+            )
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def arxiv_id(self) -> str | None:
+        from .model import entry_arxiv_id
+
+        return entry_arxiv_id(self.url) if self.url else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Digest:
+    """One dated digest file and its entries."""
+
+    path: str
+    date: str
+    entries: tuple[Entry, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def rfc3339(value: dt.datetime) -> str:
+    """A time as :class:`Timed` keys it and the feeds write it: ISO 8601, whole seconds."""
+    return value.isoformat(timespec="seconds")
+
+
+def timed_key(entry: Entry, digest: str, published: str, updated: str) -> bytes:
+    """Everything of a timed entry that its rendered bytes depend on: id, content hash, date
+    (the digest page link) and times. Renderers' fingerprints hash it per entry."""
+    return f"\0{entry.id}\0{digest}\0{entry.date}\0{published}\0{updated}".encode()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Timed:
+    """An entry with the times the ledger gives it."""
+
+    entry: Entry
+    published: dt.datetime
+    updated: dt.datetime
+    #: ``entry.content_hash()`` (computed here when not given; the ledger passes it).
+    hash: str = ""
+    #: ``\0id\0hash\0date\0published\0updated`` (RFC 3339), UTF-8: what a renderer's fingerprint
+    #: hashes per entry. Computed once here instead of once per document holding the entry.
+    key: bytes = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.hash:
+            object.__setattr__(self, "hash", self.entry.content_hash())
+        object.__setattr__(
+            self,
+            "key",
+            timed_key(self.entry, self.hash, rfc3339(self.published), rfc3339(self.updated)),
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Feed:
+    """One subscribable feed and all its entries (newest first)."""
+
+    name: str  #: ``all``, ``ko``, ``tags/rl``, ``tags/rl.en`` — the path without extension
+    lang: Lang
+    tag: str | None
+    label: str | None  #: the tag as first written (``#Object_Detection``)
+    title: str
+    entries: tuple[Timed, ...]
+
+    @property
+    def updated(self) -> Timed | None:
+        return max(self.entries, key=lambda t: t.updated) if self.entries else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Document:
+    """One file's worth of a feed: its subscription document or one archive month."""
+
+    feed: Feed
+    path: str  #: relative path without extension (``tags/rl.en``, ``archive/all/2025-05``)
+    entries: tuple[Timed, ...]
+    archive: bool  #: an RFC 5005 archive document (``fh:archive``)
+    complete: bool  #: the whole feed fits (``fh:complete``)
+    prev_archive: str | None = None
+    next_archive: str | None = None
+
+    @property
+    def current(self) -> str:
+        return self.feed.name
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeedSet:
+    """Everything an output needs: the config, all entries, feeds and documents."""
+
+    config: Config
+    entries: tuple[Timed, ...]
+    feeds: tuple[Feed, ...]
+    documents: tuple[Document, ...]
+
+    def feed_id(self, name: str) -> str:
+        from .model import make_id
+
+        return make_id(self.config.tag_authority, self.config.tag_date, f"feed/{name}")
+
+    def newest_update(self, doc: Document) -> dt.datetime:
+        """A document's ``updated``: its newest entry's, never the build time (an empty
+        document gets a fixed date, New Year of the config's tag date)."""
+        newest = max((t.updated for t in doc.entries), default=None)
+        if newest is None:
+            newest = dt.datetime(int(self.config.tag_date[:4]), 1, 1, tzinfo=self.config.tz)
+        return newest
+
+
+class FileSpec(NamedTuple):
+    """One file of a :class:`LazyOutput`: where it goes, what it depends on, how to make it."""
+
+    path: str  #: relative path, ``/``-separated (``tags/rl.en.xml``)
+    #: Equal fingerprints promise equal bytes (the build then skips :attr:`render`); ``None``
+    #: when unknown (a plain :class:`Output`'s file), which always renders.
+    fingerprint: str | None
+    render: Callable[[], bytes]
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Reads one directory into dated digests.
+
+    ``read`` returns the digests (each with its entries and its warnings, ``path:line:
+    message``) and raises :class:`~digestfeed.errors.ParseErrors` holding *every* file it
+    could not read, after trying them all. Entry ids must be stable across runs.
+    """
+
+    name: str
+
+    def read(self, directory: Path, config: Config) -> list[Digest]: ...
+
+
+@runtime_checkable
+class Output(Protocol):
+    """Writes files from the feed set: ``relative path → bytes`` (paths use ``/``)."""
+
+    name: str
+
+    def render(self, feedset: FeedSet, config: Config) -> dict[str, bytes]: ...
+
+
+@runtime_checkable
+class LazyOutput(Protocol):
+    """The built-in outputs' interface: one :class:`FileSpec` ``(relative path, fingerprint,
+    render)`` per file; equal fingerprints promise equal bytes. ``formats`` names every
+    output being built (for alternate links)."""
+
+    name: str
+
+    def files(
+        self, feedset: FeedSet, formats: tuple[str, ...] = ()
+    ) -> Iterator[tuple[str, str, Callable[[], bytes]]]: ...
+
+
+__all__ = [
+    "Digest",
+    "Document",
+    "Entry",
+    "Feed",
+    "FeedSet",
+    "FileSpec",
+    "Lang",
+    "LazyOutput",
+    "Output",
+    "Source",
+    "Timed",
+]
