@@ -12,7 +12,7 @@ from digestfeed import parse_digest
 from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.errors import ParseError, ParseErrors
-from digestfeed.model import JSON_KEYS
+from digestfeed.model import ENTRY_JSON_KEYS
 from digestfeed.sources.digest import DigestSource, parse_bytes, parse_text, render_digest
 
 CONFIG = Config()
@@ -49,8 +49,8 @@ def test_parse_json_keys_are_the_contract(seed_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert len(data) == 3
-    assert all(list(obj) == list(JSON_KEYS) for obj in data)
-    assert list(JSON_KEYS) == [
+    assert all(list(obj) == list(ENTRY_JSON_KEYS) for obj in data)
+    assert list(ENTRY_JSON_KEYS) == [
         "id",
         "date",
         "title",

@@ -28,14 +28,14 @@ def test_digestfeed_id_shape():
         "arXiv:2505.04588",
     ],
 )
-def test_arxiv_id_forms(text):
+def test_find_arxiv_id_forms(text):
     """Every usual spelling of an arXiv paper gives the same versionless id."""
-    assert identity.arxiv_id(text) == "2505.04588"
+    assert identity.find_arxiv_id(text) == "2505.04588"
 
 
-def test_arxiv_id_old_style():
+def test_find_arxiv_id_old_style():
     """Old-style ids keep their archive prefix."""
-    assert identity.arxiv_id("https://arxiv.org/abs/hep-th/9901001v2") == "hep-th/9901001"
+    assert identity.find_arxiv_id("https://arxiv.org/abs/hep-th/9901001v2") == "hep-th/9901001"
 
 
 def test_normalize_link():

@@ -88,13 +88,19 @@ class PluginInfo:
         return self.value.partition(":")[0]
 
 
+def registered_entry_points(group: str) -> list[md.EntryPoint]:
+    """Every entry point installed distributions register in ``group`` (the one place that
+    asks :mod:`importlib.metadata`), in its order, without loading them."""
+    return list(md.entry_points(group=group))
+
+
 def discover(group: str) -> list[PluginInfo]:
     """The plugins registered in ``group`` (sorted by name), without importing them.
 
     Raises :class:`PluginError` when two distributions register one name differently.
     """
     found: dict[str, PluginInfo] = {}
-    for ep in md.entry_points(group=group):
+    for ep in registered_entry_points(group):
         dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "?"
         info = PluginInfo(_KINDS.get(group, group), ep.name, ep.value, dist)
         other = found.get(ep.name)

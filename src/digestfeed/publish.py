@@ -75,9 +75,9 @@ def collect_entries(digests: Iterable[Digest]) -> list[Entry]:
 
 def default_outputs(names: Sequence[str] = ()) -> list[object]:
     """The output plugins registered under ``digestfeed.outputs`` (all, or ``names``), by name."""
-    from importlib.metadata import entry_points
+    from .plugins import registered_entry_points
 
-    found = {ep.name: ep for ep in entry_points(group="digestfeed.outputs")}
+    found = {ep.name: ep for ep in registered_entry_points("digestfeed.outputs")}
     missing = [n for n in names if n not in found]
     if missing:
         raise BuildError(

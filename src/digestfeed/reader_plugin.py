@@ -53,6 +53,7 @@ from datetime import datetime
 from typing import Any
 
 from digestfeed.reader import identity
+from digestfeed.reader.dedupe import GUARDED_RULES, RULE_STRENGTH
 
 __all__ = ["PLUGIN_NAME", "DedupeResult", "dedupe", "duplicate_tag", "init_reader"]
 
@@ -60,8 +61,6 @@ log = logging.getLogger(__name__)
 
 #: The plugin name used for reader's reserved tag names.
 PLUGIN_NAME = "digestfeed"
-_GUARDED = ("id", "feed-id")
-_STRENGTH = {rule: n for n, rule in enumerate(identity.RULES)}
 
 
 def duplicate_tag(reader: Any) -> str:
@@ -129,7 +128,7 @@ def _content_arxiv(entry: Any) -> str:
         except Exception:  # pragma: no cover - html.parser is lenient
             continue
         for href in parser.hrefs:
-            aid = identity.arxiv_id(urllib.parse.urljoin(entry.link or "", href))
+            aid = identity.find_arxiv_id(urllib.parse.urljoin(entry.link or "", href))
             if aid:
                 found.add(aid)
     return found.pop() if len(found) == 1 else ""
@@ -175,7 +174,7 @@ def _group(entries: Sequence[Any]) -> list[_Group]:
             g = owner.get(key)
             if g is None:
                 continue
-            if rule in _GUARDED and identity.titles_differ(groups[g].title, e.title):
+            if rule in GUARDED_RULES and identity.titles_differ(groups[g].title, e.title):
                 # collision guard: same id, clearly different paper
                 skip = key
                 key = f"{key}\x00title:{identity.normalize_title(e.title)}"
@@ -194,7 +193,7 @@ def _group(entries: Sequence[Any]) -> list[_Group]:
             else:
                 found = g
             group = groups[found]
-            if _STRENGTH[rule] > _STRENGTH.get(group.rule, 0):
+            if RULE_STRENGTH[rule] > RULE_STRENGTH.get(group.rule, 0):
                 group.rule = rule
             break
         if found is None:

@@ -205,10 +205,11 @@ def output_names(config: Config) -> list[str]:
     them: name, target and distribution version of each, and for a third-party plugin the
     stat of its module file (so editing a plugin in development counts as a change)."""
     import importlib.util
-    from importlib.metadata import entry_points
+
+    from ..plugins import registered_entry_points
 
     found = []
-    for ep in entry_points(group="digestfeed.outputs"):
+    for ep in registered_entry_points("digestfeed.outputs"):
         ident = f"{ep.name}={ep.value}@{ep.dist.version if ep.dist else '?'}"
         if not ep.module.startswith("digestfeed."):
             try:

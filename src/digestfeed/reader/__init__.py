@@ -5,12 +5,12 @@
 ...     for item in reader.read(["feeds/index.opml"]):
 ...         print(item.date, item.title, item.tags, item.rule)
 
-See :mod:`digestfeed.reader.core` for the run/commit protocol and
+See :mod:`digestfeed.reader.reading` for the run/commit protocol and
 :mod:`digestfeed.reader.identity` for the dedupe rules.
 """
 
 from __future__ import annotations
 
-from .core import JSON_KEYS, Item, Reader, ReadResult, SourceFailure, default_state_path
+from .reading import ITEM_JSON_KEYS, Item, Reader, ReadResult, SourceFailure, default_state_path
 
-__all__ = ["JSON_KEYS", "Item", "ReadResult", "Reader", "SourceFailure", "default_state_path"]
+__all__ = ["ITEM_JSON_KEYS", "Item", "ReadResult", "Reader", "SourceFailure", "default_state_path"]

@@ -21,8 +21,10 @@ from .state import ItemRow, State
 if TYPE_CHECKING:
     from .parse import Sighting
 
-_STRENGTH = {rule: n for n, rule in enumerate(identity.RULES)}
-_GUARDED = ("id", "feed-id")
+#: How strong each dedupe rule is (lower is stronger), in :data:`identity.RULES` order.
+RULE_STRENGTH = {rule: n for n, rule in enumerate(identity.RULES)}
+#: Rules whose match is refused when the titles clearly differ (the collision guard).
+GUARDED_RULES = ("id", "feed-id")
 
 
 class Deduper:
@@ -50,7 +52,7 @@ class Deduper:
             if item is None:
                 continue
             other = self._row(item)
-            if rule in _GUARDED and identity.titles_differ(other.title, s.title):
+            if rule in GUARDED_RULES and identity.titles_differ(other.title, s.title):
                 skip = key
                 key = f"{key}\x00title:{identity.normalize_title(s.title)}"
                 twin = self.state.lookup(key)
@@ -98,7 +100,7 @@ class Deduper:
 
     def _merge(self, row: ItemRow, s: Sighting, rule: str) -> None:
         """Union tags, links and feeds; fill missing comments; keep the earliest date."""
-        if _STRENGTH.get(rule, 0) > _STRENGTH.get(row.rule, 0):
+        if RULE_STRENGTH.get(rule, 0) > RULE_STRENGTH.get(row.rule, 0):
             row.rule = rule  # the weakest evidence that joined two sightings
         for tag in s.tags:
             if tag not in row.tags:

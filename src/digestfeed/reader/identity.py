@@ -53,8 +53,12 @@ def is_digestfeed_id(entry_id: str | None) -> bool:
     return bool(entry_id) and _DIGESTFEED_ID.match(entry_id or "") is not None
 
 
-def arxiv_id(*texts: str | None) -> str | None:
-    """The first arXiv identifier (no version, lower-cased) in URLs or ``arXiv:`` ids."""
+def find_arxiv_id(*texts: str | None) -> str | None:
+    """The first arXiv identifier (no version, lower-cased) in URLs or ``arXiv:`` ids.
+
+    The feed reader's detection, wider than the publisher's
+    :func:`digestfeed.model.entry_arxiv_id` (which makes entry ids and never changes).
+    """
     for text in texts:
         if not text:
             continue
@@ -133,7 +137,7 @@ def candidate_keys(
         return [(f"id:{entry_id}", "id")]
     links = [link for link in links if link]
     keys: list[tuple[str, str]] = []
-    arxiv = arxiv_id(entry_id, *links) or arxiv_id(text) or _bare_arxiv(text)
+    arxiv = find_arxiv_id(entry_id, *links) or find_arxiv_id(text) or _bare_arxiv(text)
     if arxiv:
         keys.append((f"arxiv:{arxiv}", "arxiv"))
     for link in links:

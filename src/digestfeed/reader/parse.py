@@ -194,7 +194,7 @@ def _sighting(
         lang = _lang(detail.get("language")) or feed_lang
         comments, content_links = _read_content(html, ctype, base, lang, by_digestfeed)
     # a post whose content links exactly one arXiv paper is about that paper
-    content_arxiv = {a for a in map(identity.arxiv_id, content_links) if a}
+    content_arxiv = {a for a in map(identity.find_arxiv_id, content_links) if a}
     keys = identity.candidate_keys(
         entry_id,
         title,

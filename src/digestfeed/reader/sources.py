@@ -3,7 +3,7 @@
 A SOURCE is an http(s) URL, a feed file, a directory (every ``*.atom``, ``*.rss`` and
 ``*.xml`` below it, sorted; ``*.opml`` files inside are not expanded again) or an OPML
 file. OPML is recognised by its content (root ``<opml>``) wherever it comes from, so the
-expansion of OPML happens after fetching (see :mod:`digestfeed.reader.core`).
+expansion of OPML happens after fetching (see :mod:`digestfeed.reader.reading`).
 
 An OPML file (or a feed) read *from disk* usually sits in the directory that ``digestfeed
 build`` wrote, while its ``xmlUrl``s (and RFC 5005 archive links) are the published URLs.

@@ -77,7 +77,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import ParseError, ParseErrors
-from ..model import Entry, arxiv_id, assign_unique_ids, entry_id, make_id
+from ..model import Entry, assign_unique_ids, entry_arxiv_id, entry_id, make_id
 from .digest import (
     _CONTROL,
     Digest,
@@ -347,7 +347,7 @@ def parse_note(
     where = f"{path}:{title_no}"
     warnings.extend(missing_parts(where, "note", abstract, ko, en))
     links = tuple(entry_links([title, abstract, ko, en]))
-    arxiv = arxiv_id(url) if url else None
+    arxiv = entry_arxiv_id(url) if url else None
     if arxiv:
         id_ = make_id(config.tag_authority, config.tag_date, f"arxiv:{arxiv}")
     else:

@@ -1,4 +1,4 @@
-"""The reader: sources → fetched bytes → sightings → deduplicated items, remembered in SQLite.
+"""The feed reader's read run (``digestfeed read``): sources → fetched bytes → sightings → deduplicated items, remembered in SQLite.
 
 ``Reader(state_path).read(sources)`` runs one transaction: fetch every source (a thread
 pool, bounded), parse what changed, merge sightings into items, hand the items to
@@ -36,7 +36,7 @@ from .sources import expand, file_path, local_twin
 from .state import FeedRow, ItemRow, State
 
 #: Keys of an item's JSON form, in order (the ``read --format json`` contract).
-JSON_KEYS = ("id", "title", "date", "tags", "comments", "links", "feeds", "first_seen")
+ITEM_JSON_KEYS = ("id", "title", "date", "tags", "comments", "links", "feeds", "first_seen")
 DEFAULT_CONCURRENCY = 4
 #: Processes that parse feeds when a run has many to parse (feedparser is CPU-bound).
 DEFAULT_PARSE_WORKERS = min(2, os.cpu_count() or 1)
@@ -74,7 +74,7 @@ class Item:
     new: bool  #: not reported by an earlier finished run
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly :data:`JSON_KEYS` (``rule`` is deliberately not part of the contract)."""
+        """Exactly :data:`ITEM_JSON_KEYS` (``rule`` is deliberately not part of the contract)."""
         return {
             "id": self.id,
             "title": self.title,
@@ -404,7 +404,7 @@ def _parsed(parsing: cf.Future[Any]) -> Any:
 
 
 __all__ = [
-    "JSON_KEYS",
+    "ITEM_JSON_KEYS",
     "Item",
     "ReadError",
     "ReadResult",
