@@ -1,4 +1,4 @@
-"""The naive Atom feed set, for issue 8's comparison: one feedgen ``FeedGenerator`` per feed.
+"""The naive Atom feed set, for the performance comparison (bench/run.py): one feedgen ``FeedGenerator`` per feed.
 
 Every entry is added with ``fg.add_entry()`` to every feed it belongs to (``all``, ``ko``,
 ``en`` and ``tags/<slug>``, ``tags/<slug>.ko``, ``tags/<slug>.en`` for each of its tags), so

@@ -1,4 +1,4 @@
-"""Issue 4's benchmark: full build vs no-change and one-new-digest rebuilds (run on demand).
+"""The incremental-build benchmark: full build vs no-change and one-new-digest rebuilds (run on demand).
 
     .venv/bin/python bench/incremental.py                 # 3,650 digests (10 years)
     .venv/bin/python bench/incremental.py --days 365      # quicker
@@ -7,7 +7,7 @@
 Each step runs ``digestfeed build -q`` in a subprocess (the way CI runs it) and reports its
 wall time, CPU time (user + system) and peak RSS from ``os.wait4``. The archive comes from
 :mod:`bench.synth` (seeded) and lives in ``bench/out/incremental/`` (ignored by git).
-Target (issue 4): the one-new-digest rebuild costs under 10 % of the full build.
+Target: the one-new-digest rebuild costs under 10 % of the full build.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Benchmark of ``digestfeed read`` against the ``reader`` library (lemon24) as the anchor.
+"""Benchmark of the feed reader (``digestfeed read``) against the reader library (lemon24) as the anchor.
 
     .venv/bin/python bench/reader_bench.py [--corpus ../shared/corpus/notes-2024] [--repeat 3]
 
@@ -13,7 +13,7 @@
 
 Times are wall-clock medians over ``--repeat`` runs; item counts are checked against the
 distinct entry ids in the feed files (exactly one item per paper is the target).
-Targets (issue 5): first run ≥ 2× faster than the anchor; unchanged run < 5 % of the first.
+Targets: first run ≥ 2× faster than the anchor; unchanged run < 5 % of the first.
 """
 
 from __future__ import annotations

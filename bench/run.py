@@ -1,10 +1,10 @@
-"""Issue 8's benchmark: build times, the naive baseline, memory, output size and the reader.
+"""The performance benchmark: build times, naive baseline, memory, output size, the feed reader.
 
     python bench/run.py                      # sizes 1, 2, 5, 10 years → one markdown table
     python bench/run.py --sizes 1,2 --quick  # a quick look (no repeats, no cross-check)
     python bench/run.py --out /tmp/bench     # work directory (default bench/out/, gitignored)
 
-For each size (365 digests a year, :data:`synth.ISSUE8` shape, seeded) it measures, every
+For each size (365 digests a year, :data:`synth.WIDE` shape, seeded) it measures, every
 phase in a fresh subprocess whose peak RSS comes from ``os.wait4`` (``ru_maxrss``):
 
 * the whole site with the default config (``max_entries = 50``, every installed output,
@@ -24,7 +24,7 @@ every phase is single-threaded except the reader's fetches, so on an idle machin
 match the wall clock, and unlike the wall clock they do not move when other work shares
 the machine. Wall-clock times are in ``<out>/results.json`` beside them.
 
-Results go to stdout (the table and the targets of issue 8) and to ``<out>/results.json``.
+Results go to stdout (the table and the targets) and to ``<out>/results.json``.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def ensure_archive(root: Path, years: int, seed: int) -> tuple[Path, int, int]:
     stamp = {
         "days": days,
         "seed": seed,
-        "shape": repr(synth.ISSUE8),
+        "shape": repr(synth.WIDE),
         "start": synth.START.isoformat(),
     }
     previous = json.loads(marker.read_text()) if marker.is_file() else {}
@@ -146,7 +146,7 @@ def ensure_archive(root: Path, years: int, seed: int) -> tuple[Path, int, int]:
         entries = previous["entries"]
     else:
         shutil.rmtree(directory, ignore_errors=True)
-        entries = synth.write_archive(directory / "entries", days, seed, synth.ISSUE8)
+        entries = synth.write_archive(directory / "entries", days, seed, synth.WIDE)
         marker.write_text(json.dumps({**stamp, "entries": entries}))
     return directory / "entries", days, entries
 
@@ -288,7 +288,7 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
     new_day = synth.START + dt.timedelta(days=days)
     new_file = entries_dir / f"{new_day.isoformat()}.txt"
     try:
-        synth.write_digest(entries_dir, new_day, random.Random(args.seed + 1), synth.ISSUE8)
+        synth.write_digest(entries_dir, new_day, random.Random(args.seed + 1), synth.WIDE)
         one = measure([*cli, "-v"], env=env)
         res["one_new_summary"] = one["stdout"].splitlines()[0] if one["stdout"] else ""
         res["one_new_written"] = sum(

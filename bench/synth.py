@@ -3,7 +3,7 @@
     from bench.synth import write_archive, write_digest
     n = write_archive(Path("entries"), days=3650, seed=0)   # 10 years, ~5 entries a day
     write_digest(Path("entries"), dt.date(2026, 1, 1), random.Random(1))  # one more day
-    write_archive(Path("entries"), days=3650, seed=0, shape=ISSUE8)  # issue 8's shape
+    write_archive(Path("entries"), days=3650, seed=0, shape=WIDE)  # the benchmark's wider spread
 
 Each day is ``YYYY-MM-DD.txt``: the Korean date line, then per entry a title, an authors
 line, a 1–2 KB English abstract (some with a URL), a Korean comment, an English comment
@@ -11,9 +11,9 @@ and a hashtag line. Tags follow a Zipf law over ~400 tags, so a few are very com
 most are rare, as in the real digests. The same ``seed`` always gives the same bytes.
 
 A :class:`Shape` widens the spread: :data:`DEFAULT` (3–7 entries a day, 1–12 authors, no
-arXiv URLs) is the original shape and gives the same bytes as before; :data:`ISSUE8`
+arXiv URLs) is the original shape and gives the same bytes as before; :data:`WIDE`
 (3–10 entries a day, ~5 on average, 1% of entries with 74 authors, 25% with an arXiv
-URL) is the shape issue 8's benchmark asks for.
+URL) is the shape the performance benchmark (``bench/run.py``) uses.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT",
-    "ISSUE8",
     "START",
     "TAGS",
+    "WIDE",
     "Shape",
     "digest_text",
     "write_archive",
@@ -53,9 +53,9 @@ class Shape:
 
 #: The original shape (3–7 entries a day, 1–12 authors, no arXiv URLs).
 DEFAULT = Shape()
-#: Issue 8's shape: 3–10 entries a day (~5.0 on average, ~18,000 in ten years), 74-author
+#: The performance benchmark's shape: 3–10 entries a day (~5.0 on average, ~18,000 in ten years), 74-author
 #: extremes, some arXiv URLs.
-ISSUE8 = Shape(
+WIDE = Shape(
     entries_per_day=(3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 8, 10),
     long_author_rate=0.01,
     arxiv_rate=0.25,
@@ -361,9 +361,9 @@ def write_archive(dir: Path, days: int, seed: int = 0, shape: Shape = DEFAULT) -
     return sum(write_digest(dir, START + dt.timedelta(days=i), rng, shape) for i in range(days))
 
 
-if __name__ == "__main__":  # python bench/synth.py DIR [DAYS] [default|issue8]
+if __name__ == "__main__":  # python bench/synth.py DIR [DAYS] [default|wide]
     import sys
 
     target, count = Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 3650
-    chosen = ISSUE8 if len(sys.argv) > 3 and sys.argv[3] == "issue8" else DEFAULT
+    chosen = WIDE if len(sys.argv) > 3 and sys.argv[3] == "wide" else DEFAULT
     print(f"{write_archive(target, count, shape=chosen)} entries in {count} digests under {target}")

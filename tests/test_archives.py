@@ -1,4 +1,4 @@
-"""RFC 5005 archived feeds (issue 6): bounded subscription feeds, a complete prev/next chain, stable archives."""
+"""RFC 5005 archived feeds: bounded subscription feeds, a complete prev/next chain, stable archives."""
 
 from __future__ import annotations
 

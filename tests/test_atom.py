@@ -1,4 +1,4 @@
-"""The Atom feed set of issue 3: layout, RFC 4287 validity, feedparser round trip, content."""
+"""The Atom feed set: layout, RFC 4287 validity, feedparser round trip, content."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def test_feed_metadata(seed_feeds: Path) -> None:
     ]
     assert site_links == [
         config.site_url
-    ]  # the other alternates are the .rss/.json twins (issue 6)
+    ]  # the other alternates are the .rss/.json twins (RSS 2.0 and JSON Feed)
     assert root.findtext(f"{A}generator") == "digestfeed"
     assert root.find(f"{A}generator").get("version") is None  # no version: rebuilds stay identical
 

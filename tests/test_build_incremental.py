@@ -1,4 +1,4 @@
-"""Issue 4: rebuilds are idempotent, incremental and atomic; the parse cache; concurrent builds."""
+"""Rebuilds are idempotent, incremental and atomic; the parse cache; concurrent builds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``digestfeed check`` (issue 4): exit 0 when feeds/ is what build would write, 1 naming each stale file; writes nothing."""
+"""``digestfeed check``: exit 0 when feeds/ is what build would write, 1 naming each stale file; writes nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 3 on real data: the 945-note corpus rendered as digests builds valid feeds (skipped without ../shared)."""
+"""The Atom feed set on real data: the 945-note corpus rendered as digests builds valid feeds (skipped without ../shared)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 2's "Nothing lost" proof on the 945 real vault notes (skipped without ../shared):
+"""The "Nothing lost" proof of the notes source on the 945 real vault notes (skipped without ../shared):
 vault → digest text → parse_text gives back every field, and parsing loses no line."""
 
 from __future__ import annotations

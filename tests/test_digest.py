@@ -1,4 +1,4 @@
-"""The digest text format (issue 2): the seed contract, bad input, tolerance, tags and ids."""
+"""The digest text format: the seed contract, bad input, tolerance, tags and ids."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RSS 2.0 and JSON Feed 1.1 beside Atom (issue 6): same entries, ids, dates, titles, content, tags."""
+"""RSS 2.0 and JSON Feed 1.1 beside Atom: same entries, ids, dates, titles, content, tags."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTML directory (issue 6) in a real headless browser: links resolve, feeds are discoverable, Hangul renders."""
+"""The HTML directory in a real headless browser: links resolve, feeds are discoverable, Hangul renders."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ledger (issue 4): stable times, edits, typo fixes, deletions, a readable file, loud corruption."""
+"""The ledger: stable times, edits, typo fixes, deletions, a readable file, loud corruption."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``digestfeed ping`` (issue 4): WebSub publish notifications, against a real HTTP server on 127.0.0.1."""
+"""``digestfeed ping``: WebSub publish notifications, against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from digestfeed.cli import main
 from digestfeed.reader import Reader
 
-#: Issue 5's contract, written out: other tools read exactly these keys.
+#: The ``read --format json`` item contract, written out: other tools read exactly these keys.
 CONTRACT_KEYS = ("id", "title", "date", "tags", "comments", "links", "feeds", "first_seen")
 
 DATA = Path(__file__).resolve().parent / "data" / "reader"

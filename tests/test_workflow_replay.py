@@ -1,4 +1,4 @@
-"""The CI workflow (issue 4), replayed: its `run:` steps, executed verbatim in a temporary git repository.
+"""The CI workflow that publishes the feeds, replayed: its `run:` steps, executed verbatim in a temporary git repository.
 
 The steps are read from .github/workflows/feeds.yml, so the test fails when the workflow and
 the replay drift apart. `pip install .` is the only step not executed (the package under test
@@ -77,7 +77,7 @@ def runs(job: str) -> list[str]:
 
 
 def test_workflow_shape() -> None:
-    """Triggers, concurrency, permissions and pinned actions are what issue 4 asks for; no secrets."""
+    """Triggers, concurrency, permissions and pinned actions as README documents them; no secrets."""
     text = WORKFLOW_TEXT
     assert re.search(
         r'^on:\n  push:\n    paths:\n      - "entries/\*\*"\n  workflow_dispatch:', text, re.M

@@ -5,8 +5,8 @@ every document that holds it; each document's head is rendered with feedgen and 
 bytes are spliced in. Two feedgen behaviours are worked around here:
 
 * ``updated`` defaults to the current time → always set from the ledger;
-* ``FeedEntry.atom_entry`` drops ``rel``/``type``/``hreflang`` of entry links (feedgen
-  issue #135) → entry links are written by :class:`EntryLinks`, a feedgen extension.
+* ``FeedEntry.atom_entry`` drops ``rel``/``type``/``hreflang`` of entry links (upstream
+  bug feedgen#135) → entry links are written by :class:`EntryLinks`, a feedgen extension.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Only subscription documents get an RSS twin: RFC 5005 archives exist in Atom only (they
 are what ``prev-archive`` points at and what a backfilling reader follows), which keeps a
-ten-year site well inside a static host's size limit (issue 8). An RSS document carries
-the same entries, ids, dates and content as its Atom twin:
+ten-year site well inside a static host's size limit (GitHub Pages' 1 GB). An RSS document
+carries the same entries, ids, dates and content as its Atom twin:
 
 * ``guid isPermaLink="false"`` is the entry's ``tag:`` id; ``pubDate`` (RFC 822) is its
   published time and ``atom:updated`` its updated time (RSS has no element for it);
