@@ -48,7 +48,7 @@ def chain(feeds: Path, name: str) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def multi_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_site(tmp_path_factory.mktemp("archives"), synthetic_digests(), config=SMALL)
 
 
@@ -60,31 +60,35 @@ def feed_names(feeds: Path) -> list[str]:
     )
 
 
-def test_subscription_feed_holds_the_newest_n_and_points_to_the_newest_archive(site: Path) -> None:
+def test_subscription_feed_holds_the_newest_n_and_points_to_the_newest_archive(
+    multi_site: Path,
+) -> None:
     """A feed with more than N entries: its document has the N newest and prev-archive to the newest month."""
-    root = parse_xml((site / "all.atom").read_bytes())
+    root = parse_xml((multi_site / "all.atom").read_bytes())
     assert root.find(f"{FH}complete") is None and root.find(f"{FH}archive") is None
     rels = links(root)
     assert rels["prev-archive"] == CONFIG.feed_url("archive/all/2025-04.atom")
     assert "next-archive" not in rels and "current" not in rels
-    current = feedparse((site / "all.atom").read_bytes()).entries
+    current = feedparse((multi_site / "all.atom").read_bytes()).entries
     assert len(current) == LIMIT
     older = [
         e
-        for path in chain(site, "all")
+        for path in chain(multi_site, "all")
         for e in feedparse(path.read_bytes()).entries
         if e.id not in {c.id for c in current}
     ]
     assert older and min(e.published for e in current) > max(e.published for e in older)
 
 
-def test_every_feed_chain_covers_every_entry_exactly_once(site: Path) -> None:
+def test_every_feed_chain_covers_every_entry_exactly_once(multi_site: Path) -> None:
     """For every feed, the archives (followed by prev-archive to the start) hold each older entry exactly once."""
     checked = 0
-    every_id = set(ids(site / "all.atom")) | {i for p in chain(site, "all") for i in ids(p)}
-    for name in feed_names(site):
-        archives = chain(site, name)
-        current = ids(site / f"{name}.atom")
+    every_id = set(ids(multi_site / "all.atom")) | {
+        i for p in chain(multi_site, "all") for i in ids(p)
+    }
+    for name in feed_names(multi_site):
+        archives = chain(multi_site, name)
+        current = ids(multi_site / f"{name}.atom")
         if not archives:
             continue
         checked += 1
@@ -105,7 +109,7 @@ def test_every_feed_chain_covers_every_entry_exactly_once(site: Path) -> None:
     assert len(every_id) == total
 
 
-def test_every_feed_with_its_archives_holds_exactly_its_entries(site: Path) -> None:
+def test_every_feed_with_its_archives_holds_exactly_its_entries(multi_site: Path) -> None:
     """Subscription document ∪ archives of each feed = exactly the entries that belong to it, from the digests."""
     from digestfeed.config import Config
     from digestfeed.sources.digest import parse_text
@@ -115,21 +119,21 @@ def test_every_feed_with_its_archives_holds_exactly_its_entries(site: Path) -> N
         for name, text in synthetic_digests().items()
         for e in parse_text(text, name, Config()).entries
     ]
-    names = feed_names(site)
+    names = feed_names(multi_site)
     assert len(names) > 10
     for name in names:
         tag = name.split("/", 1)[1].split(".")[0] if name.startswith("tags/") else None
         expected = {e.id for e in entries if tag is None or tag in e.tags}
-        held = set(ids(site / f"{name}.atom")) | {
-            i for path in chain(site, name) for i in ids(path)
+        held = set(ids(multi_site / f"{name}.atom")) | {
+            i for path in chain(multi_site, name) for i in ids(path)
         }
         assert held == expected, name
 
 
-def test_archive_documents_are_marked_and_linked_both_ways(site: Path) -> None:
+def test_archive_documents_are_marked_and_linked_both_ways(multi_site: Path) -> None:
     """Each archive: fh:archive, rel=current → its feed, prev-archive/next-archive mirror each other, ends open."""
-    for name in feed_names(site):
-        archives = chain(site, name)
+    for name in feed_names(multi_site):
+        archives = chain(multi_site, name)
         for i, path in enumerate(archives):
             data = path.read_bytes()
             root = check_atom(data, path.name)
@@ -138,30 +142,31 @@ def test_archive_documents_are_marked_and_linked_both_ways(site: Path) -> None:
             )
             rels = links(root)
             assert rels["current"] == CONFIG.feed_url(f"{name}.atom"), path
-            assert rels["self"] == CONFIG.feed_url(path.relative_to(site).as_posix()), path
+            assert rels["self"] == CONFIG.feed_url(path.relative_to(multi_site).as_posix()), path
             newer = archives[i - 1] if i else None
             older = archives[i + 1] if i + 1 < len(archives) else None
             assert (
-                local(site, rels["next-archive"]) if "next-archive" in rels else None
+                local(multi_site, rels["next-archive"]) if "next-archive" in rels else None
             ) == newer, path
             assert (
-                local(site, rels["prev-archive"]) if "prev-archive" in rels else None
+                local(multi_site, rels["prev-archive"]) if "prev-archive" in rels else None
             ) == older, path
-        on_disk = sorted((site / "archive" / name).glob("*.atom")) if archives else []
+        on_disk = sorted((multi_site / "archive" / name).glob("*.atom")) if archives else []
         assert sorted(archives) == on_disk, f"{name}: an archive not reachable by prev-archive"
 
 
-def test_a_feed_that_fits_is_complete_and_has_no_archives(site: Path) -> None:
+def test_a_feed_that_fits_is_complete_and_has_no_archives(multi_site: Path) -> None:
     """A feed whose entries all fit: fh:complete, no prev-archive, no archive directory (also in RSS)."""
     for name in ("tags/rare", "tags/rare.ko", "tags/rare.en"):
-        root = parse_xml((site / f"{name}.atom").read_bytes())
+        root = parse_xml((multi_site / f"{name}.atom").read_bytes())
         assert root.find(f"{FH}complete") is not None, name
         assert "prev-archive" not in links(root)
-        assert not (site / "archive" / name).exists()
+        assert not (multi_site / "archive" / name).exists()
         assert (
-            parse_xml((site / f"{name}.rss").read_bytes()).find(f"channel/{FH}complete") is not None
+            parse_xml((multi_site / f"{name}.rss").read_bytes()).find(f"channel/{FH}complete")
+            is not None
         )
-    assert parse_xml((site / "all.rss").read_bytes()).find(f"channel/{FH}complete") is None
+    assert parse_xml((multi_site / "all.rss").read_bytes()).find(f"channel/{FH}complete") is None
 
 
 def snapshot(feeds: Path) -> dict[str, tuple[bytes, int]]:
@@ -248,9 +253,8 @@ def test_every_entry_is_in_some_document_even_when_re_dated() -> None:
     import datetime as dt
 
     from digestfeed.config import Config
-    from digestfeed.ledger import Timed
-    from digestfeed.model import Entry
     from digestfeed.plan import plan
+    from digestfeed.types import Entry, Timed
 
     seoul = dt.timezone(dt.timedelta(hours=9))
 

@@ -104,7 +104,7 @@ def written(result: Result) -> set[str]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Site:
+def two_day_site(tmp_path: Path) -> Site:
     s = Site(tmp_path / "site")
     s.write("2025-05-01.txt", DAY1)
     s.write("2025-05-02.txt", DAY2)
@@ -125,13 +125,13 @@ def test_second_build_rewrites_nothing(tmp_path: Path, seed_path: Path) -> None:
     assert s.snapshot() == before
 
 
-def test_new_digest_rewrites_only_its_feeds(site: Site) -> None:
+def test_new_digest_rewrites_only_its_feeds(two_day_site: Site) -> None:
     """A new digest rewrites all/ko/en and the feeds of its tags (new ones created, OPML updated) and nothing else."""
-    site.build()
-    before = site.snapshot()
-    site.write("2025-05-03.txt", DAY3)
-    result = site.build(now=NOW2)
-    after = site.snapshot()
+    two_day_site.build()
+    before = two_day_site.snapshot()
+    two_day_site.write("2025-05-03.txt", DAY3)
+    result = two_day_site.build(now=NOW2)
+    after = two_day_site.snapshot()
     lang = ("", ".ko", ".en")
     expected = {f"{f}.atom" for f in ("all", "ko", "en")}
     expected |= {f"tags/{t}{x}.atom" for t in ("moe", "routing") for x in lang}
@@ -147,21 +147,25 @@ def test_new_digest_rewrites_only_its_feeds(site: Site) -> None:
             assert after[key] == value, key
 
 
-def test_new_digest_with_known_tags_leaves_opml(site: Site) -> None:
+def test_new_digest_with_known_tags_leaves_opml(two_day_site: Site) -> None:
     """A new digest whose tags all exist already leaves index.opml untouched (the feed set is the same)."""
-    site.build()
-    site.write("2025-05-03.txt", digest("2025-05-03", entry("More Experts, Fewer FLOPs", "#moe")))
-    result = site.build(now=NOW2)
+    two_day_site.build()
+    two_day_site.write(
+        "2025-05-03.txt", digest("2025-05-03", entry("More Experts, Fewer FLOPs", "#moe"))
+    )
+    result = two_day_site.build(now=NOW2)
     assert "index.opml" not in written(result)
 
 
-def test_edited_comment_keeps_id_and_gets_build_time(site: Site) -> None:
+def test_edited_comment_keeps_id_and_gets_build_time(two_day_site: Site) -> None:
     """Editing a comment keeps the entry's id, sets its updated to the build time; other entries keep theirs byte for byte."""
-    site.build()
-    before = site.atom_entries()
-    site.write("2025-05-01.txt", DAY1.replace("An interesting paper.", "A must-read paper.", 1))
-    site.build(now=NOW2)
-    after = site.atom_entries()
+    two_day_site.build()
+    before = two_day_site.atom_entries()
+    two_day_site.write(
+        "2025-05-01.txt", DAY1.replace("An interesting paper.", "A must-read paper.", 1)
+    )
+    two_day_site.build(now=NOW2)
+    after = two_day_site.atom_entries()
     assert set(after) == set(before)
     edited = [i for i in after if "must-read" in (after[i].findtext(f"{ATOM}content") or "")]
     assert len(edited) == 1
@@ -173,14 +177,16 @@ def test_edited_comment_keeps_id_and_gets_build_time(site: Site) -> None:
         assert etree.tostring(after[entry_id]) == etree.tostring(before[entry_id])
 
 
-def test_title_typo_fix_keeps_id(site: Site) -> None:
+def test_title_typo_fix_keeps_id(two_day_site: Site) -> None:
     """Fixing a typo in a title keeps the entry's id (matched to its ledger record); no entry is added."""
-    site.write("2025-05-02.txt", DAY2.replace("Reinforcement Learning", "Reinforcment Learnign"))
-    site.build()
-    before = site.atom_entries()
-    site.write("2025-05-02.txt", DAY2)
-    site.build(now=NOW2)
-    after = site.atom_entries()
+    two_day_site.write(
+        "2025-05-02.txt", DAY2.replace("Reinforcement Learning", "Reinforcment Learnign")
+    )
+    two_day_site.build()
+    before = two_day_site.atom_entries()
+    two_day_site.write("2025-05-02.txt", DAY2)
+    two_day_site.build(now=NOW2)
+    after = two_day_site.atom_entries()
     assert set(after) == set(before)
     fixed = [
         e
@@ -191,60 +197,62 @@ def test_title_typo_fix_keeps_id(site: Site) -> None:
     assert "reinforcment-learnign" in fixed[0].findtext(f"{ATOM}id")  # the id of the first spelling
 
 
-def test_deleted_entry_leaves_feeds_and_stays_in_ledger(site: Site) -> None:
+def test_deleted_entry_leaves_feeds_and_stays_in_ledger(two_day_site: Site) -> None:
     """A deleted entry leaves every feed (a tag only it had is removed) and stays in the ledger marked deleted."""
     import json
 
-    site.build()
-    (site.entries / "2025-05-02.txt").unlink()
-    result = site.build(now=NOW2)
+    two_day_site.build()
+    (two_day_site.entries / "2025-05-02.txt").unlink()
+    result = two_day_site.build(now=NOW2)
     assert "removed" in result.output
     for tag in ("rl", "reasoning"):
-        assert not (site.feeds / f"tags/{tag}.atom").exists()
-    assert all("Reasoning" not in p.read_text(encoding="utf-8") for p in site.feeds.rglob("*.atom"))
-    records = json.loads(site.ledger.read_text(encoding="utf-8"))["entries"]
+        assert not (two_day_site.feeds / f"tags/{tag}.atom").exists()
+    assert all(
+        "Reasoning" not in p.read_text(encoding="utf-8") for p in two_day_site.feeds.rglob("*.atom")
+    )
+    records = json.loads(two_day_site.ledger.read_text(encoding="utf-8"))["entries"]
     deleted = [r for r in records.values() if r.get("deleted")]
     assert [r["title"] for r in deleted] == ["Reinforcement Learning for Reasoning"]
-    site.write("2025-05-02.txt", DAY2)  # restored: same id, same published
-    site.build(now=NOW2)
-    records2 = json.loads(site.ledger.read_text(encoding="utf-8"))["entries"]
+    two_day_site.write("2025-05-02.txt", DAY2)  # restored: same id, same published
+    two_day_site.build(now=NOW2)
+    records2 = json.loads(two_day_site.ledger.read_text(encoding="utf-8"))["entries"]
     assert not any(r.get("deleted") for r in records2.values())
 
 
-def test_two_edits_never_share_updated(site: Site) -> None:
+def test_two_edits_never_share_updated(two_day_site: Site) -> None:
     """Two entries edited in one build get distinct updated times, both at or before the build time."""
-    site.build()
-    site.write("2025-05-01.txt", DAY1.replace("An interesting paper.", "Edited.", 2))
-    site.build(now=NOW2)
-    stamps = [e.findtext(f"{ATOM}updated") for e in site.atom_entries().values()]
+    two_day_site.build()
+    two_day_site.write("2025-05-01.txt", DAY1.replace("An interesting paper.", "Edited.", 2))
+    two_day_site.build(now=NOW2)
+    stamps = [e.findtext(f"{ATOM}updated") for e in two_day_site.atom_entries().values()]
     edited = [s for s in stamps if s.startswith("2026-02-01")]
     assert len(edited) == 2 and len(set(edited)) == 2 and max(edited) == NOW2
     assert len(set(stamps)) == len(stamps)
 
 
-def test_corrupt_ledger_is_a_clear_error(site: Site) -> None:
+def test_corrupt_ledger_is_a_clear_error(two_day_site: Site) -> None:
     """A corrupt ledger stops the build (exit 2) with a message naming the file, no traceback, feeds untouched."""
-    site.build()
-    site.ledger.write_text('{"version": 1, "entries": {', encoding="utf-8")
-    before = site.snapshot()
-    site.write("2025-05-03.txt", DAY3)
-    result = site.run("build", now=NOW2)
+    two_day_site.build()
+    two_day_site.ledger.write_text('{"version": 1, "entries": {', encoding="utf-8")
+    before = two_day_site.snapshot()
+    two_day_site.write("2025-05-03.txt", DAY3)
+    result = two_day_site.run("build", now=NOW2)
     assert result.exit_code == 2
     assert ".ledger.json" in result.stderr and "not valid JSON" in result.stderr
     assert "Traceback" not in result.output
-    assert site.snapshot() == before
+    assert two_day_site.snapshot() == before
 
 
-def test_parse_error_touches_nothing(site: Site) -> None:
+def test_parse_error_touches_nothing(two_day_site: Site) -> None:
     """A digest that does not parse stops the build (exit 2, path:line) before feeds/ or the ledger is touched."""
-    site.build()
-    before = site.snapshot()
-    site.write("2025-05-03.txt", "2025-05-03\nA title without authors\n#moe\n")
-    result = site.run("build", now=NOW2)
+    two_day_site.build()
+    before = two_day_site.snapshot()
+    two_day_site.write("2025-05-03.txt", "2025-05-03\nA title without authors\n#moe\n")
+    result = two_day_site.run("build", now=NOW2)
     assert result.exit_code == 2
     assert "2025-05-03.txt:2:" in result.stderr
-    assert site.snapshot() == before
-    assert not (site.feeds / STAGING).exists()
+    assert two_day_site.snapshot() == before
+    assert not (two_day_site.feeds / STAGING).exists()
 
 
 class Failing:
@@ -270,27 +278,37 @@ class Failing:
         return wrapped
 
 
-def test_render_failure_leaves_feeds_exactly_as_before(site: Site) -> None:
+def test_render_failure_leaves_feeds_exactly_as_before(two_day_site: Site) -> None:
     """A renderer failing half-way leaves feeds/ and the ledger byte-identical, with no staging leftovers."""
-    site.build()
-    before = site.snapshot()
-    site.write("2025-05-03.txt", DAY3)
+    two_day_site.build()
+    before = two_day_site.snapshot()
+    two_day_site.write("2025-05-03.txt", DAY3)
     config = Config()
-    digests = read_digest_dir(site.entries, config)
+    digests = read_digest_dir(two_day_site.entries, config)
     failing = Failing(fail_at=5)
     with pytest.raises(RuntimeError, match="exploded"):
-        build(config, digests, site.feeds, site.ledger, outputs=[failing, OpmlOutput()])
+        build(
+            config,
+            digests,
+            two_day_site.feeds,
+            two_day_site.ledger,
+            outputs=[failing, OpmlOutput()],
+        )
     assert failing.rendered == 5  # four files were rendered and staged before the failure
-    assert site.snapshot() == before
-    assert not (site.feeds / STAGING).exists()
-    assert [p.name for p in site.entries.iterdir() if p.name.startswith(".")] == [".ledger.json"]
+    assert two_day_site.snapshot() == before
+    assert not (two_day_site.feeds / STAGING).exists()
+    assert [p.name for p in two_day_site.entries.iterdir() if p.name.startswith(".")] == [
+        ".ledger.json"
+    ]
 
 
-def test_failure_during_swap_is_rolled_back(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_during_swap_is_rolled_back(
+    two_day_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If a rename fails half-way through the swap, the renames already done are undone: feeds/ is as before."""
-    site.build()
-    before = site.snapshot()
-    site.write("2025-05-03.txt", DAY3)
+    two_day_site.build()
+    before = two_day_site.snapshot()
+    two_day_site.write("2025-05-03.txt", DAY3)
     real_replace = os.replace
     calls = []
 
@@ -305,19 +323,21 @@ def test_failure_during_swap_is_rolled_back(site: Site, monkeypatch: pytest.Monk
     with pytest.raises(BuildError, match="No space left"):
         build(
             config,
-            read_digest_dir(site.entries, config),
-            site.feeds,
-            site.ledger,
+            read_digest_dir(two_day_site.entries, config),
+            two_day_site.feeds,
+            two_day_site.ledger,
             outputs=[AtomOutput(), OpmlOutput()],
         )
     monkeypatch.undo()
-    after = site.snapshot()
+    after = two_day_site.snapshot()
     assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}
-    assert not (site.feeds / STAGING).exists()
-    assert not (site.feeds / "tags" / "routing.atom").exists()
+    assert not (two_day_site.feeds / STAGING).exists()
+    assert not (two_day_site.feeds / "tags" / "routing.atom").exists()
 
 
-def test_parse_cache_skips_unchanged_digests(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parse_cache_skips_unchanged_digests(
+    two_day_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The second build parses no digest; after adding one digest, only that one is parsed."""
     calls: list[str] = []
     real = digestfeed.sources.digest.parse_bytes
@@ -327,30 +347,32 @@ def test_parse_cache_skips_unchanged_digests(site: Site, monkeypatch: pytest.Mon
         return real(data, path, config)
 
     monkeypatch.setattr(digestfeed.sources.digest, "parse_bytes", counting)
-    site.build()
+    two_day_site.build()
     assert sorted(calls) == ["2025-05-01.txt", "2025-05-02.txt"]
     calls.clear()
-    site.build()
+    two_day_site.build()
     assert calls == []
-    site.write("2025-05-03.txt", DAY3)
-    site.build()
+    two_day_site.write("2025-05-03.txt", DAY3)
+    two_day_site.build()
     assert calls == ["2025-05-03.txt"]
     calls.clear()
-    site.write(
+    two_day_site.write(
         "2025-05-01.txt", DAY1.replace("interesting", "curious")
     )  # an edit is a new content key
-    site.build(now=NOW2)
+    two_day_site.build(now=NOW2)
     assert calls == ["2025-05-01.txt"]
-    assert (site.root / ".digestfeed-cache" / ".gitignore").read_text().strip().endswith("*")
+    assert (
+        (two_day_site.root / ".digestfeed-cache" / ".gitignore").read_text().strip().endswith("*")
+    )
 
 
-def test_no_cache_build_is_idempotent_too(site: Site) -> None:
+def test_no_cache_build_is_idempotent_too(two_day_site: Site) -> None:
     """Without the cache (a fresh CI checkout), a rebuild still writes nothing: it compares bytes."""
-    site.build("--no-cache")
-    before = site.snapshot()
-    result = site.build("--no-cache", now=NOW2)
+    two_day_site.build("--no-cache")
+    before = two_day_site.snapshot()
+    result = two_day_site.build("--no-cache", now=NOW2)
     assert "0 changed" in result.output
-    assert site.snapshot() == before
+    assert two_day_site.snapshot() == before
 
 
 # ---------------------------------------------------------------- concurrency
@@ -418,15 +440,15 @@ def test_concurrent_builds_never_tear_a_file(tmp_path: Path) -> None:
     assert s.run("check").exit_code == 0
 
 
-def test_a_held_lock_is_reported_clearly(site: Site) -> None:
+def test_a_held_lock_is_reported_clearly(two_day_site: Site) -> None:
     """While another build holds feeds/, a build waits and then fails with a clear message (exit 2), writing nothing."""
-    site.build()
-    before = site.snapshot()
-    site.write("2025-05-03.txt", DAY3)
-    with locked(site.feeds):
-        proc = _cli(site.root, "build", DIGESTFEED_LOCK_TIMEOUT="0.3")
+    two_day_site.build()
+    before = two_day_site.snapshot()
+    two_day_site.write("2025-05-03.txt", DAY3)
+    with locked(two_day_site.feeds):
+        proc = _cli(two_day_site.root, "build", DIGESTFEED_LOCK_TIMEOUT="0.3")
         _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "another digestfeed build" in err and "feeds" in err and "Traceback" not in err
-    assert site.snapshot() == before
-    assert site.build().exit_code == 0  # released: the next build goes through
+    assert two_day_site.snapshot() == before
+    assert two_day_site.build().exit_code == 0  # released: the next build goes through

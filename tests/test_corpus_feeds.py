@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from digestfeed.cli import main
 from digestfeed.config import Config
-from digestfeed.sources.digest import render_digest
+from digestfeed.sources.export import render_digest
 from digestfeed.sources.notes import read_notes
 from feedcheck import A, check_atom, feedparse
 
@@ -26,7 +26,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+def corpus_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """The corpus as digest files, built with no caps, every feed checked and parsed once."""
     corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "notes-2024"
     if not corpus.is_dir():
@@ -71,10 +71,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     return Site(feeds, by_tag, parsed)
 
 
-def test_every_corpus_feed_is_valid_and_round_trips(site: Site) -> None:
+def test_every_corpus_feed_is_valid_and_round_trips(corpus_site: Site) -> None:
     """Every Atom feed of the corpus passes the RFC 4287 checks and feedparser (bozo 0) sees the same entries."""
-    assert len(site.parsed) == 3 + 3 * len(site.by_tag)
-    for name, (root, parsed) in site.parsed.items():
+    assert len(corpus_site.parsed) == 3 + 3 * len(corpus_site.by_tag)
+    for name, (root, parsed) in corpus_site.parsed.items():
         xml_entries = root.findall(f"{A}entry")
         assert len(parsed.entries) == len(xml_entries), name
         for entry, xml in zip(parsed.entries, xml_entries, strict=False):
@@ -86,10 +86,10 @@ def test_every_corpus_feed_is_valid_and_round_trips(site: Site) -> None:
             ]
 
 
-def test_corpus_tag_feeds_hold_exactly_their_entries(site: Site) -> None:
+def test_corpus_tag_feeds_hold_exactly_their_entries(corpus_site: Site) -> None:
     """Each tag's three feeds hold exactly the corpus entries with that tag (titles as written)."""
-    assert len(site.by_tag) > 100
-    for tag, titles in site.by_tag.items():
+    assert len(corpus_site.by_tag) > 100
+    for tag, titles in corpus_site.by_tag.items():
         for suffix in ("", ".ko", ".en"):
-            got = [e.title for e in site.parsed[f"tags/{tag}{suffix}.atom"][1].entries]
+            got = [e.title for e in corpus_site.parsed[f"tags/{tag}{suffix}.atom"][1].entries]
             assert sorted(got) == sorted(titles), (tag, suffix)

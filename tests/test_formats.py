@@ -45,7 +45,7 @@ def multi_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["seed", "multi"])
-def site(request: pytest.FixtureRequest) -> Path:
+def seed_or_multi_site(request: pytest.FixtureRequest) -> Path:
     return request.getfixturevalue(f"{request.param}_site")
 
 
@@ -112,19 +112,25 @@ def json_entries(data: bytes) -> list[dict[str, Any]]:
     ]
 
 
-def test_rss_and_json_exist_for_every_subscription_document_only(site: Path) -> None:
+def test_rss_and_json_exist_for_every_subscription_document_only(seed_or_multi_site: Path) -> None:
     """Every subscription .atom has a .rss and a .json twin; archives are Atom only."""
-    subs = subscription_names(site)
-    assert subs and rel_names(site, "rss") == subs and rel_names(site, "json") == subs
+    subs = subscription_names(seed_or_multi_site)
+    assert (
+        subs
+        and rel_names(seed_or_multi_site, "rss") == subs
+        and rel_names(seed_or_multi_site, "json") == subs
+    )
 
 
-def test_same_entries_dates_titles_content_and_tags_in_every_format(site: Path) -> None:
+def test_same_entries_dates_titles_content_and_tags_in_every_format(
+    seed_or_multi_site: Path,
+) -> None:
     """Atom, RSS and JSON Feed of one feed hold the same entries in the same order, field for field."""
-    for name in sorted(subscription_names(site)):
-        atom = atom_entries((site / f"{name}.atom").read_bytes())
+    for name in sorted(subscription_names(seed_or_multi_site)):
+        atom = atom_entries((seed_or_multi_site / f"{name}.atom").read_bytes())
         assert atom, name
-        assert rss_entries((site / f"{name}.rss").read_bytes()) == atom, name
-        assert json_entries((site / f"{name}.json").read_bytes()) == atom, name
+        assert rss_entries((seed_or_multi_site / f"{name}.rss").read_bytes()) == atom, name
+        assert json_entries((seed_or_multi_site / f"{name}.json").read_bytes()) == atom, name
 
 
 def test_seed_entries_match_the_digest(seed_site: Path, seed_path: Path) -> None:
@@ -138,9 +144,11 @@ def test_seed_entries_match_the_digest(seed_site: Path, seed_path: Path) -> None
         assert got == want, ext
 
 
-def test_every_xml_document_is_well_formed_without_dtd_and_bozo_free(site: Path) -> None:
+def test_every_xml_document_is_well_formed_without_dtd_and_bozo_free(
+    seed_or_multi_site: Path,
+) -> None:
     """Every .atom and .rss parses with lxml (no DTD) and feedparser (bozo 0); Atom passes the RFC 4287 checks."""
-    paths = sorted(site.rglob("*.atom")) + sorted(site.rglob("*.rss"))
+    paths = sorted(seed_or_multi_site.rglob("*.atom")) + sorted(seed_or_multi_site.rglob("*.rss"))
     assert paths
     for path in paths:
         data = path.read_bytes()
@@ -152,12 +160,14 @@ def test_every_xml_document_is_well_formed_without_dtd_and_bozo_free(site: Path)
             check_atom(data, path.name)
 
 
-def test_json_feed_has_the_spec_keys(site: Path) -> None:
+def test_json_feed_has_the_spec_keys(seed_or_multi_site: Path) -> None:
     """Every .json is JSON Feed 1.1: version, title, home_page_url, feed_url, authors, items with id, url, dates."""
-    paths = sorted(site.rglob("*.json"))
-    assert paths and len(paths) == len(list(site.rglob("*.rss")))  # one per subscription feed
+    paths = sorted(seed_or_multi_site.rglob("*.json"))
+    assert paths and len(paths) == len(
+        list(seed_or_multi_site.rglob("*.rss"))
+    )  # one per subscription feed
     for path in paths:
-        name = path.relative_to(site).as_posix().removesuffix(".json")
+        name = path.relative_to(seed_or_multi_site).as_posix().removesuffix(".json")
         feed = json.loads(path.read_bytes())
         assert feed["version"] == "https://jsonfeed.org/version/1.1"
         assert isinstance(feed["title"], str) and feed["title"]
@@ -187,13 +197,13 @@ def test_json_feed_has_the_spec_keys(site: Path) -> None:
             assert item.get("language") == lang
 
 
-def test_json_bytes_are_canonical(site: Path) -> None:
+def test_json_bytes_are_canonical(seed_or_multi_site: Path) -> None:
     """Each .json is exactly json.dumps(ensure_ascii=False, indent=2) of itself plus a newline (UTF-8, no escapes)."""
-    for path in sorted(site.rglob("*.json")):
+    for path in sorted(seed_or_multi_site.rglob("*.json")):
         data = path.read_bytes()
         text = json.dumps(json.loads(data), ensure_ascii=False, indent=2) + "\n"
         assert data == text.encode("utf-8"), path
-    assert "한국어" in (site / "ko.json").read_text(encoding="utf-8")
+    assert "한국어" in (seed_or_multi_site / "ko.json").read_text(encoding="utf-8")
 
 
 def test_rss_channel_and_items(multi_site: Path) -> None:
@@ -225,10 +235,10 @@ def test_rss_channel_and_items(multi_site: Path) -> None:
                 assert cat.get("domain") == CONFIG.tag_url(cat.text)
 
 
-def test_atom_subscription_feeds_link_their_alternates(site: Path) -> None:
+def test_atom_subscription_feeds_link_their_alternates(seed_or_multi_site: Path) -> None:
     """Each subscription Atom feed links its .rss and .json with rel=alternate and the right media type."""
-    for name in sorted(rel_names(site, "atom")):
-        root = parse_xml((site / f"{name}.atom").read_bytes())
+    for name in sorted(rel_names(seed_or_multi_site, "atom")):
+        root = parse_xml((seed_or_multi_site / f"{name}.atom").read_bytes())
         alternates = {
             lk.get("type"): lk.get("href")
             for lk in root.findall(f"{A}link")
@@ -239,7 +249,7 @@ def test_atom_subscription_feeds_link_their_alternates(site: Path) -> None:
             continue
         for ext, media in MEDIA.items():
             assert alternates[media] == CONFIG.feed_url(f"{name}.{ext}"), (name, ext)
-            assert (site / f"{name}.{ext}").is_file()
+            assert (seed_or_multi_site / f"{name}.{ext}").is_file()
 
 
 def test_only_installed_formats_are_linked(tmp_path: Path, seed_path: Path) -> None:

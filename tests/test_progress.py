@@ -23,7 +23,7 @@ CLI = "import sys; from digestfeed.cli import main; main(sys.argv[1:], prog_name
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
+def unbuilt_site(tmp_path: Path) -> Path:
     """The synthetic digests (12 digests, 24 entries) with the small config, not yet built."""
     entries = tmp_path / "entries"
     entries.mkdir()
@@ -35,19 +35,19 @@ def site(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _build(site: Path, *extra: str, tty: bool) -> tuple[int, str, str]:
+def _build(project: Path, *extra: str, tty: bool) -> tuple[int, str, str]:
     """Run `digestfeed build` with stderr on a pty (``tty``) or a pipe → (exit, stdout, stderr)."""
     args = [
         sys.executable,
         "-c",
         CLI,
         "--config",
-        str(site / "digestfeed.toml"),
+        str(project / "digestfeed.toml"),
         "build",
         "--entries",
-        str(site / "entries"),
+        str(project / "entries"),
         "--out",
-        str(site / "feeds"),
+        str(project / "feeds"),
         "--now",
         NOW,
         "--no-cache",
@@ -56,13 +56,18 @@ def _build(site: Path, *extra: str, tty: bool) -> tuple[int, str, str]:
     env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
     if not tty:
         proc = subprocess.run(
-            args, check=False, cwd=site, env=env, capture_output=True, text=True, timeout=60
+            args, check=False, cwd=project, env=env, capture_output=True, text=True, timeout=60
         )
         return proc.returncode, proc.stdout, proc.stderr
     master, slave = pty.openpty()
     try:
         proc = subprocess.Popen(
-            args, cwd=site, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave
+            args,
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=slave,
         )
         os.close(slave)
         slave = -1
@@ -93,7 +98,7 @@ def _no_bar(stderr: str) -> None:
     assert not re.search(r"\[[#-]+\]", stderr)  # click draws the bar as [####----]
 
 
-def _expected_summary(site: Path) -> str:
+def _expected_summary(project: Path) -> str:
     """The summary of a first build, its counts taken from the digests and the output."""
     entries = sum(text.count("\n#") for text in DIGESTS.values())  # one tag line per entry
     tags = {
@@ -104,35 +109,35 @@ def _expected_summary(site: Path) -> str:
         for t in line.split()
     }
     feeds = 3 * (1 + len(tags))  # all + one per tag, each in ko+en, ko and en
-    files = sum(1 for p in (site / "feeds").rglob("*") if p.is_file())
+    files = sum(1 for p in (project / "feeds").rglob("*") if p.is_file())
     return (
         f"{len(DIGESTS)} digests, {entries} entries, {feeds} feeds, {files} files: "
         f"{files} changed ({files} written, 0 removed); ledger updated"
     )
 
 
-def test_bar_is_drawn_when_stderr_is_a_terminal(site):
+def test_bar_is_drawn_when_stderr_is_a_terminal(unbuilt_site):
     """With stderr a terminal the 'rendering' bar runs to 100%; stdout's summary has the exact counts."""
-    code, out, err = _build(site, tty=True)
+    code, out, err = _build(unbuilt_site, tty=True)
     assert code == 0, err
     assert "rendering" in err
     assert "100%" in err
-    assert out.splitlines()[0] == _expected_summary(site)
-    assert _expected_summary(site).startswith("12 digests, 24 entries, 21 feeds, ")
+    assert out.splitlines()[0] == _expected_summary(unbuilt_site)
+    assert _expected_summary(unbuilt_site).startswith("12 digests, 24 entries, 21 feeds, ")
 
 
-def test_quiet_draws_no_bar_even_on_a_terminal(site):
+def test_quiet_draws_no_bar_even_on_a_terminal(unbuilt_site):
     """-q on a terminal: no bar, and nothing at all on stdout."""
-    code, out, err = _build(site, "-q", tty=True)
+    code, out, err = _build(unbuilt_site, "-q", tty=True)
     assert code == 0, err
     _no_bar(err)
     assert out == ""
-    assert (site / "feeds" / "all.atom").is_file()
+    assert (unbuilt_site / "feeds" / "all.atom").is_file()
 
 
-def test_no_bar_when_stderr_is_a_pipe(site):
+def test_no_bar_when_stderr_is_a_pipe(unbuilt_site):
     """With stderr a pipe: no bar (nor its label), and the same summary on stdout."""
-    code, out, err = _build(site, tty=False)
+    code, out, err = _build(unbuilt_site, tty=False)
     assert code == 0, err
     _no_bar(err)
-    assert out.splitlines()[0] == _expected_summary(site)
+    assert out.splitlines()[0] == _expected_summary(unbuilt_site)

@@ -16,7 +16,7 @@ from digestfeed.cli import main
 
 
 @pytest.fixture
-def site(tmp_path: Path, seed_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def built_seed_site(tmp_path: Path, seed_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project dir with the seed built once (cache on)."""
     (tmp_path / "entries").mkdir()
     shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
@@ -43,24 +43,24 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_no_change_rebuild_reads_no_source(site: Path, parses: list[str]) -> None:
+def test_no_change_rebuild_reads_no_source(built_seed_site: Path, parses: list[str]) -> None:
     """With nothing changed the rebuild reports 0 changed without reading any digest."""
     result = build()
     assert result.exit_code == 0 and "0 changed" in result.output  # type: ignore[attr-defined]
     assert parses == []
 
 
-def test_touched_digest_takes_the_full_path(site: Path, parses: list[str]) -> None:
+def test_touched_digest_takes_the_full_path(built_seed_site: Path, parses: list[str]) -> None:
     """A digest whose mtime changed is read again (and, same bytes, changes nothing)."""
-    digest = next((site / "entries").glob("*.txt"))
+    digest = next((built_seed_site / "entries").glob("*.txt"))
     os.utime(digest, ns=(digest.stat().st_atime_ns, digest.stat().st_mtime_ns + 10**9))
     result = build()
     assert parses and "0 changed" in result.output  # type: ignore[attr-defined]
 
 
-def test_edited_output_is_restored(site: Path, parses: list[str]) -> None:
+def test_edited_output_is_restored(built_seed_site: Path, parses: list[str]) -> None:
     """A hand-edited feed file is noticed and rewritten with what the entries give."""
-    feed = site / "feeds" / "all.atom"
+    feed = built_seed_site / "feeds" / "all.atom"
     good = feed.read_bytes()
     feed.write_bytes(good.replace(b"ZeroSearch", b"ZeroSearcH"))
     result = build()
@@ -68,9 +68,9 @@ def test_edited_output_is_restored(site: Path, parses: list[str]) -> None:
     assert feed.read_bytes() == good
 
 
-def test_extra_output_is_removed(site: Path) -> None:
+def test_extra_output_is_removed(built_seed_site: Path) -> None:
     """A stray .atom under feeds/ defeats the shortcut and the build removes it."""
-    stray = site / "feeds" / "tags" / "stray.atom"
+    stray = built_seed_site / "feeds" / "tags" / "stray.atom"
     stray.write_text("<feed/>")
     result = build()
     assert "removed tags/stray.atom" in result.output  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ def test_extra_output_is_removed(site: Path) -> None:
 
 
 def test_other_code_invalidates_the_cache(
-    site: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+    built_seed_site: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A different digestfeed (code stamp) never trusts the last build's records."""
     monkeypatch.setattr(digestfeed.cache, "code_stamp", lambda: "another version")

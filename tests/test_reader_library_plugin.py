@@ -1,4 +1,4 @@
-"""digestfeed.reader_plugin with the real `reader` library on temporary databases."""
+"""The reader-library plugin (digestfeed.reader_plugin) with the real reader library (lemon24) on temporary databases."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ PAPERS = ("ZeroSearch", "Pangu Ultra MoE", "On Path to Multimodal Generalist")
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def seed_and_foreign_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed built by `digestfeed build` under feeds/, the hand-written feeds under foreign/."""
     root = tmp_path_factory.mktemp("site")
     entries = root / "entries"
@@ -54,21 +54,28 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def seed_feeds(site: Path) -> list[str]:
+def seed_feeds(seed_and_foreign_site: Path) -> list[str]:
     """Every language and tag feed of the seed, as feed-root-relative paths (21 feeds)."""
-    feeds = sorted(p.relative_to(site).as_posix() for p in (site / "feeds").rglob("*.atom"))
+    feeds = sorted(
+        p.relative_to(seed_and_foreign_site).as_posix()
+        for p in (seed_and_foreign_site / "feeds").rglob("*.atom")
+    )
     assert len(feeds) == 21
     return feeds
 
 
-def open_reader(site: Path, db: Path, plugins: list[str] | None = None):
+def open_reader(seed_and_foreign_site: Path, db: Path, plugins: list[str] | None = None):
     return reader_lib.make_reader(
-        str(db), feed_root=str(site), plugins=[PLUGIN] if plugins is None else plugins
+        str(db),
+        feed_root=str(seed_and_foreign_site),
+        plugins=[PLUGIN] if plugins is None else plugins,
     )
 
 
-def subscribed(site: Path, db: Path, feeds: list[str], plugins: list[str] | None = None):
-    r = open_reader(site, db, plugins)
+def subscribed(
+    seed_and_foreign_site: Path, db: Path, feeds: list[str], plugins: list[str] | None = None
+):
+    r = open_reader(seed_and_foreign_site, db, plugins)
     for url in feeds:
         r.add_feed(url)
     return r
@@ -99,9 +106,9 @@ def unread_by_paper(r) -> dict[str, list]:
     return out
 
 
-def test_seed_feeds_leave_one_unread_entry_per_paper(site, tmp_path):
+def test_seed_feeds_leave_one_unread_entry_per_paper(seed_and_foreign_site, tmp_path):
     """21 seed feeds, 27 entries: one unread entry per paper, from all.atom; every copy read and tagged."""
-    r = subscribed(site, tmp_path / "db.sqlite", seed_feeds(site))
+    r = subscribed(seed_and_foreign_site, tmp_path / "db.sqlite", seed_feeds(seed_and_foreign_site))
     r.update_feeds()
     visible = unread_by_paper(r)
     assert sorted(visible) == sorted(PAPERS)
@@ -121,9 +128,9 @@ def test_seed_feeds_leave_one_unread_entry_per_paper(site, tmp_path):
     assert duplicate_tag(r) == TAG
 
 
-def test_second_update_writes_nothing(site, tmp_path):
+def test_second_update_writes_nothing(seed_and_foreign_site, tmp_path):
     """A second update (and a direct dedupe run) changes no flag, timestamp or tag."""
-    r = subscribed(site, tmp_path / "db.sqlite", seed_feeds(site))
+    r = subscribed(seed_and_foreign_site, tmp_path / "db.sqlite", seed_feeds(seed_and_foreign_site))
     r.update_feeds()
     before = snapshot(r)
     r.update_feeds()
@@ -132,9 +139,9 @@ def test_second_update_writes_nothing(site, tmp_path):
     assert snapshot(r) == before
 
 
-def test_kept_read_and_important_carry_over(site, tmp_path):
+def test_kept_read_and_important_carry_over(seed_and_foreign_site, tmp_path):
     """Read/important on the kept entry reach every copy on the next update; so does unmarking."""
-    r = subscribed(site, tmp_path / "db.sqlite", seed_feeds(site))
+    r = subscribed(seed_and_foreign_site, tmp_path / "db.sqlite", seed_feeds(seed_and_foreign_site))
     r.update_feeds()
     kept = unread_by_paper(r)["ZeroSearch"][0]
     r.mark_entry_as_read(kept)
@@ -162,9 +169,9 @@ def test_kept_read_and_important_carry_over(site, tmp_path):
     assert all(e.read_modified is None for e in group if e.resource_id != kept.resource_id)
 
 
-def test_change_on_a_copy_reaches_the_kept_entry(site, tmp_path):
+def test_change_on_a_copy_reaches_the_kept_entry(seed_and_foreign_site, tmp_path):
     """The newest user change wins, even when it was made on a copy (e.g. in a per-feed view)."""
-    r = subscribed(site, tmp_path / "db.sqlite", seed_feeds(site))
+    r = subscribed(seed_and_foreign_site, tmp_path / "db.sqlite", seed_feeds(seed_and_foreign_site))
     r.update_feeds()
     kept = unread_by_paper(r)["Pangu Ultra MoE"][0]
     copy = ("feeds/ko.atom", kept.id)
@@ -174,9 +181,9 @@ def test_change_on_a_copy_reaches_the_kept_entry(site, tmp_path):
     assert not r.get_entry(kept).read
 
 
-def test_feed_subscribed_later_does_not_resurface_a_read_paper(site, tmp_path):
+def test_feed_subscribed_later_does_not_resurface_a_read_paper(seed_and_foreign_site, tmp_path):
     """Reading ko.atom first, then adding all.atom: all.atom's entry becomes kept but stays read."""
-    r = subscribed(site, tmp_path / "db.sqlite", ["feeds/ko.atom"])
+    r = subscribed(seed_and_foreign_site, tmp_path / "db.sqlite", ["feeds/ko.atom"])
     r.update_feeds()
     zero = next(e for e in r.get_entries() if paper(e.title) == "ZeroSearch")
     r.mark_entry_as_read(zero)
@@ -190,9 +197,9 @@ def test_feed_subscribed_later_does_not_resurface_a_read_paper(site, tmp_path):
     assert r.get_tag(zero, TAG)["feed_url"] == "feeds/all.atom"
 
 
-def test_deleted_kept_entry_is_replaced_deterministically(site, tmp_path):
+def test_deleted_kept_entry_is_replaced_deterministically(seed_and_foreign_site, tmp_path):
     """Unsubscribing the bilingual feeds promotes the earliest language-feed entry; read state holds."""
-    r = subscribed(site, tmp_path / "db.sqlite", seed_feeds(site))
+    r = subscribed(seed_and_foreign_site, tmp_path / "db.sqlite", seed_feeds(seed_and_foreign_site))
     r.update_feeds()
     zero = unread_by_paper(r)["ZeroSearch"][0]
     r.mark_entry_as_read(zero)
@@ -214,10 +221,10 @@ def test_deleted_kept_entry_is_replaced_deterministically(site, tmp_path):
     assert snapshot(r) == before
 
 
-def test_foreign_feeds_deduped_by_fallback_rules_only(site, tmp_path):
+def test_foreign_feeds_deduped_by_fallback_rules_only(seed_and_foreign_site, tmp_path):
     """Feeds not made by digestfeed group by arXiv id, normalised link and normalised title."""
     r = subscribed(
-        site,
+        seed_and_foreign_site,
         tmp_path / "db.sqlite",
         ["foreign/foreign_a.rss", "foreign/foreign_b.atom", "foreign/foreign_c.rss"],
     )
@@ -248,9 +255,11 @@ def test_foreign_feeds_deduped_by_fallback_rules_only(site, tmp_path):
         assert title in unread
 
 
-def test_unrelated_feeds_are_left_alone(site, tmp_path):
+def test_unrelated_feeds_are_left_alone(seed_and_foreign_site, tmp_path):
     """Nothing matches: no entry is marked read or tagged, and the plugin writes nothing."""
-    r = subscribed(site, tmp_path / "db.sqlite", ["foreign/foreign_c.rss", "feeds/ko.atom"])
+    r = subscribed(
+        seed_and_foreign_site, tmp_path / "db.sqlite", ["foreign/foreign_c.rss", "feeds/ko.atom"]
+    )
     r.update_feeds()
     before = snapshot(r)
     assert len(before) == 5
@@ -258,27 +267,42 @@ def test_unrelated_feeds_are_left_alone(site, tmp_path):
     assert dedupe(r).writes == 0
 
 
-def test_update_feed_runs_the_plugin(site, tmp_path):
+def test_update_feed_runs_the_plugin(seed_and_foreign_site, tmp_path):
     """update_feed() (no feeds-level hooks) dedupes too, against the entries of all feeds."""
-    r = subscribed(site, tmp_path / "db.sqlite", ["feeds/all.atom", "feeds/en.atom"])
+    r = subscribed(
+        seed_and_foreign_site, tmp_path / "db.sqlite", ["feeds/all.atom", "feeds/en.atom"]
+    )
     r.update_feed("feeds/en.atom")
     assert len(list(r.get_entries(read=False))) == 3
     r.update_feed("feeds/all.atom")
     assert {e.feed_url for e in r.get_entries(read=False)} == {"feeds/all.atom"}
 
 
-def test_plugin_registered_once(site, tmp_path):
+def test_plugin_registered_once(seed_and_foreign_site, tmp_path):
     """Listing the plugin twice (argument and config) registers its hooks once."""
-    r = open_reader(site, tmp_path / "db.sqlite", [PLUGIN, "digestfeed.reader_plugin"])
+    r = open_reader(
+        seed_and_foreign_site, tmp_path / "db.sqlite", [PLUGIN, "digestfeed.reader_plugin"]
+    )
     assert len(r.after_feeds_update_hooks) == 1
 
 
-def cli(site: Path, db: Path, *args: str, env: dict[str, str] | None = None) -> None:
+def cli(
+    seed_and_foreign_site: Path, db: Path, *args: str, env: dict[str, str] | None = None
+) -> None:
     """`python -m reader --db DB --feed-root SITE ARGS…` in a subprocess."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("READER_")}
     full_env.update(env or {})
     proc = subprocess.run(
-        [sys.executable, "-m", "reader", "--db", str(db), "--feed-root", str(site), *args],
+        [
+            sys.executable,
+            "-m",
+            "reader",
+            "--db",
+            str(db),
+            "--feed-root",
+            str(seed_and_foreign_site),
+            *args,
+        ],
         env=full_env,
         capture_output=True,
         text=True,
@@ -287,24 +311,24 @@ def cli(site: Path, db: Path, *args: str, env: dict[str, str] | None = None) -> 
     assert proc.returncode == 0, proc.stderr
 
 
-def assert_deduped(site: Path, db: Path) -> None:
-    r = open_reader(site, db, plugins=[])
+def assert_deduped(seed_and_foreign_site: Path, db: Path) -> None:
+    r = open_reader(seed_and_foreign_site, db, plugins=[])
     assert sorted(paper(e.title) for e in r.get_entries(read=False)) == sorted(PAPERS)
     assert sum(1 for _ in r.get_entries(tags=[TAG])) == 24
     r.close()
 
 
 @pytest.mark.parametrize("how", ["option", "env", "config"])
-def test_cli_enables_plugin(site, tmp_path, how):
+def test_reader_library_cli_enables_plugin(seed_and_foreign_site, tmp_path, how):
     """`python -m reader update` dedupes with --plugin, READER_PLUGINS or [reader] plugins in --config."""
     db = tmp_path / "db.sqlite"
-    subscribed(site, db, seed_feeds(site), plugins=[]).close()
+    subscribed(seed_and_foreign_site, db, seed_feeds(seed_and_foreign_site), plugins=[]).close()
     if how == "option":
-        cli(site, db, "--plugin", PLUGIN, "update")
+        cli(seed_and_foreign_site, db, "--plugin", PLUGIN, "update")
     elif how == "env":
-        cli(site, db, "update", env={"READER_PLUGINS": PLUGIN})
+        cli(seed_and_foreign_site, db, "update", env={"READER_PLUGINS": PLUGIN})
     else:
         config = tmp_path / "reader.toml"
         config.write_text(f'[reader]\nplugins = ["{PLUGIN}"]\n', encoding="utf-8")
-        cli(site, db, "--config", str(config), "update")
-    assert_deduped(site, db)
+        cli(seed_and_foreign_site, db, "--config", str(config), "update")
+    assert_deduped(seed_and_foreign_site, db)
