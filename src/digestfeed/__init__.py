@@ -1,4 +1,4 @@
-"""digestfeed: dated research-paper digests → Atom/RSS/JSON feeds, and a deduplicating reader."""
+"""digestfeed: dated research-paper digests → Atom/RSS/JSON feeds, and a deduplicating feed reader."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ class PluginError(DigestfeedError, LookupError):
 
 
 class ReadError(DigestfeedError, OSError):
-    """A feed source could not be fetched or parsed by the reader."""
+    """A feed source could not be fetched or parsed by the feed reader (``digestfeed read``)."""
 
 
 class PingError(DigestfeedError, OSError):

@@ -1,23 +1,26 @@
-"""digestfeed's cross-feed dedupe as a plugin for the `reader`_ library.
+"""digestfeed's cross-feed dedupe as a plugin for the reader library (`reader`_, by lemon24).
+
+Not to be confused with digestfeed's own feed reader (``digestfeed read``,
+:mod:`digestfeed.reader`), whose identity rules it shares.
 
 .. _reader: https://reader.readthedocs.io/
 
-Enable it like any ``reader`` plugin::
+Enable it like any plugin of the reader library::
 
     make_reader("db.sqlite", plugins=["digestfeed.reader_plugin:init_reader"])
 
 or ``python -m reader --plugin digestfeed.reader_plugin:init_reader …``, the
 ``READER_PLUGINS`` environment variable, or ``plugins = [...]`` in the ``[reader]``
-section of reader's config file (the CLI and the web app read both).
+section of the reader library's config file (the CLI and the web app read both).
 
 After every update it groups the entries of **all** feeds by digestfeed's identity rules
 (:mod:`digestfeed.reader.identity`, shared with ``digestfeed read``): a digestfeed entry
 id is the paper's key; entries of other feeds fall back to the arXiv id, the normalised
 link, then the normalised title. In each group of two or more entries one entry is
 *kept*; every other entry (a *copy*) is marked read and tagged
-``.plugin.digestfeed.duplicate-of`` (with reader's default reserved-name scheme; see
-:func:`duplicate_tag`) with the value ``{"feed_url": …, "id": …, "rule": …}`` of the kept
-entry and the weakest rule that joined the group.
+``.plugin.digestfeed.duplicate-of`` (with the reader library's default reserved-name
+scheme; see :func:`duplicate_tag`) with the value ``{"feed_url": …, "id": …, "rule": …}``
+of the kept entry and the weakest rule that joined the group.
 
 The kept entry is, in this order: an entry of a bilingual digestfeed feed (``all.atom``,
 ``tags/<t>.atom``: digestfeed ids, no content language), an entry of any other digestfeed
@@ -34,11 +37,11 @@ propagates on the next run of the plugin: after :meth:`~reader.Reader.update_fee
 :meth:`~reader.Reader.update_feeds_iter` (once, when iterated to the end), after
 :meth:`~reader.Reader.update_feed`, or when :func:`dedupe` is called directly.
 
-Only reader's public API is used (``get_entries``, tags, ``set_entry_read`` /
+Only the reader library's public API is used (``get_entries``, tags, ``set_entry_read`` /
 ``set_entry_important``); a run that finds everything in place writes nothing.
 
-``reader`` does not keep a feed's ``<generator>``, so a feed counts as made by digestfeed
-when every one of its entries has a digestfeed-shaped id
+The reader library does not keep a feed's ``<generator>``, so a feed counts as made by
+digestfeed when every one of its entries has a digestfeed-shaped id
 (:func:`~digestfeed.reader.identity.is_digestfeed_id`).
 """
 
@@ -59,7 +62,7 @@ __all__ = ["PLUGIN_NAME", "DedupeResult", "dedupe", "duplicate_tag", "init_reade
 
 log = logging.getLogger(__name__)
 
-#: The plugin name used for reader's reserved tag names.
+#: The plugin name used for the reader library's reserved tag names.
 PLUGIN_NAME = "digestfeed"
 
 
@@ -97,7 +100,7 @@ class _Group:
     members: list[_Member] = field(default_factory=list)
 
 
-# --- entry → keys (the adapter between reader's Entry and identity.candidate_keys) -------
+# --- entry → keys (the adapter: the reader library's Entry → identity.candidate_keys) ---
 
 
 class _Hrefs(html.parser.HTMLParser):
@@ -135,7 +138,7 @@ def _content_arxiv(entry: Any) -> str:
 
 
 def _keys(entry: Any, by_digestfeed: bool) -> list[tuple[str, str]]:
-    # reader keeps the alternate link and the enclosures of an entry (not rel="related")
+    # the reader library keeps an entry's alternate link and enclosures (not rel="related")
     links = ([entry.link] if entry.link else []) + [
         x.href for x in entry.enclosures or () if x.href
     ]
@@ -314,9 +317,9 @@ class _Hooks:
 
 
 def init_reader(reader: Any) -> None:
-    """``reader`` plugin entry point: ``digestfeed.reader_plugin:init_reader``.
+    """The reader library's plugin entry point: ``digestfeed.reader_plugin:init_reader``.
 
-    Registering twice on the same reader is a no-op.
+    Registering twice on the same reader library ``Reader`` is a no-op.
     """
     if any(
         isinstance(getattr(h, "__self__", None), _Hooks) for h in reader.after_feeds_update_hooks

@@ -1,7 +1,8 @@
 """Dedupe keys of a feed entry: pure functions of its id, title, links and text.
 
-Nothing here knows about feedparser or SQLite, so the same rules serve the digestfeed
-reader and a plugin for the ``reader`` library. A *key* is a string with a rule prefix
+Nothing here knows about feedparser or SQLite, so the same rules serve digestfeed's
+feed reader (``digestfeed read``) and its plugin for the reader library
+(:mod:`digestfeed.reader_plugin`). A *key* is a string with a rule prefix
 (``id:…``, ``arxiv:…``, ``link:…``, ``title:…``, ``feed-id:…``); the *rule* says which
 kind of evidence it is.
 

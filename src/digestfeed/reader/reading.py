@@ -1,4 +1,5 @@
-"""The feed reader's read run (``digestfeed read``): sources → fetched bytes → sightings → deduplicated items, remembered in SQLite.
+"""The feed reader's read run (``digestfeed read``): sources → fetched bytes → sightings →
+deduplicated items, remembered in SQLite.
 
 ``Reader(state_path).read(sources)`` runs one transaction: fetch every source (a thread
 pool, bounded), parse what changed, merge sightings into items, hand the items to

@@ -1,4 +1,4 @@
-"""The reader's memory: one SQLite file (stdlib ``sqlite3``).
+"""The feed reader's memory (``digestfeed read``): one SQLite file (stdlib ``sqlite3``).
 
 Tables: ``feeds`` (validators and body hash per feed location), ``items`` (one row per
 paper, with ``reported_at`` once a finished run has output it), ``keys`` (every dedupe key

@@ -3,7 +3,7 @@
 Like RSS, JSON Feed is written for subscription documents only; the RFC 5005 history lives
 in the Atom archives (see :mod:`digestfeed.render.rss` for why). JSON Feed's ``next_url``
 is pagination *within JSON Feed* ("the URL of a feed that provides the next n items"), so
-it is left out rather than pointed at an Atom archive a JSON reader could not parse.
+it is left out rather than pointed at an Atom archive a JSON Feed client could not parse.
 
 Bytes are deterministic: keys in a fixed order (the spec's), ``ensure_ascii=False``, two-space
 indent, a trailing newline, and no clock — every date comes from the ledger. Items are

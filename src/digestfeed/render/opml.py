@@ -1,4 +1,4 @@
-"""``index.opml``: OPML 2.0 listing every subscription feed, so a reader can take them all."""
+"""``index.opml``: OPML 2.0 listing every subscription feed, so a feed client can subscribe to them all."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """RSS 2.0 with feedgen: ``<name>.rss`` beside every subscription document's ``<name>.atom``.
 
 Only subscription documents get an RSS twin: RFC 5005 archives exist in Atom only (they
-are what ``prev-archive`` points at and what a backfilling reader follows), which keeps a
+are what ``prev-archive`` points at and what a backfilling feed client follows), which keeps a
 ten-year site well inside a static host's size limit (GitHub Pages' 1 GB). An RSS document
 carries the same entries, ids, dates and content as its Atom twin:
 
