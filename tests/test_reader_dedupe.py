@@ -1,4 +1,4 @@
-"""Dedupe across digestfeed's tag and language feeds, and the fallback keys on foreign feeds."""
+"""The feed reader's dedupe across digestfeed's tag and language feeds, and the fallback keys on foreign feeds."""
 
 from __future__ import annotations
 

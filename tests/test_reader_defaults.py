@@ -1,4 +1,4 @@
-"""The reader's defaults, as documented: XDG state path, 10 MiB cap, 10 s timeout, 5 redirects."""
+"""The feed reader's defaults (``digestfeed read``), as documented: XDG state path, 10 MiB cap, 10 s timeout, 5 redirects."""
 
 from __future__ import annotations
 

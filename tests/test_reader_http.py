@@ -1,4 +1,4 @@
-"""Fetching over real HTTP on 127.0.0.1: bad and hostile feeds, redirects, conditional GET."""
+"""The feed reader fetching over real HTTP on 127.0.0.1: bad and hostile feeds, redirects, conditional GET."""
 
 from __future__ import annotations
 

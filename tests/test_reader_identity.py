@@ -1,4 +1,4 @@
-"""The dedupe keys (digestfeed.reader.identity): pure functions, no feedparser, no SQLite."""
+"""The dedupe keys of the feed reader and the reader-library plugin (digestfeed.reader.identity): pure functions, no feedparser, no SQLite."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The seen-state across runs: only new items, --all, history, and a run killed before its commit."""
+"""The feed reader's seen-state across runs: only new items, --all, history, and a run killed before its commit."""
 
 from __future__ import annotations
 
