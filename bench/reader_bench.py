@@ -51,52 +51,26 @@ r.close()
 
 
 def build(work: Path, corpus: Path) -> tuple[Path, str]:
+    """The feeds to read: the corpus built with :func:`digestfeed.build` (else a synthetic
+    archive); the output directory and what it was built from."""
+    import digestfeed
+
     out = work / "feeds"
     if corpus.is_dir():
-        proc = subprocess.run(
-            [
-                PY,
-                "-m",
-                "digestfeed",
-                "build",
-                "--source",
-                f"notes={corpus}",
-                "--out",
-                str(out),
-                "--ledger",
-                str(work / "ledger.json"),
-                "-q",
-            ],
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode == 0:
+        try:
+            digestfeed.build([("notes", corpus)], out, ledger=work / "ledger.json")
+        except digestfeed.DigestfeedError as exc:
+            print(
+                f"notes build failed ({str(exc)[:200]}); using a synthetic archive", file=sys.stderr
+            )
+        else:
             return out, f"{len(list(corpus.glob('*.md')))} vault notes ({corpus.name})"
-        print(
-            f"notes build failed ({proc.stderr.strip()[:200]}); using a synthetic archive",
-            file=sys.stderr,
-        )
     sys.path.insert(0, str(ROOT))
     from bench.synth import write_archive  # type: ignore[import-not-found]
 
     entries = work / "entries"
     n = write_archive(entries, days=190, seed=0)
-    subprocess.run(
-        [
-            PY,
-            "-m",
-            "digestfeed",
-            "build",
-            "--entries",
-            str(entries),
-            "--out",
-            str(out),
-            "--ledger",
-            str(work / "ledger.json"),
-            "-q",
-        ],
-        check=True,
-    )
+    digestfeed.build(entries, out, ledger=work / "ledger.json")
     return out, f"synthetic digest archive ({n} entries, bench/synth.py)"
 
 

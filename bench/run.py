@@ -8,8 +8,9 @@ For each size (365 digests a year, :data:`synth.WIDE` shape, seeded) it measures
 phase in a fresh subprocess whose peak RSS comes from ``os.wait4`` (``ru_maxrss``):
 
 * the whole site with the default config (``max_entries = 50``, every installed output,
-  RFC 5005 archives): ``digestfeed build`` from scratch (no ledger, no cache, empty output),
-  again with nothing changed, and again after one new digest — the whole command;
+  RFC 5005 archives): :func:`digestfeed.build` from scratch (no ledger, no cache, empty
+  output), again with nothing changed, and again after one new digest — the whole process,
+  interpreter start-up and imports included, as ``digestfeed build`` runs it;
 * the Atom feed set with no caps: digestfeed (``Config(max_entries=10**9)``, Atom output
   only, no cache) and ``bench/baseline.py`` (one feedgen ``FeedGenerator`` per feed), back
   to back, ``--repeat`` times (best kept), timed inside the child (interpreter start-up
@@ -57,19 +58,21 @@ MB = 1_000_000
 
 def _child_atom_digestfeed(entries: str, out: str, ledger: str) -> dict[str, Any]:
     from digestfeed.config import Config
-    from digestfeed.publish import build, default_outputs, read_digest_dir
+    from digestfeed.pipeline import build_digests
+    from digestfeed.plugins import get_outputs
+    from digestfeed.sources.digest import read_digest_dir
 
     start, cpu = time.perf_counter(), time.process_time()
     config = Config(max_entries=10**9)
     digests = read_digest_dir(Path(entries), config, cache=None)
     parsed = time.process_time() - cpu
-    result = build(
+    result = build_digests(
         config,
         digests,
         Path(out),
         Path(ledger),
         now=dt.datetime.fromisoformat(NOW),
-        outputs=default_outputs(("atom",)),
+        outputs=get_outputs(("atom",)),
         cache=None,
     )
     return {
@@ -95,7 +98,21 @@ def _child_atom_baseline(entries: str, out: str) -> dict[str, Any]:
     }
 
 
-CHILDREN = {"atom-digestfeed": _child_atom_digestfeed, "atom-baseline": _child_atom_baseline}
+def _child_site(config: str, entries: str, out: str, ledger: str) -> dict[str, Any]:
+    """One whole-site build through the library call (the clock: ``$DIGESTFEED_NOW``)."""
+    import digestfeed
+
+    result = digestfeed.build(
+        entries, out, config=digestfeed.load_config(config), ledger=ledger, cache=True
+    )
+    return {"summary": result.summary(), "written": len(result.changed)}
+
+
+CHILDREN = {
+    "atom-digestfeed": _child_atom_digestfeed,
+    "atom-baseline": _child_atom_baseline,
+    "site": _child_site,
+}
 
 
 def measure(
@@ -263,25 +280,21 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
     config.write_text(f'cache_dir = "{cache}"\n', encoding="utf-8")
     for path in (site, cache, site_ledger):
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-    cli = [
+    site_build = [
         py,
-        "-m",
-        "digestfeed",
-        "--config",
+        __file__,
+        "--child",
+        "site",
         str(config),
-        "build",
-        "--entries",
         str(entries_dir),
-        "--out",
         str(site),
-        "--ledger",
         str(site_ledger),
     ]
-    full = measure([*cli, "-q"], env=env)
+    full = measure(site_build, env=env)
     log(
         f"site full build {full['cpu']:.2f} s CPU, {full['wall']:.2f} s wall, {full['rss_mb']:.0f} MB"
     )
-    same = measure([*cli, "-q"], env=env)
+    same = measure(site_build, env=env)
     log(
         f"site no-change  {same['cpu']:.2f} s CPU, {same['wall']:.2f} s wall, {same['rss_mb']:.0f} MB"
     )
@@ -289,11 +302,9 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
     new_file = entries_dir / f"{new_day.isoformat()}.txt"
     try:
         synth.write_digest(entries_dir, new_day, random.Random(args.seed + 1), synth.WIDE)
-        one = measure([*cli, "-v"], env=env)
-        res["one_new_summary"] = one["stdout"].splitlines()[0] if one["stdout"] else ""
-        res["one_new_written"] = sum(
-            1 for line in one["stdout"].splitlines() if line.strip().startswith("wrote")
-        )
+        one = measure(site_build, env=env)
+        res["one_new_summary"] = one["summary"]
+        res["one_new_written"] = one["written"]
     finally:
         new_file.unlink(missing_ok=True)
     log(
@@ -310,9 +321,9 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
     )
     # The site as published after the one-new build: (bytes, files).
     res["site_bytes"], res["site_files"] = tree_size(site)
-    from importlib.metadata import entry_points
+    from digestfeed.plugins import OUTPUTS, registered_entry_points
 
-    res["outputs"] = sorted(ep.name for ep in entry_points(group="digestfeed.outputs"))
+    res["outputs"] = sorted(ep.name for ep in registered_entry_points(OUTPUTS))
 
     # ---- the reader over the whole feed set
     if args.no_reader or not _has_reader(py):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from digestfeed.cli import main
+import digestfeed
 
 NOW = "2026-01-01T12:00:00+09:00"
 #: Months of the synthetic archive; with max_entries 4 most feeds get archives.
@@ -37,21 +36,13 @@ def build_site(
         else ""
     )
     (tmp / "digestfeed.toml").write_text(config + cache, encoding="utf-8")
-    args = [
-        "--config",
-        str(tmp / "digestfeed.toml"),
-        "build",
-        "--entries",
-        str(entries),
-        "--out",
-        str(tmp / "feeds"),
-        "--now",
-        now,
-        "-q",
-        "--no-cache",
-    ]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
+    digestfeed.build(
+        entries,
+        tmp / "feeds",
+        config=digestfeed.load_config(tmp / "digestfeed.toml"),
+        now=dt.datetime.fromisoformat(now),
+        cache=False,
+    )
     return tmp / "feeds"
 
 

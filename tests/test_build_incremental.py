@@ -20,9 +20,11 @@ import digestfeed.sources.digest
 from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.errors import BuildError
-from digestfeed.publish import STAGING, build, locked, read_digest_dir
+from digestfeed.pipeline import build_digests
+from digestfeed.publish import STAGING, locked
 from digestfeed.render.atom import AtomOutput
 from digestfeed.render.opml import OpmlOutput
+from digestfeed.sources.digest import read_digest_dir
 
 NOW1 = "2026-01-01T12:00:00+09:00"
 NOW2 = "2026-02-01T12:00:00+09:00"
@@ -287,7 +289,7 @@ def test_render_failure_leaves_feeds_exactly_as_before(two_day_site: Site) -> No
     digests = read_digest_dir(two_day_site.entries, config)
     failing = Failing(fail_at=5)
     with pytest.raises(RuntimeError, match="exploded"):
-        build(
+        build_digests(
             config,
             digests,
             two_day_site.feeds,
@@ -321,7 +323,7 @@ def test_failure_during_swap_is_rolled_back(
     monkeypatch.setattr(digestfeed.publish.os, "replace", flaky_replace)
     config = Config()
     with pytest.raises(BuildError, match="No space left"):
-        build(
+        build_digests(
             config,
             read_digest_dir(two_day_site.entries, config),
             two_day_site.feeds,

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.ledger import Ledger
-from digestfeed.publish import build
+from digestfeed.pipeline import build_digests
 from digestfeed.render.atom import AtomOutput
 from digestfeed.render.html import HtmlOutput
 from digestfeed.sources.digest import parse_digest
@@ -256,7 +256,7 @@ def test_only_installed_formats_are_linked(tmp_path: Path, seed_path: Path) -> N
     """Without the rss/json outputs, Atom feeds and the HTML directory link no .rss/.json file."""
     digest = parse_digest(seed_path, CONFIG)
     out = tmp_path / "feeds"
-    build(
+    build_digests(
         CONFIG,
         [digest],
         out,

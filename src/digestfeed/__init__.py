@@ -20,6 +20,7 @@ from .errors import (
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Config, load_config
     from .model import Entry
+    from .pipeline import BuildResult, build, check
     from .sources.digest import Digest, parse_digest
 
 #: Public names imported on first use (PEP 562), so that ``digestfeed read`` does not pay
@@ -30,6 +31,10 @@ _LAZY = {
     "Entry": "model",
     "Digest": "sources.digest",
     "parse_digest": "sources.digest",
+    # the build as a library call
+    "build": "pipeline",
+    "check": "pipeline",
+    "BuildResult": "pipeline",
 }
 
 
@@ -46,6 +51,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "BuildError",
+    "BuildResult",
     "Config",
     "ConfigError",
     "Digest",
@@ -58,6 +64,8 @@ __all__ = [
     "PingError",
     "PluginError",
     "ReadError",
+    "build",
+    "check",
     "load_config",
     "parse_digest",
 ]

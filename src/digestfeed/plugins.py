@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .config import Config
 from .errors import ParseError, ParseErrors, PluginError
+from .types import FileSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cache import Cache
@@ -228,15 +229,29 @@ def _instance(cls: type[Any], name: str) -> Any:
         ) from exc
 
 
+def get_outputs(names: Sequence[str] = ()) -> list[Any]:
+    """Instances of the output plugins ``names`` (every installed one when empty), sorted by
+    name. :class:`PluginError` names an unknown output and lists the installed ones."""
+    found = {ep.name: ep for ep in registered_entry_points(OUTPUTS)}
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise PluginError(
+            f"unknown output plugin(s) {', '.join(missing)} (installed: {', '.join(sorted(found))})"
+        )
+    return [found[name].load()() for name in sorted(names or found)]
+
+
 def output_files(
     output: Any, feedset: FeedSet, formats: tuple[str, ...] = ()
-) -> Iterator[tuple[str, str | None, Callable[[], bytes]]]:
-    """``(relative path, fingerprint or None, render)`` for either output interface:
-    ``files()`` (lazy, fingerprinted, like the Atom output) or the plain ``render()``."""
+) -> Iterator[FileSpec]:
+    """One :class:`~digestfeed.types.FileSpec` per file, for either output interface:
+    ``files()`` (lazy, fingerprinted, like the Atom output; plain 3-tuples are accepted)
+    or the plain ``render()`` (fingerprint ``None``)."""
     files = getattr(output, "files", None)
     if callable(files):
-        yield from files(feedset, formats)
+        for spec in files(feedset, formats):
+            yield spec if type(spec) is FileSpec else FileSpec(*spec)
         return
     rendered: dict[str, bytes] = output.render(feedset, feedset.config)
     for path, data in rendered.items():
-        yield path, None, functools.partial(bytes, data)
+        yield FileSpec(path, None, functools.partial(bytes, data))

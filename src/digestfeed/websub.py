@@ -14,55 +14,18 @@ archives and the OPML index do not, so they are never announced.
 from __future__ import annotations
 
 import dataclasses
-import json
 import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .config import Config
-from .errors import PingError
-from .publish import last_build_path, write_json
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "digestfeed-websub/1 (+https://pypi.org/project/digestfeed/)"
-
-
-@dataclasses.dataclass(frozen=True)
-class LastBuild:
-    """What ``<cache_dir>/last-build.json`` says (see :func:`digestfeed.publish.record_last_build`)."""
-
-    path: Path
-    out: Path
-    changed: tuple[str, ...]
-    pending: tuple[str, ...]  #: changed since the last successful ping
-
-    @classmethod
-    def load(cls, config: Config) -> LastBuild | None:
-        """The record of the last build, or ``None`` when no build was recorded."""
-        path = last_build_path(config)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                path,
-                Path(data["out"]),
-                tuple(data.get("changed", ())),
-                tuple(data.get("pending", data.get("changed", ()))),
-            )
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise PingError(
-                f"{path}: unreadable record of the last build ({exc}); run 'digestfeed build'"
-            ) from None
-
-    def save_pending(self, pending: Iterable[str]) -> None:
-        data = json.loads(self.path.read_text(encoding="utf-8"))
-        data["pending"] = sorted(pending)
-        write_json(self.path, data)
 
 
 def advertises_hub(data: bytes, hub: str) -> bool:

@@ -1,10 +1,12 @@
-"""``digestfeed build`` and ``digestfeed check``: entries/ → feeds/, or tell CI it is stale."""
+"""``digestfeed build`` and ``digestfeed check``: entries/ → feeds/, or tell CI it is stale.
+
+Thin commands: options → :func:`digestfeed.build` / :func:`digestfeed.check` → a summary
+and an exit code.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,41 +14,19 @@ from pathlib import Path
 
 import click
 
-from .. import uptodate
-from ..cache import Cache
 from ..cli import EXIT_FINDING, get_config, handle_errors
-from ..config import Config
 from ..ledger import LEDGER_NAME
-from ..plugins import parse_source_spec, read_sources
-from ..publish import BuildResult, build, default_outputs, record_last_build
+from ..pipeline import BuildResult, Sources, build, check
+from ..plugins import parse_source_spec
 
 MAX_LISTED = 30
-#: Ledgers of sources other than digests (see :func:`default_ledger`).
-LEDGERS_DIR = ".digestfeed-ledgers"
 
 
-def source_pairs(
-    specs: Sequence[str], entries: str | None, config: Config
-) -> list[tuple[str, Path]]:
-    """``--source NAME=DIR`` options, else ``--entries DIR``, else the config → (plugin, dir)."""
+def source_option(specs: Sequence[str], entries: str | None) -> Sources:
+    """``--source NAME=DIR`` options, else ``--entries DIR``, else ``None`` (the config's)."""
     if specs:
         return [(name, Path(directory)) for name, directory in map(parse_source_spec, specs)]
-    if entries is not None:
-        return [(config.sources.get(entries.rstrip("/"), "digest"), Path(entries))]
-    return [(plugin, Path(directory)) for directory, plugin in config.sources.items()]
-
-
-def default_ledger(sources: list[tuple[str, Path]], config: Config) -> Path:
-    """Where the ledger lives unless ``--ledger`` says: ``<dir>/.ledger.json`` beside the
-    digests of a ``digest`` source (committed with them); for any other source (a vault is
-    the curator's own directory, possibly read-only) ``.digestfeed-ledgers/<dir>-<hash>.json``
-    in the working directory — not in the cache, which must stay safe to delete."""
-    name, directory = sources[0]
-    if name == "digest":
-        return directory / LEDGER_NAME
-    resolved = directory.resolve()
-    tag = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
-    return Path(LEDGERS_DIR) / f"{resolved.name}-{tag}.json"
+    return entries
 
 
 @contextmanager
@@ -125,11 +105,11 @@ def _run(
     no_cache: bool,
     quiet: bool,
     verbose: bool,
-    check: bool,
+    check_only: bool,
 ) -> BuildResult:
+    """Options → one library call (:func:`~digestfeed.pipeline.build` or ``check``) → warnings."""
     config = get_config(ctx)
-    specs = source_pairs(sources, entries, config)
-    cache = None if no_cache or check else Cache(Path(config.cache_dir) / "build.pickle")
+    chosen = source_option(sources, entries)
     stamp = None  # default: the ledger reads $DIGESTFEED_NOW or the clock, only if needed
     if now:
         try:
@@ -138,56 +118,25 @@ def _run(
             raise click.BadParameter(
                 f"{now!r} is not an ISO 8601 date-time", param_hint="--now"
             ) from None
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=config.tz)
-    ledger_path = Path(ledger) if ledger else default_ledger(specs, config)
-    out_dir = Path(out)
-    inputs = (
-        uptodate.sources_key(config, specs, output_names(config)) if cache is not None else None
-    )
-    snapshot = uptodate.current(config, out_dir, inputs, ledger_path)
-    if snapshot is not None:  # nothing changed since the last build: no parse, no render
-        digests_n, entries_n, feeds_n, files_n = snapshot.summary
-        result = BuildResult(
-            digests_n, entries_n, feeds_n, files_n, warnings=list(snapshot.warnings)
-        )
-    else:
-        digests = read_sources(specs, config, cache=cache)
-        show_bar = not quiet and sys.stderr.isatty()
-        with progress_bar(show_bar, "checking" if check else "rendering") as progress:
+    show_bar = not quiet and sys.stderr.isatty()
+    with progress_bar(show_bar, "checking" if check_only else "rendering") as progress:
+        if check_only:
+            result = check(chosen, out, config=config, ledger=ledger, now=stamp, progress=progress)
+        else:
             result = build(
-                config,
-                digests,
-                out_dir,
-                ledger_path,
+                chosen,
+                out,
+                config=config,
+                ledger=ledger,
                 now=stamp,
-                check=check,
-                cache=cache,
+                cache=not no_cache,
                 progress=progress,
-                outputs=default_outputs(config.outputs),
             )
-        if cache is not None:
-            unchanged_inputs = uptodate.sources_key(config, specs, output_names(config)) == inputs
-            summary = (result.digests, result.entries, result.feeds, result.files)
-            uptodate.record(
-                config,
-                out_dir,
-                inputs if unchanged_inputs else None,
-                ledger_path,
-                summary,
-                result.warnings,
-                result.owned,
-                sorted(result.produced),
-            )
-    if not check:
-        try:
-            record_last_build(config, out_dir, result)
-        except OSError as exc:  # the feeds are written; only 'ping' loses its record
-            click.echo(f"warning: cannot record the build for 'digestfeed ping': {exc}", err=True)
-    if cache is not None and snapshot is None:
-        # forget parsed digests no longer read (deleted or edited files)
-        cache.prune(lambda key: key in cache.used or not _is_parse_key(key))
-        cache.save()
+    if result.record_error is not None:
+        click.echo(
+            f"warning: cannot record the build for 'digestfeed ping': {result.record_error}",
+            err=True,
+        )
     if not quiet and result.warnings:
         shown = result.warnings if verbose else result.warnings[:20]
         for warning in shown:
@@ -198,33 +147,6 @@ def _run(
                 err=True,
             )
     return result
-
-
-def output_names(config: Config) -> list[str]:
-    """What identifies the outputs a build runs, for the no-change snapshot, without importing
-    them: name, target and distribution version of each, and for a third-party plugin the
-    stat of its module file (so editing a plugin in development counts as a change)."""
-    import importlib.util
-
-    from ..plugins import registered_entry_points
-
-    found = []
-    for ep in registered_entry_points("digestfeed.outputs"):
-        ident = f"{ep.name}={ep.value}@{ep.dist.version if ep.dist else '?'}"
-        if not ep.module.startswith("digestfeed."):
-            try:
-                spec = importlib.util.find_spec(ep.module)
-                origin = spec.origin if spec else None
-                st = os.stat(origin) if origin else None
-                ident += f"#{st.st_size},{st.st_mtime_ns}" if st else "#?"
-            except (ImportError, ValueError, OSError):
-                ident += "#?"
-        found.append(ident)
-    return [*sorted(found), *config.outputs]
-
-
-def _is_parse_key(key: object) -> bool:
-    return isinstance(key, tuple) and bool(key) and key[0] == "parse"
 
 
 def _list(paths: list[str], prefix: str, verbose: bool) -> None:
@@ -245,16 +167,10 @@ def build_command(ctx: click.Context, /, **options: object) -> None:
     Nothing in the output directory is touched when any digest fails to parse (exit 2).
     Unchanged files are not rewritten; the summary says what changed.
     """
-    result = _run(ctx, check=False, **options)  # type: ignore[arg-type]
+    result = _run(ctx, check_only=False, **options)  # type: ignore[arg-type]
     if options.get("quiet"):
         return
-    changed = len(result.changed) + len(result.removed)
-    click.echo(
-        f"{result.digests} digests, {result.entries} entries, {result.feeds} feeds, "
-        f"{result.files} files: {changed} changed"
-        + (f" ({len(result.changed)} written, {len(result.removed)} removed)" if changed else "")
-        + ("; ledger updated" if result.ledger_changed else "")
-    )
+    click.echo(result.summary())
     _list(result.changed, "wrote", bool(options.get("verbose")))
     _list(result.removed, "removed", bool(options.get("verbose")))
 
@@ -269,8 +185,7 @@ def check_command(ctx: click.Context, /, **options: object) -> None:
     Each differing file is named: changed, missing or extra (including a ledger that build
     would update). Use it in CI and in a pre-commit hook to refuse stale feeds.
     """
-    options["no_cache"] = True
-    result = _run(ctx, check=True, **options)  # type: ignore[arg-type]
+    result = _run(ctx, check_only=True, **options)  # type: ignore[arg-type]
     if not result.stale:
         if not options.get("quiet"):
             click.echo(f"up to date: {result.files} files")

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from ..cli import EXIT_FINDING, get_config, handle_errors
-from ..websub import DEFAULT_TIMEOUT, LastBuild, notify, topics
+from ..lastbuild import LastBuild
+from ..websub import DEFAULT_TIMEOUT, notify, topics
 
 
 @click.command("ping")

@@ -1,0 +1,340 @@
+"""The build as a library call: sources → ledger → plan → outputs → ``feeds/``.
+
+:func:`build` is everything ``digestfeed build`` does and :func:`check` everything
+``digestfeed check`` does, minus printing: the command line parses its options, calls one
+of them and prints the :class:`BuildResult`::
+
+    import digestfeed
+
+    result = digestfeed.build("entries", "feeds")
+    print(result.changed, result.removed, result.warnings)
+
+:func:`build` reads the sources (through the parse cache), takes the no-change shortcut
+when the last build's snapshot still holds (:mod:`digestfeed.uptodate`), applies the ledger,
+plans the feed set and publishes it all or nothing (:mod:`digestfeed.publish`), records
+what changed for ``digestfeed ping`` (:mod:`digestfeed.lastbuild`) and prunes the parse
+cache. :func:`build_digests` is the part after reading, for digests already in hand.
+
+(The module is not called ``build``: importing a submodule sets it as an attribute of the
+package, which would hide the :func:`digestfeed.build` function.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TypeAlias
+
+from . import lastbuild, uptodate
+from .cache import Cache
+from .config import Config, load_config
+from .errors import BuildError
+from .ledger import LEDGER_NAME, Ledger
+from .model import assign_unique_ids
+from .plan import plan
+from .plugins import get_outputs, output_files, read_sources, registered_entry_points
+from .publish import Progress, compare, locked, publish
+from .types import Digest, Entry, FeedSet, FileSpec
+
+#: Ledgers of sources other than digests (see :func:`default_ledger`).
+LEDGERS_DIR = ".digestfeed-ledgers"
+
+StrPath: TypeAlias = str | os.PathLike[str]
+#: What :func:`build` reads: a directory (its source plugin from ``config.sources``, else
+#: ``digest``), ``(source name, directory)`` pairs, a ``{source name: directory}`` mapping,
+#: or ``None`` for the config's ``sources``.
+Sources: TypeAlias = StrPath | Mapping[str, StrPath] | Sequence[tuple[str, StrPath]] | None
+
+
+@dataclasses.dataclass
+class BuildResult:
+    """What a build (or a check) found and did."""
+
+    digests: int = 0
+    entries: int = 0
+    feeds: int = 0
+    files: int = 0  #: files the outputs produce
+    changed: list[str] = dataclasses.field(default_factory=list)  #: written (new or different)
+    #: with ``check``: the subset of :attr:`changed` that does not exist yet
+    missing: list[str] = dataclasses.field(default_factory=list)
+    removed: list[str] = dataclasses.field(default_factory=list)  #: no longer built
+    warnings: list[str] = dataclasses.field(default_factory=list)  #: ``path:line: message``
+    ledger_changed: bool = False
+    #: ``True`` when the no-change snapshot held: nothing was parsed, rendered or written
+    unchanged: bool = False
+    #: Why ``digestfeed ping``'s record of this build could not be written (the feeds are).
+    record_error: str | None = None
+    feedset: FeedSet | None = None
+    #: After a build: ``{owned file: (size, mtime_ns)}`` of the output directory.
+    owned: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    #: Every file the outputs produced (plugins may write files with other suffixes).
+    produced: set[str] = dataclasses.field(default_factory=set)
+
+    def summary(self) -> str:
+        """The line ``digestfeed build`` prints: counts, then how many files changed."""
+        changed = len(self.changed) + len(self.removed)
+        return (
+            f"{self.digests} digests, {self.entries} entries, {self.feeds} feeds, "
+            f"{self.files} files: {changed} changed"
+            + (f" ({len(self.changed)} written, {len(self.removed)} removed)" if changed else "")
+            + ("; ledger updated" if self.ledger_changed else "")
+        )
+
+    @property
+    def stale(self) -> list[str]:
+        """With ``check``: every file that differs (changed, missing or extra), sorted."""
+        return sorted(self.changed + self.removed)
+
+
+# ---------------------------------------------------------------- the library calls
+
+
+def build(
+    sources: Sources = None,
+    out: StrPath = "feeds",
+    *,
+    config: Config | None = None,
+    ledger: StrPath | None = None,
+    now: dt.datetime | None = None,
+    cache: bool = True,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build the feeds of ``sources`` into ``out``; what ``digestfeed build`` does.
+
+    ``config`` defaults to :func:`~digestfeed.config.load_config` (``./digestfeed.toml``);
+    ``ledger`` to :func:`default_ledger`; ``now`` (the time given to edited entries; a
+    naive time is in ``config.timezone``) to ``$DIGESTFEED_NOW``, else the clock, read only
+    when an entry was edited. ``cache=False`` neither reads nor updates the parse/render
+    cache (nor takes the no-change shortcut). ``progress(done, total)`` is called while
+    files are rendered. Raises :class:`~digestfeed.errors.ParseErrors` (every broken
+    file), :class:`~digestfeed.errors.LedgerError`, :class:`~digestfeed.errors.BuildError`,
+    :class:`~digestfeed.errors.PluginError` — with ``out`` and the ledger as they were.
+    """
+    config = config if config is not None else load_config()
+    pairs = source_pairs(sources, config)
+    out_dir = Path(out)
+    ledger_path = Path(ledger) if ledger is not None else default_ledger(pairs)
+    stamp = _aware(now, config)
+    store = Cache(Path(config.cache_dir) / "build.pickle") if cache else None
+    inputs = uptodate.sources_key(config, pairs, output_names(config)) if store else None
+    snapshot = uptodate.current(config, out_dir, inputs, ledger_path)
+    if snapshot is not None:  # nothing changed since the last build: no parse, no render
+        digests_n, entries_n, feeds_n, files_n = snapshot.summary
+        result = BuildResult(
+            digests_n, entries_n, feeds_n, files_n, warnings=list(snapshot.warnings)
+        )
+        result.unchanged = True
+    else:
+        digests = read_sources(pairs, config, cache=store)
+        result = build_digests(
+            config,
+            digests,
+            out_dir,
+            ledger_path,
+            now=stamp,
+            cache=store,
+            progress=progress,
+            outputs=get_outputs(config.outputs),
+        )
+        if store is not None:
+            same_inputs = uptodate.sources_key(config, pairs, output_names(config)) == inputs
+            uptodate.record(
+                config,
+                out_dir,
+                inputs if same_inputs else None,
+                ledger_path,
+                (result.digests, result.entries, result.feeds, result.files),
+                result.warnings,
+                result.owned,
+                sorted(result.produced),
+            )
+    try:
+        lastbuild.record(config, out_dir, result.changed, result.removed)
+    except OSError as exc:  # the feeds are written; only 'ping' loses its record
+        result.record_error = str(exc)
+    if store is not None and snapshot is None:
+        # forget parsed digests no longer read (deleted or edited files)
+        store.prune(lambda key: key in store.used or not _is_parse_key(key))
+        store.save()
+    return result
+
+
+def check(
+    sources: Sources = None,
+    out: StrPath = "feeds",
+    *,
+    config: Config | None = None,
+    ledger: StrPath | None = None,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Compare ``out`` with what :func:`build` would write; write nothing (no cache, no
+    ledger, no record). The result's :attr:`~BuildResult.stale` lists every file that
+    differs: :attr:`~BuildResult.changed` (with :attr:`~BuildResult.missing`, and the
+    ledger when the build would update it) and :attr:`~BuildResult.removed` (extra)."""
+    config = config if config is not None else load_config()
+    pairs = source_pairs(sources, config)
+    ledger_path = Path(ledger) if ledger is not None else default_ledger(pairs)
+    digests = read_sources(pairs, config)
+    return build_digests(
+        config,
+        digests,
+        Path(out),
+        ledger_path,
+        now=_aware(now, config),
+        check=True,
+        progress=progress,
+        outputs=get_outputs(config.outputs),
+    )
+
+
+def build_digests(
+    config: Config,
+    digests: Sequence[Digest],
+    out_dir: Path,
+    ledger_path: Path,
+    *,
+    now: dt.datetime | None = None,
+    check: bool = False,
+    outputs: Sequence[object] | None = None,
+    cache: Cache | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Render the feed set of ``digests`` into ``out_dir`` (or, with ``check``, only compare).
+
+    ``outputs`` are output plugin instances (default: every installed one). ``now`` is the
+    time given to edited entries (default: :func:`~digestfeed.ledger.clock_now`, read only
+    when an entry was edited). Raises :class:`LedgerError` (corrupt ledger) or
+    :class:`BuildError` with ``out_dir`` and the ledger exactly as they were.
+    """
+    out_dir = Path(out_dir)
+    ledger_path = Path(ledger_path)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BuildError(f"{out_dir}: the output directory is a file")
+    result = BuildResult(digests=len(digests))
+    for d in digests:
+        result.warnings.extend(d.warnings)
+    entries = collect_entries(digests)
+    result.entries = len(entries)
+    outputs = list(outputs) if outputs is not None else get_outputs()
+    formats = tuple(getattr(o, "name", "") for o in outputs)
+    ledger = Ledger.load(ledger_path)  # a corrupt ledger fails here, before anything is touched
+
+    hashes = cache.hashes if cache is not None else None
+    if check:
+        timed = ledger.apply(entries, config, now, hashes)
+        result.ledger_changed = ledger.changed
+        feedset = plan(timed, config)
+        result.feedset, result.feeds = feedset, len(feedset.feeds)
+        compared = compare(out_dir, _files(feedset, outputs, formats), progress)
+        result.files, result.changed = compared.files, compared.changed
+        result.missing, result.removed = compared.missing, compared.removed
+        if result.ledger_changed:
+            result.changed.append(str(ledger_path))
+        return result
+
+    with locked(out_dir):
+        if _file_stamp(ledger_path) != ledger.stamp:  # another build updated it meanwhile
+            ledger = Ledger.load(ledger_path)
+        timed = ledger.apply(entries, config, now, hashes)
+        result.ledger_changed = ledger.changed
+        feedset = plan(timed, config)
+        result.feedset, result.feeds = feedset, len(feedset.feeds)
+        published = publish(
+            out_dir,
+            _files(feedset, outputs, formats),
+            ledger=ledger if result.ledger_changed else None,
+            ledger_path=ledger_path,
+            cache=cache,
+            progress=progress,
+        )
+    result.files, result.changed, result.removed = (
+        published.files,
+        published.changed,
+        published.removed,
+    )
+    result.owned, result.produced = published.owned, published.produced
+    return result
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def source_pairs(sources: Sources, config: Config) -> list[tuple[str, Path]]:
+    """``sources`` as :func:`build` takes them → ``[(source plugin name, directory)]``."""
+    if sources is None:
+        return [(plugin, Path(directory)) for directory, plugin in config.sources.items()]
+    if isinstance(sources, (str, os.PathLike)):
+        directory = os.fspath(sources)
+        return [(config.sources.get(directory.rstrip("/"), "digest"), Path(directory))]
+    items = sources.items() if isinstance(sources, Mapping) else sources
+    return [(name, Path(directory)) for name, directory in items]
+
+
+def default_ledger(sources: Sequence[tuple[str, Path]]) -> Path:
+    """Where the ledger lives unless given: ``<dir>/.ledger.json`` beside the digests of a
+    ``digest`` source (committed with them); for any other source (a vault is the curator's
+    own directory, possibly read-only) ``.digestfeed-ledgers/<dir>-<hash>.json`` in the
+    working directory — not in the cache, which must stay safe to delete."""
+    name, directory = sources[0]
+    if name == "digest":
+        return directory / LEDGER_NAME
+    resolved = directory.resolve()
+    tag = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+    return Path(LEDGERS_DIR) / f"{resolved.name}-{tag}.json"
+
+
+def collect_entries(digests: Iterable[Digest]) -> list[Entry]:
+    """All entries, oldest digest first, ids made unique across digests deterministically."""
+    ordered = sorted(digests, key=lambda d: (d.date, d.path))
+    return assign_unique_ids(e for d in ordered for e in d.entries)
+
+
+def output_names(config: Config) -> list[str]:
+    """What identifies the outputs a build runs, for the no-change snapshot, without importing
+    them: name, target and distribution version of each, and for a third-party plugin the
+    stat of its module file (so editing a plugin in development counts as a change)."""
+    import importlib.util
+
+    found = []
+    for ep in registered_entry_points("digestfeed.outputs"):
+        ident = f"{ep.name}={ep.value}@{ep.dist.version if ep.dist else '?'}"
+        if not ep.module.startswith("digestfeed."):
+            try:
+                spec = importlib.util.find_spec(ep.module)
+                origin = spec.origin if spec else None
+                st = os.stat(origin) if origin else None
+                ident += f"#{st.st_size},{st.st_mtime_ns}" if st else "#?"
+            except (ImportError, ValueError, OSError):
+                ident += "#?"
+        found.append(ident)
+    return [*sorted(found), *config.outputs]
+
+
+def _files(
+    feedset: FeedSet, outputs: Sequence[object], formats: tuple[str, ...]
+) -> Iterator[FileSpec]:
+    for output in outputs:
+        yield from output_files(output, feedset, formats)
+
+
+def _aware(now: dt.datetime | None, config: Config) -> dt.datetime | None:
+    if now is not None and now.tzinfo is None:
+        return now.replace(tzinfo=config.tz)
+    return now
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _is_parse_key(key: object) -> bool:
+    return isinstance(key, tuple) and bool(key) and key[0] == "parse"
