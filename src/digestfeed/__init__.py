@@ -19,22 +19,35 @@ from .errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Config, load_config
-    from .model import Entry
-    from .pipeline import BuildResult, build, check
-    from .sources.digest import Digest, parse_digest
+    from .sources.digest import parse_digest
+    from .types import (
+        Digest,
+        Document,
+        Entry,
+        FeedSet,
+        FileSpec,
+        LazyOutput,
+        Output,
+        Source,
+        Timed,
+    )
 
 #: Public names imported on first use (PEP 562), so that ``digestfeed read`` does not pay
 #: for the digest parser and its dependencies at start-up.
 _LAZY = {
     "Config": "config",
     "load_config": "config",
-    "Entry": "model",
-    "Digest": "sources.digest",
     "parse_digest": "sources.digest",
-    # the build as a library call
-    "build": "pipeline",
-    "check": "pipeline",
-    "BuildResult": "pipeline",
+    # the data types of plugins (digestfeed.types imports nothing heavy)
+    "Digest": "types",
+    "Document": "types",
+    "Entry": "types",
+    "FeedSet": "types",
+    "FileSpec": "types",
+    "LazyOutput": "types",
+    "Output": "types",
+    "Source": "types",
+    "Timed": "types",
 }
 
 
@@ -51,21 +64,25 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "BuildError",
-    "BuildResult",
     "Config",
     "ConfigError",
     "Digest",
     "DigestfeedError",
+    "Document",
     "Entry",
+    "FeedSet",
+    "FileSpec",
+    "LazyOutput",
     "LedgerError",
     "LockError",
+    "Output",
     "ParseError",
     "ParseErrors",
     "PingError",
     "PluginError",
     "ReadError",
-    "build",
-    "check",
+    "Source",
+    "Timed",
     "load_config",
     "parse_digest",
 ]
