@@ -24,9 +24,10 @@ from feedgen.feed import FeedGenerator
 
 from digestfeed.config import Config
 from digestfeed.ledger import first_published
+from digestfeed.pipeline import collect_entries
 from digestfeed.plan import LANGS, feed_title
-from digestfeed.publish import collect_entries, read_digest_dir
 from digestfeed.render.content import entry_html
+from digestfeed.sources.digest import read_digest_dir
 from digestfeed.types import Entry, Lang
 
 __all__ = ["build_baseline"]

@@ -19,6 +19,7 @@ from .errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Config, load_config
+    from .pipeline import BuildResult, build, check
     from .sources.digest import parse_digest
     from .types import (
         Digest,
@@ -38,6 +39,10 @@ _LAZY = {
     "Config": "config",
     "load_config": "config",
     "parse_digest": "sources.digest",
+    # the build as a library call
+    "build": "pipeline",
+    "check": "pipeline",
+    "BuildResult": "pipeline",
     # the data types of plugins (digestfeed.types imports nothing heavy)
     "Digest": "types",
     "Document": "types",
@@ -64,6 +69,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "BuildError",
+    "BuildResult",
     "Config",
     "ConfigError",
     "Digest",
@@ -83,6 +89,8 @@ __all__ = [
     "ReadError",
     "Source",
     "Timed",
+    "build",
+    "check",
     "load_config",
     "parse_digest",
 ]
