@@ -194,3 +194,13 @@ def test_import_stays_cheap_and_build_is_the_function() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_naive_now_is_in_the_config_timezone(project: Path) -> None:
+    """An edited entry stamped with a naive now gets that wall time in the config's timezone."""
+    digestfeed.build(now=NOW, cache=False)
+    digest = next((project / "entries").glob("*.txt"))
+    digest.write_text(digest.read_text(encoding="utf-8").replace("#rl", "#edited"), "utf-8")
+    digestfeed.build(now=dt.datetime(2026, 3, 1, 10, 30), cache=False)  # Asia/Seoul by default
+    ledger = (project / "entries" / ".ledger.json").read_text(encoding="utf-8")
+    assert '"updated": "2026-03-01T10:30:00+09:00"' in ledger

@@ -120,7 +120,9 @@ def build(
     ledger_path = Path(ledger) if ledger is not None else default_ledger(pairs)
     stamp = _aware(now, config)
     store = Cache(Path(config.cache_dir) / "build.pickle") if cache else None
-    inputs = uptodate.sources_key(config, pairs, output_names(config)) if store else None
+    inputs = (
+        uptodate.sources_key(config, pairs, output_names(config)) if store is not None else None
+    )
     snapshot = uptodate.current(config, out_dir, inputs, ledger_path)
     if snapshot is not None:  # nothing changed since the last build: no parse, no render
         digests_n, entries_n, feeds_n, files_n = snapshot.summary
