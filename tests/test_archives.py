@@ -253,9 +253,8 @@ def test_every_entry_is_in_some_document_even_when_re_dated() -> None:
     import datetime as dt
 
     from digestfeed.config import Config
-    from digestfeed.ledger import Timed
-    from digestfeed.model import Entry
     from digestfeed.plan import plan
+    from digestfeed.types import Entry, Timed
 
     seoul = dt.timezone(dt.timedelta(hours=9))
 

@@ -303,10 +303,9 @@ def test_text_illegal_in_xml_from_a_plugin_source_is_a_clean_error() -> None:
     import datetime as dt
 
     from digestfeed.errors import BuildError
-    from digestfeed.ledger import Timed
-    from digestfeed.model import Entry
     from digestfeed.render.atom import EntryRenderer
     from digestfeed.render.memo import Memo
+    from digestfeed.types import Entry, Timed
 
     entry = Entry(
         id="tag:x,2025:a",

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from digestfeed.cli import main
 from digestfeed.config import Config
-from digestfeed.sources.digest import render_digest
+from digestfeed.sources.export import render_digest
 from digestfeed.sources.notes import read_notes
 from feedcheck import A, check_atom, feedparse
 

@@ -8,12 +8,8 @@ from pathlib import Path
 import pytest
 
 from digestfeed.config import Config
-from digestfeed.sources.digest import (
-    format_date_line,
-    parse_text,
-    render_digest,
-    render_entry_lines,
-)
+from digestfeed.sources.digest import parse_text
+from digestfeed.sources.export import format_date_line, render_digest, render_entry_lines
 from digestfeed.sources.notes import read_notes
 
 pytestmark = pytest.mark.corpus

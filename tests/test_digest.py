@@ -13,7 +13,8 @@ from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.errors import ParseError, ParseErrors
 from digestfeed.model import ENTRY_JSON_KEYS
-from digestfeed.sources.digest import DigestSource, parse_bytes, parse_text, render_digest
+from digestfeed.sources.digest import DigestSource, parse_bytes, parse_text
+from digestfeed.sources.export import render_digest
 
 CONFIG = Config()
 ENTRY = "Title\n(A, B)\nAbstract.\n한국어 코멘트.\nEnglish comment.\n#rl"

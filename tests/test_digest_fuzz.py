@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from digestfeed.config import Config
 from digestfeed.errors import ParseError
-from digestfeed.sources.digest import Digest, parse_bytes, parse_text, render_digest, split_authors
+from digestfeed.sources.digest import parse_bytes, parse_text
+from digestfeed.sources.export import render_digest
+from digestfeed.sources.lines import split_authors
+from digestfeed.types import Digest
 
 CONFIG = Config()
 SEED = (Path(__file__).resolve().parents[1] / "entries" / "2025-05-08.txt").read_text(

@@ -11,8 +11,9 @@ import pytest
 
 from digestfeed.config import Config
 from digestfeed.errors import LedgerError
-from digestfeed.ledger import Ledger, Timed, clock_now
-from digestfeed.model import Entry, entry_id
+from digestfeed.ledger import Ledger, clock_now
+from digestfeed.model import entry_id
+from digestfeed.types import Entry, Timed
 
 CONFIG = Config()
 SEOUL = dt.timezone(dt.timedelta(hours=9))

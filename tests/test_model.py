@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from digestfeed.model import Entry, normalize_tag, title_slug
+from digestfeed.model import normalize_tag, title_slug
+from digestfeed.types import Entry
 
 BASE = Entry(
     id="tag:x,2025:2025-05-08/a",

@@ -10,9 +10,10 @@ from click.testing import CliRunner
 from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.errors import ParseErrors
-from digestfeed.model import Entry
-from digestfeed.sources.digest import parse_text, render_digest
+from digestfeed.sources.digest import parse_text
+from digestfeed.sources.export import render_digest
 from digestfeed.sources.notes import NotesSource, parse_note, read_notes
+from digestfeed.types import Entry
 
 NOTES = Path(__file__).resolve().parent / "data" / "notes"
 CONFIG = Config()

@@ -14,9 +14,6 @@ from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.errors import ParseErrors, PluginError
 from digestfeed.plugins import (
-    LazyOutput,
-    Output,
-    Source,
     discover,
     get_source,
     load_outputs,
@@ -27,6 +24,7 @@ from digestfeed.plugins import (
 )
 from digestfeed.sources.digest import DigestSource
 from digestfeed.sources.notes import NotesSource
+from digestfeed.types import LazyOutput, Output, Source
 
 EXAMPLE = Path(__file__).resolve().parent / "plugins" / "example_plugin"
 NOTES = Path(__file__).resolve().parent / "data" / "notes"
@@ -115,8 +113,8 @@ def test_read_sources_uses_the_example_and_builtins(example: Path, seed_path: Pa
 
 def test_example_output_renders(example: Path) -> None:
     """A plain render() output runs through output_files like the lazy built-ins."""
-    from digestfeed.ledger import Timed
     from digestfeed.plan import plan
+    from digestfeed.types import Timed
 
     digests = read_sources({"jsonl": str(example)}, Config())
     when = dt.datetime(2025, 5, 9, 9, tzinfo=dt.UTC)

@@ -8,6 +8,7 @@ even in a repository that does not ignore it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -16,6 +17,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from .ledger import hash_key
+from .types import Digest, Entry
 
 CACHE_VERSION = 1
 
@@ -132,3 +136,35 @@ def ensure_cache_dir(directory: Path) -> Path:
             "# digestfeed's build cache: safe to delete, never commit\n*\n", encoding="utf-8"
         )
     return directory
+
+
+# --- parsed digests in the parse cache -----------------------------------------------------
+
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
+#: Part of every parse-cache salt: a change to the packing or to :class:`Entry`'s fields
+#: invalidates packed digests.
+DIGEST_PACK_VERSION = ("digest-pack-2", _ENTRY_FIELDS)
+
+
+def pack_digest(digest: Digest) -> tuple[object, ...]:
+    """A parsed digest as plain tuples (pickled far faster than dataclasses), each entry
+    followed by its content hash so that a rebuild does not recompute it."""
+    entries = tuple(
+        (*(getattr(e, name) for name in _ENTRY_FIELDS), e.content_hash()) for e in digest.entries
+    )
+    return (DIGEST_PACK_VERSION, digest.path, digest.date, entries, digest.warnings)
+
+
+def unpack_digest(packed: tuple[object, ...], hashes: dict[object, str] | None) -> Digest:
+    """The :class:`Digest` of :func:`pack_digest`; each entry's content hash goes into
+    ``hashes`` (under ``ledger.hash_key(entry)``) when given."""
+    version, path, date, packed_entries, warnings = packed
+    if version != DIGEST_PACK_VERSION:  # pragma: no cover - the salt changes with the fields
+        raise ValueError("stale cache entry")
+    entries = []
+    for fields in packed_entries:  # type: ignore[attr-defined]
+        entry = Entry(*fields[:-1])
+        if hashes is not None:
+            hashes[hash_key(entry)] = fields[-1]
+        entries.append(entry)
+    return Digest(path, date, tuple(entries), warnings)  # type: ignore[arg-type]

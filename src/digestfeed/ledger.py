@@ -24,7 +24,7 @@ from typing import Any
 
 from .config import Config
 from .errors import LedgerError
-from .model import Entry
+from .types import Entry, Timed, rfc3339, timed_key
 
 _encode_string = json.encoder.encode_basestring  # the ensure_ascii=False form
 
@@ -61,49 +61,6 @@ class Record:
         return data
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Timed:
-    """An entry with the times the ledger gives it."""
-
-    entry: Entry
-    published: dt.datetime
-    updated: dt.datetime
-    #: ``entry.content_hash()`` (computed here when not given; the ledger passes it).
-    hash: str = ""
-    #: ``\0id\0hash\0date\0published\0updated`` (RFC 3339), UTF-8: what a renderer's fingerprint
-    #: hashes per entry. Computed once here instead of once per document holding the entry.
-    key: bytes = dataclasses.field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not self.hash:
-            object.__setattr__(self, "hash", self.entry.content_hash())
-        object.__setattr__(
-            self,
-            "key",
-            timed_key(self.entry, self.hash, rfc3339(self.published), rfc3339(self.updated)),
-        )
-
-    @classmethod
-    def of_record(cls, entry: Entry, record: Record) -> Timed:
-        """The entry with the record's times (whose RFC 3339 text is already at hand)."""
-        timed = object.__new__(cls)
-        for name, value in (
-            ("entry", entry),
-            ("published", _parse(record.published)),
-            ("updated", _parse(record.updated)),
-            ("hash", record.hash),
-            ("key", timed_key(entry, record.hash, record.published, record.updated)),
-        ):
-            object.__setattr__(timed, name, value)
-        return timed
-
-
-def timed_key(entry: Entry, digest: str, published: str, updated: str) -> bytes:
-    """Everything of a timed entry that its rendered bytes depend on: id, content hash, date
-    (the digest page link) and times. Renderers' fingerprints hash it per entry."""
-    return f"\0{entry.id}\0{digest}\0{entry.date}\0{published}\0{updated}".encode()
-
-
 def hash_key(entry: Entry) -> tuple[str, int, str, str]:
     """What identifies one parsed entry within a build, to look its content hash up."""
     return (entry.source, entry.position, entry.date, entry.title)
@@ -113,10 +70,6 @@ def first_published(entry: Entry, config: Config) -> dt.datetime:
     """The digest date at ``publish_hour``, one minute earlier per position (first = newest)."""
     base = dt.datetime.fromisoformat(entry.date).replace(hour=config.publish_hour, tzinfo=config.tz)
     return base - dt.timedelta(minutes=entry.position)
-
-
-def rfc3339(value: dt.datetime) -> str:
-    return value.isoformat(timespec="seconds")
 
 
 def clock_now(tz: dt.tzinfo) -> dt.datetime:
@@ -285,11 +238,11 @@ class Ledger:
                     record, date=entry.date, position=entry.position, deleted=False
                 )
             else:
-                out.append(Timed.of_record(entry, record))
+                out.append(timed_of_record(entry, record))
                 continue
             changed = True
             self.records[entry.id] = record
-            out.append(Timed.of_record(entry, record))
+            out.append(timed_of_record(entry, record))
         if edited:
             self._stamp_edits(out, edited, (now or clock_now(config.tz)).replace(microsecond=0))
         for entry_id, record in list(self.records.items()):
@@ -356,6 +309,20 @@ class Ledger:
             taken_records.add(record_id)
             out[index] = dataclasses.replace(out[index], id=record_id)
         return out
+
+
+def timed_of_record(entry: Entry, record: Record) -> Timed:
+    """The entry with the record's times (whose RFC 3339 text is already at hand)."""
+    timed = object.__new__(Timed)
+    for name, value in (
+        ("entry", entry),
+        ("published", _parse(record.published)),
+        ("updated", _parse(record.updated)),
+        ("hash", record.hash),
+        ("key", timed_key(entry, record.hash, record.published, record.updated)),
+    ):
+        object.__setattr__(timed, name, value)
+    return timed
 
 
 def _parse(value: str) -> dt.datetime:

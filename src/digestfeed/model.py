@@ -1,6 +1,7 @@
-"""The entry model shared by every source, output and the reader.
+"""What every source, output and the reader make of an entry: links, tag slugs, ids.
 
-An :class:`Entry` is frozen; tag slugs and ``tag:`` URIs are made here and nowhere else.
+The :class:`~digestfeed.types.Entry` type itself lives in :mod:`digestfeed.types`
+(re-exported here); tag slugs and ``tag:`` URIs are made here and nowhere else.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .types import Entry
 
 #: Keys of the JSON form of an entry, in order (the ``parse --format json`` contract).
 ENTRY_JSON_KEYS = (
@@ -33,70 +37,6 @@ _ARXIV_RE = re.compile(
     r"arxiv\.org/(?:abs|pdf|html)/((?:\d{4}\.\d{4,5})|(?:[a-z-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?",
     re.IGNORECASE,
 )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Entry:
-    """One paper of one digest."""
-
-    id: str
-    date: str  #: ``YYYY-MM-DD``, the digest's date
-    title: str
-    authors: tuple[str, ...]
-    abstract: str
-    comment_ko: str
-    comment_en: str
-    tags: tuple[str, ...]  #: canonical slugs, written order, no repeats
-    links: tuple[str, ...]  #: every http(s) URL in the entry, in order
-    source: str  #: ``path:line`` of the title line
-    #: The tags as written (``#Object_Detection``), parallel to :attr:`tags`.
-    tag_labels: tuple[str, ...] = ()
-    #: The paper's own URL, when the source knows it (the vault does; digests do not).
-    url: str | None = None
-    #: 0-based position within its digest.
-    position: int = 0
-    warnings: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``parse --format json`` object: exactly :data:`ENTRY_JSON_KEYS`."""
-        return {
-            "id": self.id,
-            "date": self.date,
-            "title": self.title,
-            "authors": list(self.authors),
-            "abstract": self.abstract,
-            "comment_ko": self.comment_ko,
-            "comment_en": self.comment_en,
-            "tags": list(self.tags),
-            "links": list(self.links),
-            "source": self.source,
-        }
-
-    def content_hash(self) -> str:
-        """Hash of everything a reader sees; an edit changes it, a move (source line) does not.
-
-        Fields are joined with NUL and list items with RS: both are control characters the
-        sources remove from text, so the join is unambiguous (and far cheaper than JSON).
-        """
-        rs = "\x1e"
-        payload = "\0".join(
-            (
-                self.title,
-                rs.join(self.authors),
-                self.abstract,
-                self.comment_ko,
-                self.comment_en,
-                rs.join(self.tags),
-                rs.join(self.tag_labels),
-                rs.join(self.links),
-                self.url or "",
-            )
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
-
-    @property
-    def arxiv_id(self) -> str | None:
-        return entry_arxiv_id(self.url) if self.url else None
 
 
 def iter_links(text: str) -> Iterator[tuple[int, int, str]]:

@@ -12,73 +12,13 @@ are stable.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from collections.abc import Sequence
-from typing import Literal
 
 from .config import Config
-from .ledger import Timed
-from .model import make_id
+from .types import Document, Feed, FeedSet, Lang, Timed
 
-#: ``None`` = bilingual.
-Lang = Literal["ko", "en"] | None
 LANGS: tuple[Lang, ...] = (None, "ko", "en")
 LANG_NAMES = {None: "한국어 + English", "ko": "한국어", "en": "English"}
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Feed:
-    """One subscribable feed and all its entries (newest first)."""
-
-    name: str  #: ``all``, ``ko``, ``tags/rl``, ``tags/rl.en`` — the path without extension
-    lang: Lang
-    tag: str | None
-    label: str | None  #: the tag as first written (``#Object_Detection``)
-    title: str
-    entries: tuple[Timed, ...]
-
-    @property
-    def updated(self) -> Timed | None:
-        return max(self.entries, key=lambda t: t.updated) if self.entries else None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Document:
-    """One file's worth of a feed: its subscription document or one archive month."""
-
-    feed: Feed
-    path: str  #: relative path without extension (``tags/rl.en``, ``archive/all/2025-05``)
-    entries: tuple[Timed, ...]
-    archive: bool  #: an RFC 5005 archive document (``fh:archive``)
-    complete: bool  #: the whole feed fits (``fh:complete``)
-    prev_archive: str | None = None
-    next_archive: str | None = None
-
-    @property
-    def current(self) -> str:
-        return self.feed.name
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class FeedSet:
-    """Everything an output needs: the config, all entries, feeds and documents."""
-
-    config: Config
-    entries: tuple[Timed, ...]
-    feeds: tuple[Feed, ...]
-    documents: tuple[Document, ...]
-
-    def feed_id(self, name: str) -> str:
-        return make_id(self.config.tag_authority, self.config.tag_date, f"feed/{name}")
-
-    def newest_update(self, doc: Document) -> dt.datetime:
-        """A document's ``updated``: its newest entry's, never the build time (an empty
-        document gets a fixed date, New Year of the config's tag date)."""
-        newest = max((t.updated for t in doc.entries), default=None)
-        if newest is None:
-            newest = dt.datetime(int(self.config.tag_date[:4]), 1, 1, tzinfo=self.config.tz)
-        return newest
 
 
 def _newest_first(entries: Sequence[Timed]) -> tuple[Timed, ...]:

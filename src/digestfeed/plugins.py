@@ -10,10 +10,10 @@ files. Both are found through the entry-point groups ``digestfeed.sources`` and
 
 An entry point names a class; digestfeed instantiates it with no arguments.
 
-Outputs come in two shapes: the simple :class:`Output` (``render`` → a dict of files) and
-the :class:`LazyOutput` of the built-in outputs (``files`` → lazily rendered files with a
-fingerprint, so that unchanged files are not rendered again). :func:`output_files` runs
-either.
+Outputs come in two shapes: the simple :class:`~digestfeed.types.Output` (``render`` → a
+dict of files) and the :class:`~digestfeed.types.LazyOutput` of the built-in outputs
+(``files`` → lazily rendered files with a fingerprint, so that unchanged files are not
+rendered again). :func:`output_files` runs either.
 """
 
 from __future__ import annotations
@@ -21,58 +21,20 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.metadata as md
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .errors import ParseError, ParseErrors, PluginError
-from .types import FileSpec
+from .types import Digest, FeedSet, FileSpec, Source
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cache import Cache
-    from .plan import FeedSet
-    from .sources.digest import Digest
 
 SOURCES = "digestfeed.sources"
 OUTPUTS = "digestfeed.outputs"
 _KINDS = {SOURCES: "source", OUTPUTS: "output"}
-
-
-@runtime_checkable
-class Source(Protocol):
-    """Reads one directory into dated digests.
-
-    ``read`` returns the digests (each with its entries and its warnings, ``path:line:
-    message``) and raises :class:`~digestfeed.errors.ParseErrors` holding *every* file it
-    could not read, after trying them all. Entry ids must be stable across runs.
-    """
-
-    name: str
-
-    def read(self, directory: Path, config: Config) -> list[Digest]: ...
-
-
-@runtime_checkable
-class Output(Protocol):
-    """Writes files from the feed set: ``relative path → bytes`` (paths use ``/``)."""
-
-    name: str
-
-    def render(self, feedset: FeedSet, config: Config) -> dict[str, bytes]: ...
-
-
-@runtime_checkable
-class LazyOutput(Protocol):
-    """The built-in outputs' interface: ``(relative path, fingerprint, render)`` per file;
-    equal fingerprints promise equal bytes. ``formats`` names every output being built
-    (for alternate links)."""
-
-    name: str
-
-    def files(
-        self, feedset: FeedSet, formats: tuple[str, ...] = ()
-    ) -> Iterator[tuple[str, str, Callable[[], bytes]]]: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -129,7 +91,7 @@ def _load(info: PluginInfo, methods: tuple[str, ...]) -> Any:
     if not any(callable(getattr(obj, m, None)) for m in methods):
         raise PluginError(
             f"{info.kind} plugin {info.name!r} ({info.value}) has no {' or '.join(methods)}() method; "
-            f"see the {info.kind.capitalize()} interface in digestfeed.plugins"
+            f"see the {info.kind.capitalize()} interface in digestfeed.types"
         )
     return obj
 

@@ -41,7 +41,7 @@ def export_digest(ctx: click.Context, date: str, source: str | None, quiet: bool
     The notes of DATE minus config.vault_date_offset days are the day's entries.
     Warnings go to stderr; the text (no final newline) to stdout.
     """
-    from ..sources.digest import render_digest
+    from ..sources.export import render_digest
     from ..sources.notes import read_notes
 
     config = get_config(ctx)

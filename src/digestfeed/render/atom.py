@@ -20,8 +20,7 @@ from lxml import etree
 
 from ..config import Config
 from ..errors import BuildError
-from ..ledger import Timed
-from ..plan import Document, FeedSet, Lang
+from ..types import Document, FeedSet, Lang, Timed
 from .content import entry_html, entry_parts
 from .memo import Memo, fingerprint, fingerprint_salt
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import functools
 from html import escape
 
-from ..model import Entry, iter_links
-from ..plan import Lang
+from ..model import iter_links
+from ..types import Entry, Lang
 
 
 def linkify(text: str) -> str:

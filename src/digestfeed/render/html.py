@@ -17,8 +17,8 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from html import escape
 
-from ..ledger import rfc3339
-from ..plan import LANG_NAMES, LANGS, Document, Feed, FeedSet, Lang
+from ..plan import LANG_NAMES, LANGS
+from ..types import Document, Feed, FeedSet, Lang, rfc3339
 from .content import entry_html
 
 #: Feed formats the directory links to, in order: extension → (label, media type).

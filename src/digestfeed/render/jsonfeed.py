@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..config import Config
-from ..ledger import Timed, rfc3339
-from ..plan import Document, FeedSet, Lang
+from ..types import Document, FeedSet, Lang, Timed, rfc3339
 from .content import entry_html
 from .memo import Memo, subscription_files
 

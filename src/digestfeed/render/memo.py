@@ -9,8 +9,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 from ..config import Config
-from ..ledger import Timed
-from ..plan import Document, FeedSet, Lang
+from ..types import Document, FeedSet, Lang, Timed
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 
 from lxml import etree
 
-from ..plan import LANG_NAMES, FeedSet
+from ..plan import LANG_NAMES
+from ..types import FeedSet
 
 
 def render_opml(feedset: FeedSet) -> bytes:

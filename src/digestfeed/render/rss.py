@@ -30,8 +30,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..config import Config
-from ..ledger import Timed, rfc3339
-from ..plan import Document, FeedSet, Lang
+from ..types import Document, FeedSet, Lang, Timed, rfc3339
 from .atom import ATOM_NS, FH_NS
 from .content import entry_html
 from .memo import Memo, subscription_files

@@ -16,87 +16,37 @@ from pathlib import Path
 
 from dateutil import parser as dateparser
 
-from ..cache import Cache
+from ..cache import DIGEST_PACK_VERSION, Cache, pack_digest, unpack_digest
 from ..config import Config
 from ..errors import ParseError, ParseErrors
-from ..ledger import hash_key
-from ..model import Entry, assign_unique_ids, entry_id, find_links, normalize_tag
+from ..model import assign_unique_ids, entry_id
+from ..types import Digest, Entry
+from .lines import (
+    CONTROL,
+    decode,
+    entry_links,
+    is_authors_line,
+    is_tag_line,
+    missing_parts,
+    parse_tags,
+    split_authors,
+    split_parts,
+)
 
 #: Bumped whenever parsing changes what it returns (invalidates the parse cache).
 PARSER_VERSION = 2
 
-#: Characters XML 1.0 forbids (C0 controls but tab and newline; U+FFFE, U+FFFF): removed.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _KO_DATE = re.compile(
     r"^(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일(?:\s*\(?[월화수목금토일]\)?(?:요일)?)?$"
 )
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _FILE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_AUTHORS = re.compile(r"^\((.*)\)$", re.DOTALL)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Digest:
-    """One dated digest file and its entries."""
-
-    path: str
-    date: str
-    entries: tuple[Entry, ...]
-    warnings: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Line:
     no: int
     text: str
-
-
-def has_hangul(text: str) -> bool:
-    return not text.isascii() and _HANGUL.search(text) is not None
-
-
-def is_tag_line(text: str) -> bool:
-    """A line of hashtags only, at least one with a letter or digit: ``#rl #tool``.
-
-    ``##`` or ``#!!`` alone is text, not a tag line: it would give an entry no tag at all,
-    and such an entry could not be written back as digest text.
-    """
-    if not text.lstrip().startswith("#"):  # most lines: one character decides
-        return False
-    tokens = text.split()
-    return (
-        bool(tokens)
-        and all(t.startswith("#") and len(t) > 1 for t in tokens)
-        and any(normalize_tag(t) for t in tokens)
-    )
-
-
-def is_authors_line(text: str) -> bool:
-    return _AUTHORS.match(text.strip()) is not None
-
-
-def split_authors(text: str) -> tuple[str, ...]:
-    """``(A, B (Org, X), C)`` → ``("A", "B (Org, X)", "C")``: commas at bracket depth 0."""
-    inner = _AUTHORS.match(text.strip())
-    body = inner.group(1) if inner else text
-    if not any(b in body for b in "([{"):  # no brackets inside: every comma separates
-        return tuple(a for a in (part.strip() for part in body.split(",")) if a)
-    out: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in body:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth = max(0, depth - 1)
-        if ch == "," and depth == 0:
-            out.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    out.append("".join(current).strip())
-    return tuple(a for a in out if a)
 
 
 def parse_date_line(text: str) -> str | None:
@@ -129,16 +79,6 @@ def _ymd(y: str, m: str, d: str) -> str | None:
         return None
 
 
-def decode(data: bytes, path: str) -> str:
-    """UTF-8 (with or without BOM) → text with ``\\n`` line ends, or a ParseError at the bad line."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ParseError(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def parse_digest(path: str | Path, config: Config | None = None) -> Digest:
     """Parse one digest file. Raises :class:`ParseError`."""
     path = Path(path)
@@ -157,11 +97,11 @@ def parse_text(text: str, path: str, config: Config) -> Digest:
     """Parse digest ``text`` read from ``path`` (used in messages and ``source``)."""
     warnings: list[str] = []
     lines: list[_Line] = []
-    has_control = _CONTROL.search(text) is not None  # one scan; per line only when needed
+    has_control = CONTROL.search(text) is not None  # one scan; per line only when needed
     for no, raw in enumerate(text.split("\n"), start=1):
-        if has_control and _CONTROL.search(raw):
+        if has_control and CONTROL.search(raw):
             warnings.append(f"{path}:{no}: removed control character(s) illegal in XML")
-            raw = _CONTROL.sub("", raw)
+            raw = CONTROL.sub("", raw)
         if raw.strip():
             lines.append(_Line(no, raw.rstrip()))
     if not lines:
@@ -242,52 +182,8 @@ def _parse_entries(
     return entries
 
 
-def split_parts(lines: Sequence[str]) -> tuple[int, int]:
-    """Where the body of an entry splits: ``abstract = lines[:a]``, ``ko = lines[a:b]``,
-    ``en = lines[b:]``. The Korean comment runs from the first to the last line holding
-    Hangul; with no Hangul at all, every line is abstract."""
-    korean = [k for k, text in enumerate(lines) if has_hangul(text)]
-    if not korean:
-        return len(lines), len(lines)
-    return korean[0], korean[-1] + 1
-
-
-def parse_tags(
-    tokens: Sequence[str], config: Config, warnings: list[str], where: str
-) -> tuple[list[str], list[str]]:
-    """Hashtag tokens → (canonical slugs, labels as written): written order, first label wins."""
-    tags: list[str] = []
-    labels: list[str] = []
-    for token in tokens:
-        slug = normalize_tag(token, config.tag_aliases)
-        if not slug:
-            warnings.append(f"{where}: hashtag {token!r} has no letters or digits; dropped")
-            continue
-        if slug not in tags:
-            tags.append(slug)
-            labels.append(token)
-    return tags, labels
-
-
 def _join(lines: Sequence[_Line]) -> str:
     return "\n".join(line.text for line in lines).strip()
-
-
-def missing_parts(where: str, kind: str, abstract: object, ko: object, en: object) -> list[str]:
-    """The warnings for an entry (or note) without an abstract, a Korean or an English comment."""
-    out = []
-    if not abstract:
-        out.append(f"{where}: {kind} has no abstract")
-    if not ko:
-        out.append(f"{where}: {kind} has no Korean comment")
-    elif not en:
-        out.append(f"{where}: {kind} has no English comment")
-    return out
-
-
-def entry_links(fields: Sequence[str]) -> list[str]:
-    """Every URL of the title, abstract and comments, in order, each once."""
-    return list(dict.fromkeys(link for text in fields for link in find_links(text)))
 
 
 def _make_entry(
@@ -326,39 +222,6 @@ def _make_entry(
     )
 
 
-# --- writing the format ------------------------------------------------------------------
-
-
-def format_date_line(date: str) -> str:
-    """``2025-05-08`` → ``2025년 5월 8일`` (the seed's date line)."""
-    y, m, d = date.split("-")
-    return f"{int(y)}년 {int(m)}월 {int(d)}일"
-
-
-def render_entry_lines(entry: Entry) -> list[str]:
-    """The lines of one entry in the seed's layout (no blank lines)."""
-    lines = [entry.title, "(" + ", ".join(entry.authors) + ")"]
-    for part in (entry.abstract, entry.comment_ko, entry.comment_en):
-        if part:
-            lines.extend(part.split("\n"))
-    labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags) or ("#untagged",)
-    lines.append(" ".join(labels))
-    return lines
-
-
-def render_digest(digest: Digest) -> str:
-    """A :class:`Digest` as digest text: date line, then each entry; no final newline.
-
-    :func:`parse_text` of the result gives back title, authors, abstract, comments, tags,
-    tag labels and links exactly when the fields are *representable* (see
-    :mod:`digestfeed.sources.notes`, which only produces representable fields).
-    """
-    lines = [format_date_line(digest.date)]
-    for entry in digest.entries:
-        lines.extend(render_entry_lines(entry))
-    return "\n".join(lines)
-
-
 # --- the source plugin -------------------------------------------------------------------
 
 
@@ -383,7 +246,7 @@ def _cached_parse(cache: Cache, path: Path, config: Config, salt: str) -> tuple[
     if record is not None and record[0] == salt and record[2] == sha:
         packed = record[3]
     else:
-        packed = _pack(parse_bytes(data, str(path), config))
+        packed = pack_digest(parse_bytes(data, str(path), config))
     cache.put(key, (salt, stamp, sha, packed))
     return packed  # type: ignore[no-any-return]
 
@@ -398,7 +261,7 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
     salt = repr(
         (
             PARSER_VERSION,
-            _PACK_VERSION,
+            DIGEST_PACK_VERSION,
             config.tag_authority,
             config.tag_date,
             sorted(config.tag_aliases.items()),
@@ -409,7 +272,7 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
             if cache is None:
                 digests.append(parse_bytes(path.read_bytes(), str(path), config))
                 continue
-            digests.append(_unpack(_cached_parse(cache, path, config, salt), cache.hashes))
+            digests.append(unpack_digest(_cached_parse(cache, path, config, salt), cache.hashes))
         except ParseError as exc:
             errors.append(exc)
         except OSError as exc:
@@ -417,32 +280,6 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
     if errors:
         raise ParseErrors(errors)
     return digests
-
-
-_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
-_PACK_VERSION = ("digest-pack-2", _ENTRY_FIELDS)
-
-
-def _pack(digest: Digest) -> tuple[object, ...]:
-    """A parsed digest as plain tuples (pickled far faster than dataclasses), each entry
-    followed by its content hash so that a rebuild does not recompute it."""
-    entries = tuple(
-        (*(getattr(e, name) for name in _ENTRY_FIELDS), e.content_hash()) for e in digest.entries
-    )
-    return (_PACK_VERSION, digest.path, digest.date, entries, digest.warnings)
-
-
-def _unpack(packed: tuple[object, ...], hashes: dict[object, str] | None) -> Digest:
-    version, path, date, packed_entries, warnings = packed
-    if version != _PACK_VERSION:  # pragma: no cover - the salt changes with the fields
-        raise ValueError("stale cache entry")
-    entries = []
-    for fields in packed_entries:  # type: ignore[attr-defined]
-        entry = Entry(*fields[:-1])
-        if hashes is not None:
-            hashes[hash_key(entry)] = fields[-1]
-        entries.append(entry)
-    return Digest(path, date, tuple(entries), warnings)  # type: ignore[arg-type]
 
 
 class DigestSource:

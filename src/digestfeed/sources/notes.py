@@ -40,7 +40,7 @@ Text conventions (those of the digest parser)
     them). C0 control characters are removed (warning).
 
 Round trip: the vault only produces fields the digest text can carry
-    ``render_digest`` (in :mod:`digestfeed.sources.digest`) writes the seed's layout and
+    ``render_digest`` (in :mod:`digestfeed.sources.export`) writes the seed's layout and
     :func:`~digestfeed.sources.digest.parse_text` must give every field back exactly (all
     but ``id``, ``url`` and ``source``, which belong to the source). The digest splits an
     entry's body into abstract / Korean / English at its first and last line holding
@@ -77,10 +77,11 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import ParseError, ParseErrors
-from ..model import Entry, assign_unique_ids, entry_arxiv_id, entry_id, make_id
-from .digest import (
-    _CONTROL,
-    Digest,
+from ..model import assign_unique_ids, entry_arxiv_id, entry_id, make_id
+from ..types import Digest, Entry
+from .export import render_digest
+from .lines import (
+    CONTROL,
     decode,
     entry_links,
     has_hangul,
@@ -88,7 +89,6 @@ from .digest import (
     is_tag_line,
     missing_parts,
     parse_tags,
-    render_digest,
     split_authors,
     split_parts,
 )
@@ -202,9 +202,9 @@ def parse_note(
     # 1. lines: control characters out, the "# Links" section off
     raw: list[tuple[int, str]] = []
     for no, line in enumerate(text.split("\n"), start=1):
-        if _CONTROL.search(line):
+        if CONTROL.search(line):
             warnings.append(f"{path}:{no}: removed control character(s) illegal in XML")
-            line = _CONTROL.sub("", line)
+            line = CONTROL.sub("", line)
         if _LINKS_HEADING.match(line.strip()):
             break
         raw.append((no, line))

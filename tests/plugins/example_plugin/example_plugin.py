@@ -8,10 +8,10 @@ import io
 import json
 from pathlib import Path
 
+from digestfeed import Digest, Entry
 from digestfeed.config import Config
 from digestfeed.errors import ParseError, ParseErrors
-from digestfeed.model import Entry, entry_id, normalize_tag
-from digestfeed.sources.digest import Digest
+from digestfeed.model import entry_id, normalize_tag
 
 
 class JsonlSource:

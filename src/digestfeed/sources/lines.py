@@ -1,0 +1,121 @@
+"""Line rules shared by the digest parser and the vault (``notes``) source.
+
+The vault produces only what digest text can carry, so both sources classify lines
+(hashtag line, authors line, Hangul), split an entry's body into abstract / Korean /
+English, read hashtags and find links with the same functions, defined here once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..config import Config
+from ..errors import ParseError
+from ..model import find_links, normalize_tag
+
+#: Characters XML 1.0 forbids (C0 controls but tab and newline; U+FFFE, U+FFFF): removed.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_AUTHORS = re.compile(r"^\((.*)\)$", re.DOTALL)
+
+
+def has_hangul(text: str) -> bool:
+    return not text.isascii() and _HANGUL.search(text) is not None
+
+
+def is_tag_line(text: str) -> bool:
+    """A line of hashtags only, at least one with a letter or digit: ``#rl #tool``.
+
+    ``##`` or ``#!!`` alone is text, not a tag line: it would give an entry no tag at all,
+    and such an entry could not be written back as digest text.
+    """
+    if not text.lstrip().startswith("#"):  # most lines: one character decides
+        return False
+    tokens = text.split()
+    return (
+        bool(tokens)
+        and all(t.startswith("#") and len(t) > 1 for t in tokens)
+        and any(normalize_tag(t) for t in tokens)
+    )
+
+
+def is_authors_line(text: str) -> bool:
+    return _AUTHORS.match(text.strip()) is not None
+
+
+def split_authors(text: str) -> tuple[str, ...]:
+    """``(A, B (Org, X), C)`` → ``("A", "B (Org, X)", "C")``: commas at bracket depth 0."""
+    inner = _AUTHORS.match(text.strip())
+    body = inner.group(1) if inner else text
+    if not any(b in body for b in "([{"):  # no brackets inside: every comma separates
+        return tuple(a for a in (part.strip() for part in body.split(",")) if a)
+    out: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for ch in body:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        if ch == "," and depth == 0:
+            out.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    out.append("".join(current).strip())
+    return tuple(a for a in out if a)
+
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 (with or without BOM) → text with ``\\n`` line ends, or a ParseError at the bad line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_parts(lines: Sequence[str]) -> tuple[int, int]:
+    """Where the body of an entry splits: ``abstract = lines[:a]``, ``ko = lines[a:b]``,
+    ``en = lines[b:]``. The Korean comment runs from the first to the last line holding
+    Hangul; with no Hangul at all, every line is abstract."""
+    korean = [k for k, text in enumerate(lines) if has_hangul(text)]
+    if not korean:
+        return len(lines), len(lines)
+    return korean[0], korean[-1] + 1
+
+
+def parse_tags(
+    tokens: Sequence[str], config: Config, warnings: list[str], where: str
+) -> tuple[list[str], list[str]]:
+    """Hashtag tokens → (canonical slugs, labels as written): written order, first label wins."""
+    tags: list[str] = []
+    labels: list[str] = []
+    for token in tokens:
+        slug = normalize_tag(token, config.tag_aliases)
+        if not slug:
+            warnings.append(f"{where}: hashtag {token!r} has no letters or digits; dropped")
+            continue
+        if slug not in tags:
+            tags.append(slug)
+            labels.append(token)
+    return tags, labels
+
+
+def missing_parts(where: str, kind: str, abstract: object, ko: object, en: object) -> list[str]:
+    """The warnings for an entry (or note) without an abstract, a Korean or an English comment."""
+    out = []
+    if not abstract:
+        out.append(f"{where}: {kind} has no abstract")
+    if not ko:
+        out.append(f"{where}: {kind} has no Korean comment")
+    elif not en:
+        out.append(f"{where}: {kind} has no English comment")
+    return out
+
+
+def entry_links(fields: Sequence[str]) -> list[str]:
+    """Every URL of the title, abstract and comments, in order, each once."""
+    return list(dict.fromkeys(link for text in fields for link in find_links(text)))
