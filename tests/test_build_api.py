@@ -204,3 +204,13 @@ def test_naive_now_is_in_the_config_timezone(project: Path) -> None:
     digestfeed.build(now=dt.datetime(2026, 3, 1, 10, 30), cache=False)  # Asia/Seoul by default
     ledger = (project / "entries" / ".ledger.json").read_text(encoding="utf-8")
     assert '"updated": "2026-03-01T10:30:00+09:00"' in ledger
+
+
+def test_command_warns_when_the_ping_record_cannot_be_written(project: Path) -> None:
+    """`digestfeed build` still exits 0 with the feeds written and says on stderr that ping has no record."""
+    (project / "blocked").write_text("a file where the cache directory should be", "utf-8")
+    (project / "digestfeed.toml").write_text('cache_dir = "blocked"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--now", NOW.isoformat(), "--no-cache", "-q"])
+    assert result.exit_code == 0 and (project / "feeds" / "all.atom").is_file()
+    assert "warning: cannot record the build for 'digestfeed ping':" in result.stderr
+    assert result.stdout == ""
