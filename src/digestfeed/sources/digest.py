@@ -27,6 +27,7 @@ from .lines import (
     entry_links,
     is_authors_line,
     is_tag_line,
+    join_lines,
     missing_parts,
     parse_tags,
     split_authors,
@@ -182,10 +183,6 @@ def _parse_entries(
     return entries
 
 
-def _join(lines: Sequence[_Line]) -> str:
-    return "\n".join(line.text for line in lines).strip()
-
-
 def _make_entry(
     title: _Line,
     authors: _Line,
@@ -203,7 +200,7 @@ def _make_entry(
     warnings.extend(missing_parts(where, "entry", abstract, ko, en))
     tags, labels = parse_tags(tag_line.text.split(), config, warnings, f"{path}:{tag_line.no}")
     title_text = title.text.strip()
-    fields = [title_text, _join(abstract), _join(ko), _join(en)]
+    fields = [title_text, *(join_lines(ln.text for ln in part) for part in (abstract, ko, en))]
     links = entry_links(fields)
     return Entry(
         id=entry_id(config.tag_authority, config.tag_date, date, title_text),

@@ -8,7 +8,7 @@ English, read hashtags and find links with the same functions, defined here once
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from ..config import Config
 from ..errors import ParseError
@@ -102,6 +102,11 @@ def parse_tags(
             tags.append(slug)
             labels.append(token)
     return tags, labels
+
+
+def join_lines(texts: Iterable[str]) -> str:
+    """A part's lines as one text: blank lines dropped, trailing spaces cut, ends stripped."""
+    return "\n".join(t.rstrip() for t in texts if t.strip()).strip()
 
 
 def missing_parts(where: str, kind: str, abstract: object, ko: object, en: object) -> list[str]:

@@ -72,7 +72,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from pathlib import Path
 
 from ..config import Config
@@ -87,6 +87,7 @@ from .lines import (
     has_hangul,
     is_authors_line,
     is_tag_line,
+    join_lines,
     missing_parts,
     parse_tags,
     split_authors,
@@ -343,7 +344,7 @@ def parse_note(
     a, b = split_parts([ln.text for ln in ordered])
     parts = {"abstract": ordered[:a], "ko": ordered[a:b], "en": ordered[b:]}
     _warn_moves(parts, path, warnings)
-    abstract, ko, en = (_join(parts[p]) for p in ("abstract", "ko", "en"))
+    abstract, ko, en = (join_lines(ln.text for ln in parts[p]) for p in ("abstract", "ko", "en"))
     where = f"{path}:{title_no}"
     warnings.extend(missing_parts(where, "note", abstract, ko, en))
     links = tuple(entry_links([title, abstract, ko, en]))
@@ -418,10 +419,6 @@ def _warn_moves(parts: dict[str, list[_Line]], path: str, warnings: list[str]) -
         warnings.append(
             f"{path}:{lines[0].no}: {why} (a digest splits parts at the first and last line with Hangul)"
         )
-
-
-def _join(lines: Sequence[_Line]) -> str:
-    return "\n".join(ln.text.rstrip() for ln in lines if ln.text.strip()).strip()
 
 
 def read_notes(
