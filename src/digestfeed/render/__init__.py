@@ -1,1 +1,1 @@
-"""Outputs: each turns a :class:`~digestfeed.plan.FeedSet` into files (relative path → bytes)."""
+"""Outputs: each turns a :class:`~digestfeed.types.FeedSet` into files (relative path → bytes)."""
