@@ -78,6 +78,8 @@ TODAY: dict[tuple[str, str], str] = {
     ("lr_full.json", "http"): "JSON Feed 1.1 is refused as not a feed",
     ("lr_relative.atom", "file"): "relative links of a saved feed become file:/// URLs",
     ("lr_relative.rss", "file"): "relative links of a saved feed become file:/// URLs",
+    ("nnw_3960.json", "file"): "JSON Feed 1.1 is refused as not a feed",
+    ("nnw_3960.json", "http"): "JSON Feed 1.1 is refused as not a feed",
     ("nfp_category_feed.xml", "file"): "punctuation is dropped from tag terms",
     ("nfp_category_feed.xml", "http"): "punctuation is dropped from tag terms",
     (
