@@ -15,12 +15,14 @@ from .errors import (
     PingError,
     PluginError,
     ReadError,
+    RefusedFileError,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Config, load_config
     from .pipeline import BuildResult, build, check
     from .sources.digest import parse_digest
+    from .sources.files import Listing, list_source_files, read_source_file
     from .types import (
         Digest,
         Document,
@@ -39,6 +41,10 @@ _LAZY = {
     "Config": "config",
     "load_config": "config",
     "parse_digest": "sources.digest",
+    # regular files only, size-capped: how every source lists and reads its files
+    "Listing": "sources.files",
+    "list_source_files": "sources.files",
+    "read_source_file": "sources.files",
     # the build as a library call
     "build": "pipeline",
     "check": "pipeline",
@@ -80,6 +86,7 @@ __all__ = [
     "FileSpec",
     "LazyOutput",
     "LedgerError",
+    "Listing",
     "LockError",
     "Output",
     "ParseError",
@@ -87,10 +94,13 @@ __all__ = [
     "PingError",
     "PluginError",
     "ReadError",
+    "RefusedFileError",
     "Source",
     "Timed",
     "build",
     "check",
+    "list_source_files",
     "load_config",
     "parse_digest",
+    "read_source_file",
 ]

@@ -51,6 +51,20 @@ class Config:
     vault_date_offset: int = 1
     #: Where the parse/render cache lives, relative to the project root.
     cache_dir: str = ".digestfeed-cache"
+    # Caps on what a source may hold (a merged digest is untrusted input). Exceeding one is
+    # an error naming ``path:line``, and nothing is published; the site size is a warning.
+    #: Distinct tags of one entry.
+    max_tags_per_entry: int = 20
+    #: Entries of one digest (one file, or one vault day).
+    max_entries_per_digest: int = 200
+    #: Bytes of one source file (a digest, a note).
+    max_file_bytes: int = 1024 * 1024
+    #: Characters of one link in an entry.
+    max_link_length: int = 2048
+    #: Characters of one tag slug.
+    max_tag_length: int = 64
+    #: Bytes of the written site above which the build warns.
+    warn_site_bytes: int = 1_000_000_000
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -83,6 +97,14 @@ def _as_dict(config: Config) -> dict[str, Any]:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+_CAPS = (
+    "max_tags_per_entry",
+    "max_entries_per_digest",
+    "max_file_bytes",
+    "max_link_length",
+    "max_tag_length",
+    "warn_site_bytes",
+)
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
 
@@ -115,6 +137,9 @@ def validate(raw: Mapping[str, Any], path: str | None = None) -> Config:
         raise ConfigError("publish_hour", "must be between 0 and 23", path)
     if config.max_entries < 1:
         raise ConfigError("max_entries", "must be at least 1", path)
+    for key in _CAPS:
+        if getattr(config, key) < 1:
+            raise ConfigError(key, "must be at least 1", path)
     try:
         config.digest_url("2025-01-01")
     except (KeyError, IndexError, ValueError) as exc:

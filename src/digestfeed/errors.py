@@ -28,6 +28,11 @@ class ParseError(DigestfeedError, ValueError):
         super().__init__(f"{loc}: {message}")
 
 
+class RefusedFileError(ParseError):
+    """A source file that is not a regular file (a symbolic link, device, FIFO, socket) or is
+    larger than its cap; the message names the path and why, never the file's content."""
+
+
 class ParseErrors(DigestfeedError, ValueError):
     """Several files failed to parse; ``errors`` holds each :class:`ParseError`."""
 

@@ -21,6 +21,7 @@ from ..config import Config
 from ..errors import ParseError, ParseErrors
 from ..model import assign_unique_ids, entry_id
 from ..types import Digest, Entry
+from .files import list_source_files, read_source_file
 from .lines import (
     CONTROL,
     decode,
@@ -82,12 +83,8 @@ def _ymd(y: str, m: str, d: str) -> str | None:
 
 def parse_digest(path: str | Path, config: Config | None = None) -> Digest:
     """Parse one digest file. Raises :class:`ParseError`."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
-    return parse_bytes(data, str(path), config or Config())
+    config = config or Config()
+    return parse_bytes(read_source_file(path, config.max_file_bytes), str(path), config)
 
 
 def parse_bytes(data: bytes, path: str, config: Config) -> Digest:
@@ -223,22 +220,29 @@ def _make_entry(
 
 
 def digest_files(directory: Path) -> list[Path]:
-    """The digest files of a directory: ``*.txt``, not hidden, sorted by name."""
+    """The digest files of a directory: regular ``*.txt`` files, not hidden, sorted by name.
+
+    A ``*.txt`` that is a symbolic link, device, FIFO or socket is an error naming it
+    (nothing of it is read or echoed), so a merged link can never publish another file.
+    """
     if not directory.is_dir():
         raise ParseErrors([ParseError(str(directory), None, "not a directory of digests")])
-    return sorted(p for p in directory.glob("*.txt") if not p.name.startswith("."))
+    listing = list_source_files(directory, "*.txt")
+    if listing.refused:
+        raise ParseErrors([r.error() for r in listing.refused])
+    return list(listing.files)
 
 
 def _cached_parse(cache: Cache, path: Path, config: Config, salt: str) -> tuple[object, ...]:
     """The packed parse of ``path`` from the cache: not even read when its size, mtime and
     inode are as recorded, not parsed when its bytes hash as recorded (a fresh checkout)."""
     key = ("parse", str(path))
-    st = path.stat()
+    st = path.lstat()
     stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
     record = cache.get(key)
     if record is not None and record[0] == salt and record[1] == stamp:
         return record[3]  # type: ignore[no-any-return]
-    data = path.read_bytes()
+    data = read_source_file(path, config.max_file_bytes)
     sha = hashlib.sha256(data).hexdigest()
     if record is not None and record[0] == salt and record[2] == sha:
         packed = record[3]
@@ -262,12 +266,17 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
             config.tag_authority,
             config.tag_date,
             sorted(config.tag_aliases.items()),
+            config.max_tags_per_entry,
+            config.max_entries_per_digest,
+            config.max_file_bytes,
+            config.max_link_length,
+            config.max_tag_length,
         )
     )
     for path in digest_files(directory):
         try:
             if cache is None:
-                digests.append(parse_bytes(path.read_bytes(), str(path), config))
+                digests.append(parse_digest(path, config))
                 continue
             digests.append(unpack_digest(_cached_parse(cache, path, config, salt), cache.hashes))
         except ParseError as exc:

@@ -80,6 +80,7 @@ from ..errors import ParseError, ParseErrors
 from ..model import assign_unique_ids, entry_arxiv_id, entry_id, make_id
 from ..types import Digest, Entry
 from .export import render_digest
+from .files import list_source_files, read_source_file
 from .lines import (
     CONTROL,
     decode,
@@ -434,9 +435,9 @@ def read_notes(
         raise ParseErrors([ParseError(str(directory), None, "not a directory of notes")])
     skipped: list[str] = []
     by_date: dict[str, list[NoteFile]] = {}
-    for path in sorted(directory.glob("*.md"), key=lambda p: (p.stem, p.name)):
-        if path.name.startswith(".") or not path.is_file():
-            continue
+    listing = list_source_files(directory, "*.md")
+    skipped.extend(f"{r.path}: {r.reason}; note skipped" for r in listing.refused)
+    for path in sorted(listing.files, key=lambda p: (p.stem, p.name)):
         note = _note_file(path)
         if note is None:
             skipped.append(
@@ -452,12 +453,8 @@ def read_notes(
         entries: list[Entry] = []
         for note in by_date[date]:
             try:
-                text = decode(note.path.read_bytes(), str(note.path))
-            except OSError as exc:
-                errors.append(
-                    ParseError(str(note.path), None, f"cannot read: {exc.strerror or exc}")
-                )
-                continue
+                data = read_source_file(note.path, config.max_file_bytes)
+                text = decode(data, str(note.path))
             except ParseError as exc:
                 errors.append(exc)
                 continue
