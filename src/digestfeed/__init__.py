@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .sources.digest import parse_digest
     from .sources.files import Listing, list_source_files, read_source_file
     from .types import (
+        BuildWarning,
         Digest,
         Document,
         Entry,
@@ -50,6 +51,7 @@ _LAZY = {
     "check": "pipeline",
     "BuildResult": "pipeline",
     # the data types of plugins (digestfeed.types imports nothing heavy)
+    "BuildWarning": "types",
     "Digest": "types",
     "Document": "types",
     "Entry": "types",
@@ -76,6 +78,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BuildError",
     "BuildResult",
+    "BuildWarning",
     "Config",
     "ConfigError",
     "Digest",

@@ -38,7 +38,7 @@ from .model import assign_unique_ids
 from .plan import plan
 from .plugins import get_outputs, output_files, read_sources, registered_entry_points
 from .publish import Progress, compare, locked, publish
-from .types import Digest, Entry, FeedSet, FileSpec
+from .types import Digest, Entry, FeedSet, FileSpec, is_info, warning_kind
 
 #: Ledgers of sources other than digests (see :func:`default_ledger`).
 LEDGERS_DIR = ".digestfeed-ledgers"
@@ -62,7 +62,10 @@ class BuildResult:
     #: with ``check``: the subset of :attr:`changed` that does not exist yet
     missing: list[str] = dataclasses.field(default_factory=list)
     removed: list[str] = dataclasses.field(default_factory=list)  #: no longer built
-    warnings: list[str] = dataclasses.field(default_factory=list)  #: ``path:line: message``
+    #: ``path:line: message`` each, a :class:`~digestfeed.types.BuildWarning` when it has a kind
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    #: What the sources only count (``level == "info"``: a part a note style lacks)
+    infos: list[str] = dataclasses.field(default_factory=list)
     ledger_changed: bool = False
     #: ``True`` when the no-change snapshot held: nothing was parsed, rendered or written
     unchanged: bool = False
@@ -83,6 +86,28 @@ class BuildResult:
             + (f" ({len(self.changed)} written, {len(self.removed)} removed)" if changed else "")
             + ("; ledger updated" if self.ledger_changed else "")
         )
+
+    def warning_counts(self, infos: bool = False) -> list[tuple[str, int]]:
+        """``[(kind, count)]`` of the warnings (or the infos), most frequent kind first."""
+        counts: dict[str, int] = {}
+        for warning in self.infos if infos else self.warnings:
+            kind = warning_kind(warning)
+            counts[kind] = counts.get(kind, 0) + 1
+        return sorted(counts.items(), key=lambda kc: (-kc[1], kc[0]))
+
+    def warning_summary(self, infos: bool = False) -> str:
+        """The warnings grouped by kind (``3 warnings: 2 unclosed <english>, 1 other``), or
+        with ``infos`` the infos (``2 not warnings: 2 no abstract``); ``""`` when none."""
+        found = self.infos if infos else self.warnings
+        if not found:
+            return ""
+        groups = ", ".join(f"{n} {kind}" for kind, n in self.warning_counts(infos))
+        return f"{len(found)} {'not warnings' if infos else 'warnings'}: {groups}"
+
+    def add_warnings(self, warnings: Iterable[str]) -> None:
+        """Warnings to :attr:`warnings`, infos to :attr:`infos`."""
+        for warning in warnings:
+            (self.infos if is_info(warning) else self.warnings).append(warning)
 
     @property
     def stale(self) -> list[str]:
@@ -126,9 +151,8 @@ def build(
     snapshot = uptodate.current(config, out_dir, inputs, ledger_path)
     if snapshot is not None:  # nothing changed since the last build: no parse, no render
         digests_n, entries_n, feeds_n, files_n = snapshot.summary
-        result = BuildResult(
-            digests_n, entries_n, feeds_n, files_n, warnings=list(snapshot.warnings)
-        )
+        result = BuildResult(digests_n, entries_n, feeds_n, files_n)
+        result.add_warnings(snapshot.warnings)
         result.unchanged = True
     else:
         digests = read_sources(pairs, config, cache=store)
@@ -150,7 +174,7 @@ def build(
                 inputs if same_inputs else None,
                 ledger_path,
                 (result.digests, result.entries, result.feeds, result.files),
-                result.warnings,
+                [*result.warnings, *result.infos],
                 result.owned,
                 sorted(result.produced),
             )
@@ -219,7 +243,7 @@ def build_digests(
         raise BuildError(f"{out_dir}: the output directory is a file")
     result = BuildResult(digests=len(digests))
     for d in digests:
-        result.warnings.extend(d.warnings)
+        result.add_warnings(d.warnings)
     entries = collect_entries(digests)
     result.entries = len(entries)
     outputs = list(outputs) if outputs is not None else get_outputs()

@@ -29,6 +29,64 @@ if TYPE_CHECKING:  # pragma: no cover
 Lang = Literal["ko", "en"] | None
 
 
+class BuildWarning(str):
+    """A warning with a *kind*, and still the plain ``path:line: message`` string it always was.
+
+    Sources and the build report what they re-interpreted as warnings; the build's summary
+    groups them by :attr:`kind` (``12 unclosed <english>; -v lists them``). Being a
+    :class:`str` (its text is ``where: message``), a warning goes wherever warnings went
+    before: ``"no abstract" in w``, ``f"warning: {w}"``, JSON, sorting. A plain ``str``
+    warning (a third-party source's) has the kind :data:`OTHER`.
+
+    ``kind`` is a short lowercase noun phrase printed after a count (``unclosed <english>``,
+    ``same-day copies``), one per kind of re-interpretation. ``level`` is ``"warning"``
+    (shown, counted) or ``"info"``: something a note style legitimately lacks (no abstract
+    in older notes); infos are only counted, and listed with ``-v``.
+    """
+
+    kind: str
+    where: str  #: ``path:line``, ``path``, or ``""``
+    message: str
+    level: Literal["warning", "info"]
+
+    def __new__(
+        cls,
+        kind: str,
+        where: str,
+        message: str,
+        level: Literal["warning", "info"] = "warning",
+    ) -> BuildWarning:
+        self = super().__new__(cls, f"{where}: {message}" if where else message)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "where", where)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "level", level)
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled by the caches: keep the fields
+        return (type(self), (self.kind, self.where, self.message, self.level))
+
+    def __repr__(self) -> str:
+        return f"BuildWarning({self.kind!r}, {self.where!r}, {self.message!r}, {self.level!r})"
+
+
+#: The kind of a warning that is a plain string.
+OTHER = "other"
+
+
+def warning_kind(warning: str) -> str:
+    """A warning's kind: :attr:`BuildWarning.kind`, or :data:`OTHER` for a plain string."""
+    return warning.kind if isinstance(warning, BuildWarning) else OTHER
+
+
+def is_info(warning: str) -> bool:
+    """Whether a warning only counts (``level == "info"``): shown with ``-v`` at most."""
+    return isinstance(warning, BuildWarning) and warning.level == "info"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Entry:
     """One paper of one digest."""
@@ -243,6 +301,8 @@ class LazyOutput(Protocol):
 
 
 __all__ = [
+    "OTHER",
+    "BuildWarning",
     "Digest",
     "Document",
     "Entry",
@@ -254,4 +314,6 @@ __all__ = [
     "Output",
     "Source",
     "Timed",
+    "is_info",
+    "warning_kind",
 ]

@@ -18,8 +18,11 @@ from ..cli import EXIT_FINDING, get_config, handle_errors
 from ..ledger import LEDGER_NAME
 from ..pipeline import BuildResult, Sources, build, check
 from ..plugins import parse_source_spec
+from ..types import warning_kind
 
 MAX_LISTED = 30
+#: Warnings of one kind listed without --verbose (the summary line counts them all).
+WARNINGS_PER_KIND = 3
 
 
 def source_option(specs: Sequence[str], entries: str | None) -> Sources:
@@ -137,16 +140,31 @@ def _run(
             f"warning: cannot record the build for 'digestfeed ping': {result.record_error}",
             err=True,
         )
-    if not quiet and result.warnings:
-        shown = result.warnings if verbose else result.warnings[:20]
+    if not quiet:
+        print_warnings(result, verbose)
+    return result
+
+
+def print_warnings(result: BuildResult, verbose: bool) -> None:
+    """Warnings on stderr, grouped by kind: with ``verbose`` every warning and info, else the
+    first few of each kind; then one line of counts by kind."""
+    by_kind: dict[str, list[str]] = {}
+    for warning in result.warnings:
+        by_kind.setdefault(warning_kind(warning), []).append(warning)
+    hidden = 0
+    for kind, _ in result.warning_counts():
+        shown = by_kind[kind] if verbose else by_kind[kind][:WARNINGS_PER_KIND]
+        hidden += len(by_kind[kind]) - len(shown)
         for warning in shown:
             click.echo(f"warning: {warning}", err=True)
-        if len(shown) < len(result.warnings):
-            click.echo(
-                f"… {len(result.warnings) - len(shown)} more warnings (--verbose lists them)",
-                err=True,
-            )
-    return result
+    if verbose:
+        for info in result.infos:
+            click.echo(f"info: {info}", err=True)
+        if result.infos:
+            click.echo(result.warning_summary(infos=True), err=True)
+    if len(result.warnings) > 1 or hidden:
+        more = f"; {hidden} not shown, -v lists them" if hidden else ""
+        click.echo(f"{result.warning_summary()}{more}", err=True)
 
 
 def _list(paths: list[str], prefix: str, verbose: bool) -> None:
