@@ -205,18 +205,18 @@ class State:
         )
 
     def member_items(self, feeds: Iterable[str]) -> Iterator[ItemRow]:
-        feeds = list(feeds)
-        for start in range(0, len(feeds), 500):
-            chunk = feeds[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            yield from map(
-                _item,
-                self.db.execute(
-                    f"SELECT {_ITEM_COLS} FROM items WHERE item IN "
-                    f"(SELECT item FROM members WHERE feed IN ({marks}))",
-                    chunk,
-                ),
-            )
+        """Every item held by any of ``feeds``, each once (however many feeds hold it)."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS run_feeds (feed TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM run_feeds")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO run_feeds VALUES (?)", ((feed,) for feed in feeds)
+        )
+        rows = self.db.execute(
+            f"SELECT {_ITEM_COLS} FROM items WHERE item IN "
+            "(SELECT item FROM members JOIN run_feeds USING (feed))"
+        ).fetchall()
+        self.db.execute("DELETE FROM run_feeds")
+        return map(_item, rows)
 
     # -- items and keys ------------------------------------------------------------------
 
