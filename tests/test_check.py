@@ -13,6 +13,12 @@ from digestfeed.cli import main
 
 NOW1 = "2026-01-01T12:00:00+09:00"
 NOW2 = "2026-02-01T12:00:00+09:00"
+#: A publication with its own address (the example one makes check fail on purpose).
+ADDRESS = (
+    'site_url = "https://papers.test/"\n'
+    'feed_base_url = "https://papers.test/"\n'
+    'tag_authority = "papers.test"\n'
+)
 
 
 def run(root: Path, *args: str, now: str = NOW1) -> Result:
@@ -38,7 +44,7 @@ def project(tmp_path: Path, seed_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "entries").mkdir(parents=True)
     shutil.copy(seed_path, root / "entries" / seed_path.name)
-    (root / "digestfeed.toml").write_text("", encoding="utf-8")
+    (root / "digestfeed.toml").write_text(ADDRESS, encoding="utf-8")
     assert run(root, "build", "-q").exit_code == 0
     return root
 
@@ -99,6 +105,7 @@ def test_check_on_a_missing_output_dir(tmp_path: Path, seed_path: Path) -> None:
     root = tmp_path / "p"
     (root / "entries").mkdir(parents=True)
     shutil.copy(seed_path, root / "entries" / seed_path.name)
+    (root / "digestfeed.toml").write_text(ADDRESS, encoding="utf-8")
     result = run(root, "check")
     assert result.exit_code == 1
     assert "missing: all.atom" in result.stdout
@@ -122,3 +129,47 @@ def test_pre_commit_hook_runs_check(project_root: Path) -> None:
     assert "entry: digestfeed check" in text
     assert "pass_filenames: false" in text
     assert "language: python" in text
+
+
+@pytest.mark.parametrize("key", ["site_url", "feed_base_url", "tag_authority"])
+def test_check_fails_on_the_example_address_unless_allowed(project: Path, key: str) -> None:
+    """While any address key is the example one, check exits 2 naming it; --allow-placeholder passes."""
+    example = {
+        "site_url": "https://digestfeed.example.org/",
+        "feed_base_url": "https://digestfeed.example.org/feeds/",
+        "tag_authority": "digestfeed.example.org",
+    }
+    config = project / "digestfeed.toml"
+    lines = [ln for ln in config.read_text(encoding="utf-8").splitlines() if not ln.startswith(key)]
+    config.write_text("\n".join([*lines, f'{key} = "{example[key]}"']) + "\n", encoding="utf-8")
+    assert run(project, "build", "-q").exit_code == 0
+    result = run(project, "check")
+    assert result.exit_code == 2
+    assert key in result.stderr and "--allow-placeholder" in result.stderr
+    assert "digestfeed init" in result.stderr
+    others = {"site_url", "feed_base_url", "tag_authority"} - {key}
+    assert not any(f"{other}," in result.stderr for other in others)
+    allowed = run(project, "check", "--allow-placeholder")
+    assert allowed.exit_code == 0, allowed.output
+    assert "up to date" in allowed.stdout
+
+
+def test_every_build_warns_while_the_address_is_the_example(
+    tmp_path: Path, seed_path: Path
+) -> None:
+    """A build without a config succeeds (exit 0) and warns that the address is the example one."""
+    root = tmp_path / "p"
+    (root / "entries").mkdir(parents=True)
+    shutil.copy(seed_path, root / "entries" / seed_path.name)
+    for _ in range(2):  # the no-change rebuild warns too
+        result = run(root, "build")
+        assert result.exit_code == 0, result.output
+        assert "warning: config: site_url, feed_base_url, tag_authority" in result.stderr
+        assert "digestfeed.example.org" in result.stderr
+
+
+def test_a_real_address_builds_without_the_placeholder_warning(project: Path) -> None:
+    """With the publication's own address, neither build nor check mentions a placeholder."""
+    result = run(project, "build")
+    assert result.exit_code == 0 and "example" not in result.stderr, result.stderr
+    assert "example" not in run(project, "check").stderr

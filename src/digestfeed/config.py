@@ -12,9 +12,13 @@ import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .urls import DEFAULT_DIGEST_URL_PATTERN, entry_anchor, expand, is_absolute_http, pattern_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .types import Entry
 
 CONFIG_FILE = "digestfeed.toml"
 
@@ -32,9 +36,9 @@ class Config:
     tag_authority: str = "digestfeed.example.org"
     tag_date: str = "2025"
     timezone: str = "Asia/Seoul"
-    #: Digest page of one day; ``{date}`` (YYYY-MM-DD), ``{year}``, ``{month}``, ``{day}``
-    #: and ``{site_url}`` are substituted.
-    digest_url_pattern: str = "{site_url}{date}.html"
+    #: The page an entry's main link points at: named placeholders only (see
+    #: :mod:`digestfeed.urls`); the default is the digest page the build writes.
+    digest_url_pattern: str = DEFAULT_DIGEST_URL_PATTERN
     #: Hour of the digest date (in ``timezone``) given to its first entry.
     publish_hour: int = 9
     #: Newest entries per subscription feed; older ones go to RFC 5005 archives.
@@ -78,11 +82,13 @@ class Config:
         """Absolute URL at which the file ``relpath`` under ``feeds/`` is served."""
         return self.feed_base_url + relpath
 
-    def digest_url(self, date: str) -> str:
-        y, m, d = date.split("-")
-        return self.digest_url_pattern.format(
-            date=date, year=y, month=m, day=d, site_url=self.site_url
-        )
+    def digest_url(self, date: str, anchor: str = "") -> str:
+        """``digest_url_pattern`` for one digest date (and entry anchor)."""
+        return expand(self.digest_url_pattern, self.site_url, self.feed_base_url, date, anchor)
+
+    def entry_url(self, entry: Entry) -> str:
+        """An entry's main link: its place on its digest's page."""
+        return self.digest_url(entry.date, entry_anchor(entry.id))
 
     def tag_url(self, slug: str) -> str:
         """The page of one tag (the ``scheme`` of Atom categories)."""
@@ -140,10 +146,13 @@ def validate(raw: Mapping[str, Any], path: str | None = None) -> Config:
     for key in _CAPS:
         if getattr(config, key) < 1:
             raise ConfigError(key, "must be at least 1", path)
-    try:
-        config.digest_url("2025-01-01")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError("digest_url_pattern", f"bad placeholder {exc}", path) from None
+    problem = pattern_error(config.digest_url_pattern)
+    if problem is None and not is_absolute_http(config.digest_url("2025-01-01", "entry")):
+        problem = "must expand to an absolute http(s) URL"
+    if problem is not None:
+        raise ConfigError(
+            "digest_url_pattern", f"{problem}; got {config.digest_url_pattern!r}", path
+        )
     return config
 
 

@@ -38,7 +38,8 @@ from .model import assign_unique_ids
 from .plan import plan
 from .plugins import get_outputs, output_files, read_sources, registered_entry_points
 from .publish import Progress, compare, locked, publish
-from .types import Digest, Entry, FeedSet, FileSpec, is_info, warning_kind
+from .types import BuildWarning, Digest, Entry, FeedSet, FileSpec, is_info, warning_kind
+from .urls import placeholder_warning
 
 #: Ledgers of sources other than digests (see :func:`default_ledger`).
 LEDGERS_DIR = ".digestfeed-ledgers"
@@ -178,6 +179,7 @@ def build(
                 result.owned,
                 sorted(result.produced),
             )
+    _warn_placeholder(result, config)
     try:
         lastbuild.record(config, out_dir, result.changed, result.removed)
     except OSError as exc:  # the feeds are written; only 'ping' loses its record
@@ -206,7 +208,7 @@ def check(
     pairs = source_pairs(sources, config)
     ledger_path = Path(ledger) if ledger is not None else default_ledger(pairs)
     digests = read_sources(pairs, config)
-    return build_digests(
+    result = build_digests(
         config,
         digests,
         Path(out),
@@ -216,6 +218,8 @@ def check(
         progress=progress,
         outputs=get_outputs(config.outputs),
     )
+    _warn_placeholder(result, config)
+    return result
 
 
 def build_digests(
@@ -346,6 +350,13 @@ def _files(
 ) -> Iterator[FileSpec]:
     for output in outputs:
         yield from output_files(output, feedset, formats)
+
+
+def _warn_placeholder(result: BuildResult, config: Config) -> None:
+    """Every build says so while the publication's address is the example one."""
+    warning = placeholder_warning(config)
+    if warning is not None:
+        result.warnings.insert(0, BuildWarning("example address", "", warning))
 
 
 def _aware(now: dt.datetime | None, config: Config) -> dt.datetime | None:

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_FINDING, get_config, handle_errors
+from ..cli import EXIT_FINDING, fail, get_config, handle_errors
 from ..ledger import LEDGER_NAME
 from ..pipeline import BuildResult, Sources, build, check
 from ..plugins import parse_source_spec
 from ..types import warning_kind
+from ..urls import PLACEHOLDER_HOST, placeholder_keys
 
 MAX_LISTED = 30
 #: Warnings of one kind listed without --verbose (the summary line counts them all).
@@ -195,14 +196,29 @@ def build_command(ctx: click.Context, /, **options: object) -> None:
 
 @click.command("check")
 @_options
+@click.option(
+    "--allow-placeholder",
+    is_flag=True,
+    help="Pass while site_url, feed_base_url or tag_authority is the example address.",
+)
 @click.pass_context
 @handle_errors
-def check_command(ctx: click.Context, /, **options: object) -> None:
+def check_command(ctx: click.Context, /, allow_placeholder: bool, **options: object) -> None:
     """Exit 0 when --out holds exactly what build would write, 1 when stale. Writes nothing.
 
     Each differing file is named: changed, missing or extra (including a ledger that build
-    would update). Use it in CI and in a pre-commit hook to refuse stale feeds.
+    would update). Use it in CI and in a pre-commit hook to refuse stale feeds. While the
+    config's address is the example one (digestfeed.example.org) it fails (exit 2) unless
+    --allow-placeholder is given.
     """
+    keys = placeholder_keys(get_config(ctx))
+    if keys and not allow_placeholder:
+        fail(
+            f"digestfeed: config: {', '.join(keys)} still the example address "
+            f"({PLACEHOLDER_HOST}): set them to where feeds/ is published "
+            "('digestfeed init DIR --url URL' starts a publication), "
+            "or pass --allow-placeholder for a sample site"
+        )
     result = _run(ctx, check_only=True, **options)  # type: ignore[arg-type]
     if not result.stale:
         if not options.get("quiet"):

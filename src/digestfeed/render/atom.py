@@ -21,13 +21,14 @@ from lxml import etree
 from ..config import Config
 from ..errors import BuildError
 from ..types import Document, FeedSet, Lang, Timed
+from ..urls import feed_home
 from .content import entry_html, entry_parts
 from .memo import Memo, fingerprint, fingerprint_salt
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"
 #: Bumped when the bytes this module writes change for the same input.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 #: Alternate formats of every Atom feed: extension → media type. Outputs that are not
 #: installed are left out by :func:`alternates`.
@@ -161,9 +162,7 @@ class EntryRenderer:
         )
         fe.register_extension("links", EntryLinks, atom=True, rss=False)
         links = fe.links.links
-        links.append(
-            {"rel": "alternate", "type": "text/html", "href": config.digest_url(entry.date)}
-        )
+        links.append({"rel": "alternate", "type": "text/html", "href": config.entry_url(entry)})
         if entry.url:
             links.append({"rel": "related", "href": entry.url})
         try:
@@ -194,7 +193,6 @@ def render_document(
     fg.updated(feedset.newest_update(doc))
     fg.author(config.author())
     fg.link(href=config.feed_url(f"{doc.path}.atom"), rel="self", type="application/atom+xml")
-    fg.link(href=config.site_url, rel="alternate", type="text/html")
     if not doc.archive:
         for ext, media in alternates(feedset, formats):
             fg.link(href=config.feed_url(f"{doc.path}.{ext}"), rel="alternate", type=media)
@@ -216,6 +214,8 @@ def render_document(
             rel="next-archive",
             type="application/atom+xml",
         )
+    # the web page last: readers that take the last alternate as the site (newsboat) get it
+    fg.link(href=feed_home(config, feed.tag), rel="alternate", type="text/html")
     if feed.lang:
         fg.language(feed.lang)
     fg.generator("digestfeed", uri="https://pypi.org/project/digestfeed/")

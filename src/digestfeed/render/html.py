@@ -1,4 +1,5 @@
-"""The HTML directory: ``index.html`` (every feed, every format) and ``tags/<slug>.html``.
+"""The HTML site: ``index.html`` (every feed, every format), ``tags/<slug>.html`` and the
+digest pages ``days/<date>.html`` (:mod:`digestfeed.render.pages`).
 
 Static pages for people who arrive with a browser: no JavaScript, no external assets (the
 CSS is inline and names only locally installed fonts), UTF-8, ``lang`` on every part, and
@@ -17,9 +18,11 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from html import escape
 
+from ..config import Config
 from ..plan import LANG_NAMES, LANGS
 from ..types import Document, Feed, FeedSet, Lang, rfc3339
 from .content import entry_html
+from .pages import day_files
 
 #: Feed formats the directory links to, in order: extension → (label, media type).
 FEED_FORMATS = {
@@ -30,7 +33,7 @@ FEED_FORMATS = {
 #: Newest entries shown on a tag page (the feeds and the archive hold the rest).
 TAG_PAGE_ENTRIES = 20
 #: Bumped when the bytes this module writes change for the same input.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 LANG_ATTR = {None: "ko", "ko": "ko", "en": "en"}
 
@@ -52,7 +55,26 @@ article h2 { font-size: 1.1rem; margin: .25rem 0; }
 .abstract { font-size: .9rem; }
 .comment { border-left: 3px solid #8888; padding-left: .75rem; }
 .tags a { margin-right: .4rem; }
+/* Phones: Hangul wraps between words, long URLs anywhere, dates and counts never. */
+body { word-break: keep-all; overflow-wrap: break-word; }
+time, td.num, .formats a { white-space: nowrap; }
+.abstract, .comment, .paper, .authors { overflow-wrap: anywhere; }
+@media (max-width: 40rem) {
+  body { padding: .75rem .6rem 2rem; }
+  h1 { font-size: 1.3rem; }
+  table { font-size: .8rem; }
+  th, td { padding: .25rem .2rem; }
+  .formats { display: inline-flex; flex-direction: column; }
+  .formats .sep { display: none; }
+}
 """
+
+
+def site_href(url: str, config: Config, prefix: str) -> str:
+    """``url`` relative to a page ``prefix`` below ``feeds/`` when it is inside the site (so
+    the pages work from disk too), else as it is."""
+    base = config.feed_base_url
+    return prefix + url[len(base) :] if url.startswith(base) else url
 
 
 def _n(count: int, noun: str = "entry", plural: str = "entries") -> str:
@@ -86,7 +108,7 @@ def _feed_links(name: str, formats: Sequence[str], base: str) -> str:
     for ext in _formats(formats):
         label, media = FEED_FORMATS[ext]
         links.append(f'<a href="{_e(base + name)}.{ext}" type="{media}">{label}</a>')
-    return '<span class="formats">' + " · ".join(links) + "</span>"
+    return '<span class="formats">' + '<span class="sep"> · </span>'.join(links) + "</span>"
 
 
 def _page(title: str, head: list[str], body: list[str]) -> bytes:
@@ -150,8 +172,10 @@ def render_index(feedset: FeedSet, formats: Sequence[str]) -> bytes:
     ]
     if "opml" in formats:
         body.append(
-            '<p>OPML: <a href="index.opml" type="text/x-opml">index.opml</a> '
-            '<span lang="en" class="sub">(every feed below, for import)</span></p>'
+            '<p>OPML: <a href="main.opml" type="text/x-opml">main.opml</a> '
+            '<span lang="en" class="sub">(the three main feeds)</span> · '
+            '<a href="index.opml" type="text/x-opml">index.opml</a> '
+            '<span lang="en" class="sub">(every feed below, by language)</span></p>'
         )
     body += [
         "</section>",
@@ -258,7 +282,7 @@ def render_tag_page(
         )
         body += [
             f'<article id="{_e(entry.id)}">',
-            f'<h2 lang="en"><a href="{_e(config.digest_url(entry.date))}">{_e(entry.title)}</a></h2>',
+            f'<h2 lang="en"><a href="{_e(site_href(config.entry_url(entry), config, "../"))}">{_e(entry.title)}</a></h2>',
             f'<p class="sub"><time datetime="{rfc3339(timed.published)}">{entry.date}</time>'
             f' · <span class="tags">{tags}</span></p>',
             entry_html(entry, None),
@@ -296,7 +320,8 @@ def tag_fingerprint(
 
 
 class HtmlOutput:
-    """The HTML directory: ``index.html`` and one ``tags/<slug>.html`` per tag."""
+    """The HTML site: ``index.html``, one ``tags/<slug>.html`` per tag and one
+    ``days/<date>.html`` per digest (:mod:`digestfeed.render.pages`)."""
 
     name = "html"
 
@@ -312,3 +337,6 @@ class HtmlOutput:
                 tag_fingerprint(doc, variants, feedset, formats),
                 lambda doc=doc, variants=variants: render_tag_page(doc, variants, feedset, formats),  # type: ignore[misc]
             )
+        # the digest pages live here, not in an output of their own: every entry link of
+        # every format points at them, so they go wherever the directory goes, in one look
+        yield from day_files(feedset)

@@ -18,13 +18,14 @@ from typing import Any
 
 from ..config import Config
 from ..types import Document, FeedSet, Lang, Timed, rfc3339
+from ..urls import feed_home
 from .content import entry_html
 from .memo import Memo, subscription_files
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MEDIA_TYPE = "application/feed+json"
 #: Bumped when the bytes this module writes change for the same input.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 
 def _authors(config: Config) -> list[dict[str, str]]:
@@ -37,7 +38,7 @@ def _authors(config: Config) -> list[dict[str, str]]:
 def item_object(timed: Timed, lang: Lang, config: Config) -> dict[str, Any]:
     """The JSON Feed item of one entry in one language variant."""
     entry = timed.entry
-    item: dict[str, Any] = {"id": entry.id, "url": config.digest_url(entry.date)}
+    item: dict[str, Any] = {"id": entry.id, "url": config.entry_url(entry)}
     if entry.url:
         item["external_url"] = entry.url
     item.update(
@@ -84,7 +85,7 @@ def feed_head(doc: Document, feedset: FeedSet) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "version": VERSION,
         "title": feed.title,
-        "home_page_url": config.site_url,
+        "home_page_url": feed_home(config, feed.tag),
         "feed_url": config.feed_url(f"{doc.path}.json"),
         "description": feed.title,
         "authors": _authors(config),

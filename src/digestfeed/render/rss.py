@@ -31,6 +31,7 @@ from lxml import etree
 
 from ..config import Config
 from ..types import Document, FeedSet, Lang, Timed, rfc3339
+from ..urls import feed_home
 from .atom import ATOM_NS, FH_NS
 from .content import entry_html
 from .memo import Memo, subscription_files
@@ -41,7 +42,7 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 NSMAP = {"atom": ATOM_NS, "dc": DC_NS, "fh": FH_NS}
 MEDIA_TYPE = "application/rss+xml"
 #: Bumped when the bytes this module writes change for the same input.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 
 class ItemExtras:
@@ -108,7 +109,7 @@ class ItemRenderer:
         config, entry = self.config, timed.entry
         fe = FeedEntry()
         fe.title(entry.title)
-        fe.link(href=config.digest_url(entry.date), rel="alternate")
+        fe.link(href=config.entry_url(entry), rel="alternate")
         fe.description(entry_html(entry, lang))
         fe.guid(entry.id, permalink=False)
         fe.category([{"term": slug, "scheme": config.tag_url(slug)} for slug in entry.tags])
@@ -138,7 +139,7 @@ def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang
     fg.title(feed.title)
     # feedgen's channel <link> is the href of the *last* link added: the alternate goes last
     fg.link(href=config.feed_url(f"{doc.path}.rss"), rel="self", type=MEDIA_TYPE)
-    fg.link(href=config.site_url, rel="alternate")
+    fg.link(href=feed_home(config, feed.tag), rel="alternate")
     fg.description(feed.title)
     fg.lastBuildDate(feedset.newest_update(doc))
     if feed.lang:
