@@ -187,7 +187,7 @@ def test_foreign_feeds_fall_back_to_arxiv_link_and_title(tmp_path):
     zero = by_rule["arxiv"]
     assert zero.key == "arxiv:2505.04588"
     assert len(zero.feeds) == 2
-    assert zero.tags == ("rl", "cscl")  # the project's tag slugs (model.normalize_tag)
+    assert zero.tags == ("RL", "cs.CL")  # as the feeds wrote them, matched case-blind
     assert "alert" not in (zero.comments["en"] or "")  # script dropped from the text
     assert zero.comments["en"].startswith("Nice RL trick, see the paper.")
     assert "https://arxiv.org/abs/2505.04588v1" in zero.links

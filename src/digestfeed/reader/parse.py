@@ -1,9 +1,14 @@
 """Feed bytes → :class:`ParsedFeed` (its sightings), or OPML bytes → outline URLs.
 
-Untrusted XML is first parse-checked with lxml with entity resolution, DTD loading and
-network access off; a document whose DTD declares entities (billion laughs, external
-entities) is refused before feedparser ever sees it. feedparser is given the bytes in a
-file object, so it can neither fetch a URL nor open a file named by the body.
+Untrusted XML is decoded, checked and made well-formed by :mod:`.xmlsafe` (a DTD that
+declares entities is refused before any parser sees it; nothing the document names is
+fetched); feedparser then reads those UTF-8 bytes from a file object, so it can neither
+fetch a URL nor open a file named by the body. JSON Feed is read by :mod:`.jsonfeed`.
+
+Links are kept as the feed gave them: relative ones resolve against the document's URL
+for HTTP sources, and for a file against the feed's own absolute ``rel=self`` (else its
+``<link>``) after ``xml:base``; with neither they stay relative, never ``file:`` URLs.
+Tags keep their written form (``cs.LG``, ``C++``).
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
+import hashlib
 import io
 import re
+import unicodedata
 import urllib.parse
 from collections.abc import Iterable
 from typing import Any
@@ -21,13 +28,8 @@ import feedparser
 import lxml.etree as etree
 import lxml.html
 
-from ..errors import ReadError
-from ..model import normalize_tag
 from . import identity
-
-
-class FeedParseError(ReadError):
-    """The bytes are not a (safe, well-formed) feed; the message is the reason."""
+from .xmlsafe import FeedParseError, prepare
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,9 +64,6 @@ class Opml:
     feeds: tuple[tuple[str, str], ...]
 
 
-_SAFE_PARSER_KW = dict(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-)
 _LANG = re.compile(r"^\s*([A-Za-z]{2,3})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CHAR_REF = re.compile(r"&#(x[0-9a-f]+|[0-9]+);", re.IGNORECASE)
@@ -81,54 +80,29 @@ def _no_controls(html: str) -> str:
     return _CONTROL.sub(" ", _CHAR_REF.sub(ref, html))
 
 
-_PROLOG_DOCTYPE = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>)?(?:\s*<!--.*?-->|\s*<\?.*?\?>)*\s*<!DOCTYPE\b",
-    re.DOTALL,
-)
-_ENTITIES = "refused: the DTD declares entities (entity expansion is not allowed)"
+def parse_body(
+    location: str, base_url: str, body: bytes, content_type: str = ""
+) -> ParsedFeed | Opml:
+    """Parse fetched bytes: an OPML subscription list, a JSON Feed or an XML feed.
 
-
-def safe_root(body: bytes) -> etree._Element:
-    """Parse-check ``body`` as XML without expanding or fetching anything; return its root.
-
-    A DTD declaring entities is refused outright: first by a scan of the prolog (before
-    any parsing), then by lxml (with entities unresolved, no DTD loading, no network,
-    libxml2's amplification limit) for encodings the scan cannot read.
+    ``base_url`` is where the bytes came from (an http(s) URL, or a file's ``file:`` URL);
+    ``content_type`` is the HTTP ``Content-Type`` (its charset counts), empty for a file.
     """
-    doctype = _PROLOG_DOCTYPE.match(body)
-    if doctype:
-        end = body.find(b"]>", doctype.end())
-        if b"<!ENTITY" in body[doctype.end() : end if end >= 0 else len(body)]:
-            raise FeedParseError(_ENTITIES)
-    parser = etree.XMLParser(**_SAFE_PARSER_KW)  # type: ignore[arg-type]
-    try:
-        root = etree.fromstring(body, parser)
-    except etree.XMLSyntaxError as exc:
-        if "entit" in str(exc).lower():
-            raise FeedParseError(f"{_ENTITIES}: {exc}") from None
-        raise FeedParseError(f"malformed XML: {exc}") from None
-    if root is None:
-        raise FeedParseError("empty document")
-    dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):  # type: ignore[union-attr]
-        raise FeedParseError(_ENTITIES)
-    return root
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] in (b"{", b"["):
+        from .jsonfeed import parse_json_feed
 
-
-def parse_body(location: str, base_url: str, body: bytes) -> ParsedFeed | Opml:
-    """Parse fetched bytes: an OPML subscription list or a feed."""
-    if body.lstrip()[:1] in (b"{", b"["):
-        raise FeedParseError("not a feed (JSON Feed is not supported yet)")
-    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<!doctype html", b"<html")):
+        return parse_json_feed(location, base_url, body)
+    if head.lower().startswith((b"<!doctype html", b"<html")):
         raise FeedParseError("not a feed (an HTML page)")
-    root = safe_root(body)
+    prepared = prepare(body, content_type)
+    root = prepared.root
     tag = etree.QName(root).localname.lower() if isinstance(root.tag, str) else ""
     if tag == "opml":
         return _opml(location, base_url, root)
-    if tag not in ("feed", "rss", "rdf"):
+    if tag not in ("feed", "rss", "rdf", "entry"):
         raise FeedParseError(f"not a feed (root element <{tag}>)")
-    return parse_feed(location, base_url, body)
+    return parse_feed(location, base_url, prepared.body)
 
 
 def _opml(location: str, base_url: str, root: etree._Element) -> Opml:
@@ -140,18 +114,44 @@ def _opml(location: str, base_url: str, root: etree._Element) -> Opml:
     return Opml(location, tuple(feeds))
 
 
+def is_web(url: str | None) -> bool:
+    """An absolute http(s) URL."""
+    parts = urllib.parse.urlsplit(url or "")
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def file_base(*candidates: str | None) -> str:
+    """The base for relative links of a feed read from a file: its first absolute
+    http(s) candidate (``rel=self``, then the site link), else none (links stay as given)."""
+    return next((c for c in candidates if c and is_web(c)), "")
+
+
+def resolve(base: str, href: str) -> str:
+    """``href`` against ``base``; with no base, ``href`` as the feed gave it."""
+    href = href.strip()
+    return urllib.parse.urljoin(base, href) if base else href
+
+
 def parse_feed(location: str, base_url: str, body: bytes) -> ParsedFeed:
-    """feedparser on ``body`` (never fetching) → the feed's sightings."""
+    """feedparser on ``body`` (UTF-8 bytes, never fetching) → the feed's sightings."""
+    web = is_web(base_url)
+    headers = {"content-type": "application/xml; charset=utf-8"}
+    if web:
+        headers["content-location"] = base_url  # feedparser resolves xml:base against it
     parsed = feedparser.parse(
         io.BytesIO(body),
-        # feedparser mangles file:/// bases; links are joined with base_url below anyway
-        response_headers={"content-location": base_url} if base_url.startswith("http") else {},
+        response_headers=headers,
         resolve_relative_uris=False,  # links are resolved below; content is only read as text
         sanitize_html=False,  # content is parsed by lxml.html and reduced to text and hrefs
     )
     feed = parsed.get("feed", {})
     if not parsed.get("version") and not parsed.get("entries"):
         raise FeedParseError("not a feed")
+    if web:
+        base = base_url
+    else:
+        selfs = [lk.get("href") for lk in feed.get("links", ()) if lk.get("rel") == "self"]
+        base = file_base(*selfs, feed.get("link"))
     generator = (feed.get("generator") or "").strip().lower()
     by_digestfeed = generator == "digestfeed"
     feed_lang = _lang(feed.get("language"))
@@ -160,7 +160,7 @@ def parse_feed(location: str, base_url: str, body: bytes) -> ParsedFeed:
         if link.get("rel") == "prev-archive" and link.get("href"):
             prev = urllib.parse.urljoin(base_url, link["href"])
     sightings = [
-        _sighting(location, base_url, entry, by_digestfeed, feed_lang)
+        _sighting(location, base, entry, by_digestfeed, feed_lang)
         for entry in parsed.get("entries", ())
     ]
     return ParsedFeed(
@@ -180,11 +180,9 @@ def _sighting(
     if "html" in (entry.get("title_detail") or {}).get("type", ""):
         title = _html_to_text(title)
     title = clean_text(title)
-    own_links = [
-        urllib.parse.urljoin(base, lk["href"]) for lk in entry.get("links", ()) if lk.get("href")
-    ]
-    if entry.get("link") and urllib.parse.urljoin(base, entry["link"]) not in own_links:
-        own_links.insert(0, urllib.parse.urljoin(base, entry["link"]))
+    own_links = [resolve(base, lk["href"]) for lk in entry.get("links", ()) if lk.get("href")]
+    if entry.get("link") and resolve(base, entry["link"]) not in own_links:
+        own_links.insert(0, resolve(base, entry["link"]))
     comments: dict[str, str] = {}
     content_links: list[str] = []
     contents = entry.get("content") or []
@@ -192,7 +190,38 @@ def _sighting(
     if detail and detail.get("value"):
         html, ctype = detail["value"], detail.get("type", "text/html")
         lang = _lang(detail.get("language")) or feed_lang
-        comments, content_links = _read_content(html, ctype, base, lang, by_digestfeed)
+        content_base = resolve(base, detail.get("base") or "")
+        comments, content_links = _read_content(html, ctype, content_base, lang, by_digestfeed)
+    return make_sighting(
+        location,
+        entry_id,
+        title,
+        own_links,
+        comments,
+        content_links,
+        [tag.get("term") or tag.get("label") or "" for tag in entry.get("tags", ())],
+        _date(entry),
+        by_digestfeed,
+    )
+
+
+def tag_match_key(tag: str) -> str:
+    """A tag compared loosely (case-blind; spaces, ``-`` and ``_`` alike); shown as written."""
+    return "-".join(re.split(r"[\s_-]+", unicodedata.normalize("NFKC", tag).casefold().strip()))
+
+
+def make_sighting(
+    location: str,
+    entry_id: str | None,
+    title: str,
+    own_links: list[str],
+    comments: dict[str, str],
+    content_links: list[str],
+    tag_terms: Iterable[str],
+    date_stamp: tuple[str | None, float | None],
+    by_digestfeed: bool,
+) -> Sighting | None:
+    """One entry's :class:`Sighting`, whatever format it came in (``None``: nothing to key it by)."""
     # a post whose content links exactly one arXiv paper is about that paper
     content_arxiv = {a for a in map(identity.find_arxiv_id, content_links) if a}
     keys = identity.candidate_keys(
@@ -204,13 +233,20 @@ def _sighting(
         feed=location,
     )
     if not keys:
-        return None
-    date, stamp = _date(entry)
-    tags = []
-    for tag in entry.get("tags", ()):
-        slug = normalize_tag(tag.get("term") or tag.get("label") or "")
-        if slug and slug not in tags:
-            tags.append(slug)
+        # nothing global to match on (a relative link, or only a description): the entry
+        # is still one item of its own feed
+        text = " ".join(f"{k}:{v}" for k, v in sorted(comments.items()))
+        basis = own_links[0] if own_links else text
+        if not basis:
+            return None
+        digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:24]
+        keys = [(f"feed-id:{location}\x00{digest}", "feed-id")]
+    date, stamp = date_stamp
+    tags: dict[str, str] = {}
+    for term in tag_terms:
+        written = clean_text(term)
+        if written:
+            tags.setdefault(tag_match_key(written), written)
     return Sighting(
         feed=location,
         keys=tuple(keys),
@@ -218,7 +254,7 @@ def _sighting(
         title=title,
         date=date,
         timestamp=stamp,
-        tags=tuple(tags),
+        tags=tuple(tags.values()),
         comments=comments,
         links=tuple(dict.fromkeys(own_links + content_links)),
     )
@@ -252,8 +288,8 @@ def _read_content(
     for a in frag.iter("a"):
         href = a.get("href")
         if href:
-            url = urllib.parse.urljoin(base, href.strip())
-            if urllib.parse.urlsplit(url).scheme in ("http", "https"):
+            url = resolve(base, href)
+            if is_web(url):
                 links.append(url)
     comments: dict[str, str] = {}
     marked = frag.xpath(".//div[contains(concat(' ', normalize-space(@class), ' '), ' comment ')]")
@@ -323,6 +359,17 @@ def _parse_date(raw: str) -> dt.datetime | None:
         return email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
         return None
+
+
+__all__ = [
+    "FeedParseError",
+    "Opml",
+    "ParsedFeed",
+    "Sighting",
+    "make_sighting",
+    "parse_body",
+    "parse_feed",
+]
 
 
 def iter_feed_urls(opml: Opml) -> Iterable[str]:

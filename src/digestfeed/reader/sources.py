@@ -1,7 +1,7 @@
 """SOURCE arguments → feed locations.
 
-A SOURCE is an http(s) URL, a feed file, a directory (every ``*.atom``, ``*.rss`` and
-``*.xml`` below it, sorted; ``*.opml`` files inside are not expanded again) or an OPML
+A SOURCE is an http(s) URL, a feed file, a directory (every ``*.atom``, ``*.rss``,
+``*.rdf``, ``*.xml`` and ``*.json`` below it, sorted; ``*.opml`` files inside are not expanded again) or an OPML
 file. OPML is recognised by its content (root ``<opml>``) wherever it comes from, so the
 expansion of OPML happens after fetching (see :mod:`digestfeed.reader.reading`).
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .fetch import is_url
 
-FEED_SUFFIXES = (".atom", ".rss", ".xml")
+FEED_SUFFIXES = (".atom", ".rss", ".rdf", ".xml", ".json")
 _MAX_LEVELS_UP = 4
 
 

@@ -94,6 +94,9 @@ def feed_head(doc: Document, feedset: FeedSet) -> dict[str, Any]:
         obj["language"] = feed.lang
     if config.hub:
         obj["hubs"] = [{"type": "WebSub", "url": config.hub}]
+    # JSON Feed has no generator field: this extension object is Atom's <generator>, by
+    # which digestfeed's feed reader trusts the ids as it does the Atom twin's
+    obj["_digestfeed"] = {"generator": "digestfeed"}
     return obj
 
 
