@@ -87,6 +87,7 @@ COMMAND_MODULES = {
     "read": "read",
     "export-digest": "export_digest",
     "plugins": "plugins",
+    "init": "init",
 }
 
 
@@ -108,6 +109,21 @@ class LazyGroup(click.Group):
                 return command  # type: ignore[no-any-return]
         raise AssertionError(f"digestfeed.commands.{module_name} does not define {cmd_name!r}")
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Click's lookup, plus "Did you mean …?" for a mistyped command (``biuld``)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            import difflib
+
+            name = args[0] if args else ""
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            if not close:
+                raise
+            ctx.fail(f"No such command {name!r}. Did you mean {close[0]}?")
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -123,6 +139,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     """digestfeed: publish dated paper digests as feeds, and read feeds without duplicates.
 
     \b
+    Start:    digestfeed init DIR --url https://you.github.io/papers/
     Publish:  digestfeed build            (entries/ -> feeds/)
               digestfeed check            (exit 1 when feeds/ is stale)
     Read:     digestfeed read feeds/index.opml

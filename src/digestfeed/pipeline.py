@@ -179,7 +179,7 @@ def build(
                 result.owned,
                 sorted(result.produced),
             )
-    _warn_placeholder(result, config)
+    _warn_setup(result, config, pairs)
     try:
         lastbuild.record(config, out_dir, result.changed, result.removed)
     except OSError as exc:  # the feeds are written; only 'ping' loses its record
@@ -218,7 +218,7 @@ def check(
         progress=progress,
         outputs=get_outputs(config.outputs),
     )
-    _warn_placeholder(result, config)
+    _warn_setup(result, config, pairs)
     return result
 
 
@@ -352,11 +352,20 @@ def _files(
         yield from output_files(output, feedset, formats)
 
 
-def _warn_placeholder(result: BuildResult, config: Config) -> None:
-    """Every build says so while the publication's address is the example one."""
+def _warn_setup(result: BuildResult, config: Config, pairs: Sequence[tuple[str, Path]]) -> None:
+    """Every build says so while the publication's address is the example one, or while it
+    has nothing to publish."""
     warning = placeholder_warning(config)
     if warning is not None:
         result.warnings.insert(0, BuildWarning("example address", "", warning))
+    if result.digests == 0:
+        where = ", ".join(f"{directory}/" for _, directory in pairs)
+        result.warnings.insert(
+            0,
+            BuildWarning(
+                "no digests", where, "nothing to publish yet: add a digest as YYYY-MM-DD.txt"
+            ),
+        )
 
 
 def _aware(now: dt.datetime | None, config: Config) -> dt.datetime | None:

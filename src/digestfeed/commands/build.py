@@ -16,7 +16,7 @@ import click
 
 from ..cli import EXIT_FINDING, fail, get_config, handle_errors
 from ..ledger import LEDGER_NAME
-from ..pipeline import BuildResult, Sources, build, check
+from ..pipeline import BuildResult, Sources, build, check, source_pairs
 from ..plugins import parse_source_spec
 from ..types import warning_kind
 from ..urls import PLACEHOLDER_HOST, placeholder_keys
@@ -114,6 +114,13 @@ def _run(
     """Options → one library call (:func:`~digestfeed.pipeline.build` or ``check``) → warnings."""
     config = get_config(ctx)
     chosen = source_option(sources, entries)
+    for _plugin, directory in source_pairs(chosen, config):
+        if not directory.exists():
+            fail(
+                f"digestfeed: {directory}/: no such directory. Start a publication with "
+                "'digestfeed init DIR --url https://you.github.io/papers/', or write your "
+                f"first digest as {directory}/YYYY-MM-DD.txt (see 'The digest format' in the README)"
+            )
     stamp = None  # default: the ledger reads $DIGESTFEED_NOW or the clock, only if needed
     if now:
         try:

@@ -146,6 +146,10 @@ def read(
         click.echo(warning, err=True)
     for failure in result.failures:
         click.echo(f"digestfeed read: {failure}", err=True)
+    if not result:  # an empty stdout alone looks like a hang or a broken feed
+        read_n = result.stats.get("sources", 0) - len(result.failures)
+        what = "no items" if all_items else "nothing new"
+        click.echo(f"digestfeed read: {what} ({read_n} sources read)", err=True)
     if result.failures:
         sys.exit(EXIT_FINDING)
 
