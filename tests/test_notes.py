@@ -13,7 +13,7 @@ from digestfeed.errors import ParseErrors
 from digestfeed.sources.digest import parse_text
 from digestfeed.sources.export import render_digest
 from digestfeed.sources.notes import NotesSource, parse_note, read_notes
-from digestfeed.types import Entry
+from digestfeed.types import Entry, warning_kind
 
 NOTES = Path(__file__).resolve().parent / "data" / "notes"
 CONFIG = Config()
@@ -234,10 +234,8 @@ def test_read_notes_dates_order_and_skips() -> None:
         "240507 Old Layout",
     ]
     assert [e.position for e in first.entries] == [0, 1]
-    assert (
-        len(skipped) == 1
-        and "Undated.md:1: file name does not start with a valid YYMMDD" in skipped[0]
-    )
+    assert len(skipped) == 1 and skipped[0].startswith(f"{NOTES / 'Undated.md'}:1: note skipped")
+    assert warning_kind(skipped[0]) == "undated note"
 
 
 def test_date_offset_from_config() -> None:
@@ -246,13 +244,18 @@ def test_date_offset_from_config() -> None:
     assert digests[0].date == "2024-05-07"
 
 
-def test_duplicate_arxiv_ids_get_suffixes() -> None:
-    """Two notes of one arXiv paper get distinct ids; the original file name keeps the plain id."""
+def test_identical_same_day_copies_are_one_entry() -> None:
+    """An Obsidian copy identical to its original (same day) is published once, the original kept."""
     digests, _ = read_notes(NOTES, CONFIG)
     dup = [e for d in digests for e in d.entries if "Dup" in e.source]
-    assert [Path(e.source).name.split(":")[0] for e in dup] == ["240510 Dup.md", "240510 Dup 1.md"]
-    assert dup[0].id.endswith("arxiv:2404.14469") and dup[1].id.endswith("arxiv:2404.14469-2")
-    assert warned(dup[1], "same id")
+    assert [Path(e.source).name.split(":")[0] for e in dup] == ["240510 Dup.md"]
+    assert dup[0].id.endswith("arxiv:2404.14469")
+    day = next(d for d in digests if d.date == "2024-05-11")
+    copies = [w for w in day.warnings if warning_kind(w) == "identical copies"]
+    assert copies == [
+        f"{NOTES / '240510 Dup 1.md'}:1: identical to {NOTES / '240510 Dup.md'} (same day); "
+        "published once, as 240510 Dup.md"
+    ]
 
 
 def test_id_stable_when_comments_and_tags_change(tmp_path: Path) -> None:

@@ -53,6 +53,9 @@ class Config:
     outputs: tuple[str, ...] = ()
     #: Days added to a vault note's day to give its digest date.
     vault_date_offset: int = 1
+    #: Vault folders (relative to the vault) holding templates, never read as notes; the
+    #: folder named in Obsidian's own template settings is skipped as well.
+    vault_template_folders: tuple[str, ...] = ()
     #: Where the parse/render cache lives, relative to the project root.
     cache_dir: str = ".digestfeed-cache"
     # Caps on what a source may hold (a merged digest is untrusted input). Exceeding one is

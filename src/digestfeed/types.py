@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_ch
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Config
 
+#: A :class:`BuildWarning`'s level: shown and counted, or only counted (``-v`` lists it).
+Level = Literal["warning", "info"]
+
 #: A feed's language: ``None`` = bilingual.
 Lang = Literal["ko", "en"] | None
 
@@ -47,14 +50,14 @@ class BuildWarning(str):
     kind: str
     where: str  #: ``path:line``, ``path``, or ``""``
     message: str
-    level: Literal["warning", "info"]
+    level: Level
 
     def __new__(
         cls,
         kind: str,
         where: str,
         message: str,
-        level: Literal["warning", "info"] = "warning",
+        level: Level = "warning",
     ) -> BuildWarning:
         self = super().__new__(cls, f"{where}: {message}" if where else message)
         object.__setattr__(self, "kind", kind)
@@ -311,6 +314,7 @@ __all__ = [
     "FileSpec",
     "Lang",
     "LazyOutput",
+    "Level",
     "Output",
     "Source",
     "Timed",

@@ -48,15 +48,23 @@ def sources_key(
     try:
         for name, directory in sources:
             h.update(f"\0{name}\0{Path(directory).resolve()}\n".encode())
-            with os.scandir(directory) as it:
-                for item in sorted(it, key=lambda e: e.name):
-                    if item.name.startswith("."):  # the ledger (keyed below), editor files
-                        continue
-                    st = item.stat()
-                    h.update(f"{item.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+            _hash_tree(h, str(directory), "")
     except OSError:
         return None
     return h.hexdigest()
+
+
+def _hash_tree(h: hashlib._Hash, directory: str, prefix: str) -> None:
+    """Every file's stat under ``directory``, sub-folders included (a vault nests its notes
+    in year folders); hidden names (the ledger, keyed apart, ``.obsidian/``) are skipped."""
+    with os.scandir(directory) as it:
+        for item in sorted(it, key=lambda e: e.name):
+            if item.name.startswith("."):  # the ledger (keyed below), editor files
+                continue
+            st = item.stat(follow_symlinks=False)
+            h.update(f"{prefix}{item.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+            if item.is_dir(follow_symlinks=False):
+                _hash_tree(h, item.path, f"{prefix}{item.name}/")
 
 
 def _key(sources: str, ledger_path: Path) -> str | None:

@@ -6,19 +6,22 @@ and an Obsidian ``# Links`` section. Older notes write ``Title (Authors)`` witho
 asterisks and put the English comment *after* the hashtag line.
 
 Dates and order
-    The digest date is the file name's ``YYMMDD`` plus ``config.vault_date_offset`` days
-    (default +1: a note written on D appears in the digest of D+1). Within a day, entries
-    keep the order of the file names without ``.md`` (``X.md`` before ``X 1.md``). A note
-    whose name does not start with a valid ``YYMMDD`` cannot be dated: it is skipped with a
-    warning. Only ``*.md`` files directly in the directory are read (hidden files and
-    sub-directories are not).
+    The vault's layout (folders at any depth, Obsidian's own folders and templates skipped,
+    bare ``YYMMDD.md`` notes, undated notes skipped with a warning) is read by
+    :mod:`digestfeed.sources.vault`. The digest date is the file name's ``YYMMDD`` plus
+    ``config.vault_date_offset`` days (default +1: a note written on D appears in the
+    digest of D+1). Within a day, entries keep the order of the file names without ``.md``
+    (``X.md`` before ``X 1.md``), whatever their folders. Notes of one day whose texts are
+    identical after white-space normalisation are one entry (the first file name kept, a
+    warning naming both).
 
 Fields
     * ``url``: the first line when it is a lone http(s) URL (the paper's own link). When it
       is an arXiv URL, the entry id is ``tag:…:arxiv:<id>`` (stable across days and title
-      edits); otherwise it is the digest-style id (date + title slug). Two notes with the
-      same id (the vault has ``X.md`` / ``X 1.md`` copies) get ``-2`` … suffixes in
-      date/file-name order, with a warning.
+      edits); otherwise it is the digest-style id (date + title slug). Ids never depend on
+      a note's folder. Two notes with the same id (``X.md`` / ``X 1.md`` copies that
+      differ, or one paper noted on two days) get ``-2`` … suffixes in date/file-name
+      order, with a warning.
     * ``title``/``authors``: from ``*Title* (Authors)`` or ``Title (Authors)`` on the line
       after the URL; authors are split like the digest (commas at bracket depth 0). With no
       title line the file name's title is used and the authors are empty (warning).
@@ -60,11 +63,16 @@ Round trip: the vault only produces fields the digest text can carry
     * no hashtag line at all → the tag ``#untagged`` (the digest needs a tag line);
     * a title that would read as a hashtag line or an authors line → the file name's title.
 
-Real mess, each a warning naming ``file:line`` and never a crash: control characters,
-an unclosed ``<english>`` (the rest of the note is English), a misspelt ``<enligsh>``,
-a stray ``</english>``, two ``<english>`` blocks (joined), no title line, no authors, no
-abstract, no Korean comment, no English comment, no tags. A note that is not UTF-8 is a
-:class:`~digestfeed.errors.ParseError`.
+Warnings and infos (each a :class:`~digestfeed.types.BuildWarning` naming ``file:line``,
+never a crash; the kinds are the constants below). Warnings are the re-interpretations that
+could lose or move text: control characters, an unclosed ``<english>`` (the rest of the
+note is English), a misspelt ``<enligsh>``, a stray ``</english>``, two ``<english>``
+blocks (joined), a dropped image, a wrapped or replaced title, an extra hashtag line, a
+stray character on the hashtag line, lines moved to another part, copies and repeated
+ids. Infos are what a note style legitimately lacks, counted and listed with ``-v``: no
+abstract, no Korean or English comment, an English paragraph after the Korean one without
+``<english>``, no paper URL, no title line (the file name's title), no authors, no tags.
+A note that is not UTF-8 is a :class:`~digestfeed.errors.ParseError`.
 """
 
 from __future__ import annotations
@@ -78,9 +86,9 @@ from pathlib import Path
 from ..config import Config
 from ..errors import ParseError, ParseErrors
 from ..model import assign_unique_ids, entry_arxiv_id, entry_id, make_id
-from ..types import Digest, Entry
+from ..types import BuildWarning, Digest, Entry, Level
 from .export import render_digest
-from .files import list_source_files, read_source_file
+from .files import read_source_file
 from .lines import (
     CONTROL,
     decode,
@@ -89,18 +97,45 @@ from .lines import (
     is_authors_line,
     is_tag_line,
     join_lines,
-    missing_parts,
     parse_tags,
     split_authors,
     split_parts,
 )
+from .vault import NoteFile, list_vault, note_file, same_day_copies
 
 __all__ = ["UNTAGGED", "NotesSource", "note_date", "parse_note", "read_notes", "render_digest"]
 
 #: The tag given to a note that has none (the digest format needs a tag line).
 UNTAGGED = "#untagged"
 
-_NAME = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(.*?)\s*$")
+# Warning kinds (see digestfeed.types.BuildWarning): re-interpretations that lose or move text
+CONTROLS = "control characters"
+IMAGE = "image dropped"
+MISSPELT = "misspelt <english>"
+NESTED = "nested <english>"
+SECOND = "second <english> block"
+STRAY_CLOSE = "stray </english>"
+UNCLOSED = "unclosed <english>"
+WRAPPED = "wrapped title"
+TITLE_REPLACED = "title replaced"
+EXTRA_TAGS = "extra hashtag line"
+STRAY_CHAR = "stray character"
+DROPPED_TAG = "dropped hashtag"
+MOVED = "moved text"
+REPEATED_ID = "repeated id"
+DIFFERING = "differing copies"
+WARNING: Level = "warning"
+INFO: Level = "info"
+# … and infos: what a note style legitimately lacks (counted; listed with -v)
+NO_ABSTRACT = "no abstract"
+NO_KOREAN = "no Korean comment"
+NO_ENGLISH = "no English comment"
+ENGLISH_AFTER = "English after Korean"
+NO_URL = "no paper URL"
+NO_TITLE = "title from file name"
+NO_AUTHORS = "no authors"
+NO_TAGS = "untagged"
+
 _URL_LINE = re.compile(r"^<?(https?://\S+?)>?$", re.IGNORECASE)
 _STAR_TITLE = re.compile(r"^\*\*?(?P<title>.+?)\*\*?(?:\s*(?P<authors>\(.*\)))?$")
 _LINKS_HEADING = re.compile(r"^#{1,6}\s+links?\s*$", re.IGNORECASE)
@@ -122,30 +157,9 @@ class _Line:
     origin: str  # "abstract" | "ko" | "en"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class NoteFile:
-    """A note's file name: its day (``YYYY-MM-DD``) and title."""
-
-    path: Path
-    day: str
-    title: str
-
-
 def note_date(day: str, config: Config) -> str:
     """The digest date of a note written on ``day``: ``day + config.vault_date_offset``."""
     return (dt.date.fromisoformat(day) + dt.timedelta(days=config.vault_date_offset)).isoformat()
-
-
-def _note_file(path: Path) -> NoteFile | None:
-    m = _NAME.match(path.stem)
-    if not m:
-        return None
-    yy, mm, dd, title = m.groups()
-    try:
-        day = dt.date(2000 + int(yy), int(mm), int(dd)).isoformat()
-    except ValueError:
-        return None
-    return NoteFile(path, day, title)
 
 
 def _plain(text: str, where: str, warnings: list[str]) -> str:
@@ -154,7 +168,7 @@ def _plain(text: str, where: str, warnings: list[str]) -> str:
         return text
 
     def image(m: re.Match[str]) -> str:
-        warnings.append(f"{where}: embedded image {m.group(0)!r} dropped")
+        warnings.append(BuildWarning(IMAGE, where, f"embedded image {m.group(0)!r} dropped"))
         return ""
 
     def wiki(m: re.Match[str]) -> str:
@@ -199,13 +213,18 @@ def parse_note(
     path = str(path)
     warnings: list[str] = []
     if file_title is None:
-        file_title = (_note_file(Path(path)) or NoteFile(Path(path), "", Path(path).stem)).title
+        named = note_file(Path(path))
+        file_title = named.title if named else Path(path).stem
 
     # 1. lines: control characters out, the "# Links" section off
     raw: list[tuple[int, str]] = []
     for no, line in enumerate(text.split("\n"), start=1):
         if CONTROL.search(line):
-            warnings.append(f"{path}:{no}: removed control character(s) illegal in XML")
+            warnings.append(
+                BuildWarning(
+                    CONTROLS, f"{path}:{no}", "removed control character(s) illegal in XML"
+                )
+            )
             line = CONTROL.sub("", line)
         if _LINKS_HEADING.match(line.strip()):
             break
@@ -223,25 +242,47 @@ def parse_note(
             if not _is_english_tag(name):
                 continue
             if name.lower() != "english":
-                warnings.append(f"{path}:{no}: misspelt tag {m.group(0)!r} read as <english>")
+                warnings.append(
+                    BuildWarning(
+                        MISSPELT, f"{path}:{no}", f"misspelt tag {m.group(0)!r} read as <english>"
+                    )
+                )
             segments.append((no, line[pos : m.start()], inside))
             pos = m.end()
             if not closing:
                 if inside:
-                    warnings.append(f"{path}:{no}: <english> inside an <english> block; ignored")
+                    warnings.append(
+                        BuildWarning(
+                            NESTED, f"{path}:{no}", "<english> inside an <english> block; ignored"
+                        )
+                    )
                     continue
                 blocks += 1
                 if blocks == 2:
-                    warnings.append(f"{path}:{no}: a second <english> block; joined to the first")
+                    warnings.append(
+                        BuildWarning(
+                            SECOND, f"{path}:{no}", "a second <english> block; joined to the first"
+                        )
+                    )
                 inside, opened_at = True, no
             elif inside:
                 inside = False
             else:
-                warnings.append(f"{path}:{no}: </english> with no <english> before it; ignored")
+                warnings.append(
+                    BuildWarning(
+                        STRAY_CLOSE,
+                        f"{path}:{no}",
+                        "</english> with no <english> before it; ignored",
+                    )
+                )
         segments.append((no, line[pos:], inside))
     if inside:
         warnings.append(
-            f"{path}:{opened_at}: <english> is never closed; the rest of the note is English"
+            BuildWarning(
+                UNCLOSED,
+                f"{path}:{opened_at}",
+                "<english> is never closed; the rest of the note is English",
+            )
         )
 
     # 3. Obsidian markup; drop blank segments
@@ -262,7 +303,12 @@ def parse_note(
     if url is None:
         first = cleaned[0][0] if cleaned else 1
         warnings.append(
-            f"{path}:{first}: no URL on the first line; the entry has no link of its own"
+            BuildWarning(
+                NO_URL,
+                f"{path}:{first}",
+                "no URL on the first line; the entry has no link of its own",
+                "info",
+            )
         )
     # more lone URLs before the title line stay in the body (as comment lines)
     extra_urls = []
@@ -287,17 +333,35 @@ def parse_note(
                     " ".join(c[1].strip() for c in chunk)
                 ) and _split_title_authors(" ".join(c[1].strip() for c in chunk))
                 if found:
-                    warnings.append(f"{path}:{title_no}: title line wrapped over {n} lines; joined")
+                    warnings.append(
+                        BuildWarning(
+                            WRAPPED,
+                            f"{path}:{title_no}",
+                            f"title line wrapped over {n} lines; joined",
+                        )
+                    )
                     title, authors_text = found
                     k += n
                     break
     if title is None:
         warnings.append(
-            f"{path}:{title_no}: no '*Title* (Authors)' line; using the file name's title {file_title!r}"
+            BuildWarning(
+                NO_TITLE,
+                f"{path}:{title_no}",
+                f"no '*Title* (Authors)' line; using the file name's title {file_title!r}",
+                "info",
+            )
         )
         title = file_title
     elif authors_text is None:
-        warnings.append(f"{path}:{title_no}: title line has no '(Authors)'; authors left empty")
+        warnings.append(
+            BuildWarning(
+                NO_AUTHORS,
+                f"{path}:{title_no}",
+                "title line has no '(Authors)'; authors left empty",
+                "info",
+            )
+        )
     if not title or is_tag_line(title) or is_authors_line(title):
         fallback = (
             file_title
@@ -305,8 +369,12 @@ def parse_note(
             else "Untitled"
         )
         warnings.append(
-            f"{path}:{title_no}: title {title!r} would read as a tag or authors line in a digest; "
-            f"using {fallback!r}"
+            BuildWarning(
+                TITLE_REPLACED,
+                f"{path}:{title_no}",
+                f"title {title!r} would read as a tag or authors line in a digest; "
+                f"using {fallback!r}",
+            )
         )
         title = fallback
     authors = split_authors(authors_text) if authors_text else ()
@@ -328,17 +396,23 @@ def parse_note(
         if is_tag_line(seg):
             if i != last_tag:
                 warnings.append(
-                    f"{path}:{no}: hashtag line that is not the note's last; its tags are added"
+                    BuildWarning(
+                        EXTRA_TAGS,
+                        f"{path}:{no}",
+                        "hashtag line that is not the note's last; its tags are added",
+                    )
                 )
             tokens.extend(seg.split())
             continue
         origin = "en" if eng else "tail" if i > last_tag else "abstract" if quoted else "ko"
         lines.append(_Line(no, seg.rstrip(), origin))
     tag_where = f"{path}:{body[last_tag][0]}" if tag_lines else f"{path}:{title_no}"
-    tags, labels = parse_tags(tokens, config, warnings, tag_where)
+    tags, labels = _parse_tags(tokens, config, warnings, tag_where)
     if not tags:
-        warnings.append(f"{tag_where}: no hashtag line; tagged {UNTAGGED}")
-        tags, labels = parse_tags([UNTAGGED], config, warnings, tag_where)
+        warnings.append(
+            BuildWarning(NO_TAGS, tag_where, f"no hashtag line; tagged {UNTAGGED}", "info")
+        )
+        tags, labels = _parse_tags([UNTAGGED], config, warnings, tag_where)
 
     # 6. parts as the digest would split them (abstract, Korean, English lines in that order)
     ordered = [ln for o in ("abstract", "ko", "en", "tail") for ln in lines if ln.origin == o]
@@ -347,7 +421,7 @@ def parse_note(
     _warn_moves(parts, path, warnings)
     abstract, ko, en = (join_lines(ln.text for ln in parts[p]) for p in ("abstract", "ko", "en"))
     where = f"{path}:{title_no}"
-    warnings.extend(missing_parts(where, "note", abstract, ko, en))
+    warnings.extend(_missing_parts(where, abstract, ko, en))
     links = tuple(entry_links([title, abstract, ko, en]))
     arxiv = entry_arxiv_id(url) if url else None
     if arxiv:
@@ -391,7 +465,11 @@ def _fix_tag_line(seg: str, where: str, warnings: list[str]) -> str:
     """``#rl #tool a``: a hashtag line ending in one stray character (a typo) → ``#rl #tool``."""
     m = _STRAY.match(seg.strip())
     if m and not m.group(1).startswith("#"):
-        warnings.append(f"{where}: stray {m.group(1)!r} at the end of the hashtag line dropped")
+        warnings.append(
+            BuildWarning(
+                STRAY_CHAR, where, f"stray {m.group(1)!r} at the end of the hashtag line dropped"
+            )
+        )
         return seg.strip()[:-1].rstrip()
     return seg
 
@@ -407,6 +485,7 @@ def _warn_moves(parts: dict[str, list[_Line]], path: str, warnings: list[str]) -
     for (origin, part), lines in moved.items():
         n = len(lines)
         what = f"{n} {_ORIGIN_NAMES[origin]} line{'s' if n > 1 else ''}"
+        kind, level = MOVED, WARNING
         if origin in ("en", "tail") and part == "abstract" and not has_ko:
             why = f"English text with no Korean comment ({what}) kept in the abstract"
         elif origin == "ko" and part == "abstract" and not has_ko:
@@ -415,58 +494,97 @@ def _warn_moves(parts: dict[str, list[_Line]], path: str, warnings: list[str]) -
             why = f"{what} without Hangul before the Korean text kept in the abstract"
         elif origin == "ko" and part == "en":
             why = f"{what} without Hangul after the Korean text kept in the English comment"
+            kind, level = ENGLISH_AFTER, INFO  # the curator's style, nothing moves
         else:
             why = f"{what} with Hangul (or between Hangul lines) kept in the {_PART_NAMES[part]}"
         warnings.append(
-            f"{path}:{lines[0].no}: {why} (a digest splits parts at the first and last line with Hangul)"
+            BuildWarning(
+                kind,
+                f"{path}:{lines[0].no}",
+                f"{why} (a digest splits parts at the first and last line with Hangul)",
+                level,
+            )
         )
+
+
+def _missing_parts(where: str, abstract: str, ko: str, en: str) -> list[str]:
+    """Infos for a note without an abstract, a Korean or an English comment: older notes
+    simply have none, so they are counted, not warned about."""
+    out: list[str] = []
+    if not abstract:
+        out.append(BuildWarning(NO_ABSTRACT, where, "note has no abstract", "info"))
+    if not ko:
+        out.append(BuildWarning(NO_KOREAN, where, "note has no Korean comment", "info"))
+    elif not en:
+        out.append(BuildWarning(NO_ENGLISH, where, "note has no English comment", "info"))
+    return out
+
+
+def _parse_tags(
+    tokens: list[str], config: Config, warnings: list[str], where: str
+) -> tuple[list[str], list[str]]:
+    """:func:`~digestfeed.sources.lines.parse_tags`, its warnings given the kind
+    :data:`DROPPED_TAG`."""
+    start = len(warnings)
+    found = parse_tags(tokens, config, warnings, where)
+    prefix = f"{where}: "
+    for i in range(start, len(warnings)):
+        w = warnings[i]
+        if not isinstance(w, BuildWarning):
+            message = w[len(prefix) :] if w.startswith(prefix) else w
+            warnings[i] = BuildWarning(DROPPED_TAG, where if w.startswith(prefix) else "", message)
+    return found
 
 
 def read_notes(
     directory: str | Path, config: Config, dates: Collection[str] | None = None
 ) -> tuple[list[Digest], list[str]]:
-    """Every dated note of ``directory`` → digests (sorted by date) and the warnings about
-    files that were skipped. ``dates`` limits the result to those digest dates.
+    """Every dated note of the vault ``directory``, at any depth → digests (sorted by date)
+    and the warnings about the vault's files (skipped, refused, same names; see
+    :mod:`digestfeed.sources.vault`). ``dates`` limits the result to those digest dates.
 
-    Raises :class:`ParseErrors` with every note that is not UTF-8 or cannot be read.
+    Notes of one day whose texts are identical after white-space normalisation are one
+    entry (a warning names both files). Raises :class:`ParseErrors` with every note that
+    is not UTF-8 or cannot be read.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise ParseErrors([ParseError(str(directory), None, "not a directory of notes")])
-    skipped: list[str] = []
+    listing = list_vault(directory, config)
     by_date: dict[str, list[NoteFile]] = {}
-    listing = list_source_files(directory, "*.md")
-    skipped.extend(f"{r.path}: {r.reason}; note skipped" for r in listing.refused)
-    for path in sorted(listing.files, key=lambda p: (p.stem, p.name)):
-        note = _note_file(path)
-        if note is None:
-            skipped.append(
-                f"{path}:1: file name does not start with a valid YYMMDD date; note skipped"
-            )
-            continue
+    for note in listing.notes:
         date = note_date(note.day, config)
         if dates is None or date in dates:
             by_date.setdefault(date, []).append(note)
     digests: list[Digest] = []
     errors: list[ParseError] = []
     for date in sorted(by_date):
-        entries: list[Entry] = []
-        for note in by_date[date]:
+        texts: list[tuple[NoteFile, str]] = []
+        for note in sorted(by_date[date], key=_day_order):
             try:
                 data = read_source_file(note.path, config.max_file_bytes)
-                text = decode(data, str(note.path))
+                texts.append((note, decode(data, str(note.path))))
             except ParseError as exc:
                 errors.append(exc)
-                continue
-            entries.append(parse_note(note.path, text, date, config, len(entries), note.title))
-        digests.append(Digest(str(directory), date, tuple(entries)))
+        kept, copies = same_day_copies(texts)
+        entries = [
+            parse_note(note.path, text, date, config, k, note.title or note.path.stem)
+            for k, (note, text) in enumerate(kept)
+        ]
+        digests.append(Digest(str(directory), date, tuple(entries), tuple(copies)))
     if errors:
         raise ParseErrors(errors)
-    return _unique_ids(digests), skipped
+    return _unique_ids(digests), list(listing.warnings)
+
+
+def _day_order(note: NoteFile) -> tuple[str, str, str]:
+    """Within a day: by file name without ``.md`` (``X.md`` before ``X 1.md``), then folder."""
+    return (note.path.stem, note.path.name, note.path.as_posix())
 
 
 def _unique_ids(digests: list[Digest]) -> list[Digest]:
-    """arXiv ids are not per day: make ids unique over the whole vault, in order."""
+    """arXiv ids are not per day: make ids unique over the whole vault, in order, with a
+    warning naming both notes (``differing copies`` on one day, else ``repeated id``)."""
     flat = [e for d in digests for e in d.entries]
     unique = assign_unique_ids(flat)
     first: dict[str, Entry] = {}
@@ -478,11 +596,25 @@ def _unique_ids(digests: list[Digest]) -> list[Digest]:
             u = unique[k]
             k += 1
             if u.id != e.id:
-                w = f"{e.source}: same id {e.id} as {first[e.id].source}; this entry's id is {u.id}"
+                other = first[e.id]
+                if other.date == e.date:
+                    w = BuildWarning(
+                        DIFFERING,
+                        e.source,
+                        f"a copy of {other.source.rpartition(':')[0]} with different text "
+                        f"(same day, same id {e.id}); published separately as {u.id}",
+                    )
+                else:
+                    w = BuildWarning(
+                        REPEATED_ID,
+                        e.source,
+                        f"same id {e.id} as {other.source} (digest of {other.date}); "
+                        f"this entry's id is {u.id}",
+                    )
                 u = dataclasses.replace(u, warnings=(*u.warnings, w))
             first.setdefault(e.id, e)
             entries.append(u)
-        warnings = tuple(w for e in entries for w in e.warnings)
+        warnings = (*d.warnings, *(w for e in entries for w in e.warnings))
         out.append(dataclasses.replace(d, entries=tuple(entries), warnings=warnings))
     return out
 
@@ -491,6 +623,9 @@ class NotesSource:
     """The built-in ``notes`` source: the curator's Markdown vault."""
 
     name = "notes"
+    #: The vault holds Obsidian copies (``X 1.md``): a second note claiming a published id
+    #: gets the next free ``-N`` (with a warning) instead of failing the build.
+    expects_copies = True
 
     def read(self, directory: Path, config: Config) -> list[Digest]:
         """Digests of every dated note. Warnings about skipped (undated) files are added to
@@ -500,7 +635,10 @@ class NotesSource:
             raise ParseErrors(
                 [
                     ParseError(
-                        str(directory), None, "no dated notes ('YYMMDD Title.md') in the vault"
+                        str(directory),
+                        None,
+                        "no dated notes ('YYMMDD Title.md' or 'YYMMDD.md', in any folder) "
+                        "in the vault",
                     )
                 ]
             )
