@@ -45,17 +45,18 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "jsonl"]),
+    type=click.Choice(["text", "json", "jsonl", "atom", "rss", "jsonfeed"]),
     default="text",
     show_default=True,
-    help="json: one array; jsonl: one item per line; text: for people.",
+    help="json: one array; jsonl: one item per line; text: for people; "
+    "atom, rss, jsonfeed: the deduplicated items as one feed (for any feed reader).",
 )
 @click.option(
     "--lang",
     type=click.Choice(["ko", "en"]),
     default="en",
     show_default=True,
-    help="Language of the comment in text output (the other one when it is missing).",
+    help="Language of the comment in text and feed output (the other one when it is missing).",
 )
 @click.option(
     "--all", "all_items", is_flag=True, help="Every item of the sources, not only the new ones."
@@ -128,6 +129,18 @@ def read(
         elif fmt == "jsonl":
             for item in result:
                 out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+        elif fmt in ("atom", "rss", "jsonfeed"):
+            import datetime as dt
+
+            from ..reader.output import render
+
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            data = render(result, fmt, lang=lang, sources=sources, now=now)
+            out.flush()
+            if hasattr(out, "buffer"):
+                out.buffer.write(data)
+            else:  # pragma: no cover - a text-only stdout
+                out.write(data.decode("utf-8"))
         else:
             out.write("".join(_text(i, lang, verbose) + "\n\n" for i in result))
         out.flush()
