@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from digestfeed.config import Config
+from digestfeed.reader.identity import paper_id
 from feedcheck import A, check_atom, feedparse, parse_xml
 from sitebuild import SMALL, build_site, digest_text, synthetic_digests
 
@@ -33,7 +34,8 @@ def local(feeds: Path, url: str) -> Path:
 
 
 def ids(path: Path) -> list[str]:
-    return [e.id for e in feedparse(path.read_bytes(), path.name).entries]
+    """The paper ids of a document's entries (language variant suffixes dropped)."""
+    return [paper_id(e.id) for e in feedparse(path.read_bytes(), path.name).entries]
 
 
 def chain(feeds: Path, name: str) -> list[Path]:

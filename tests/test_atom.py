@@ -55,36 +55,50 @@ def test_every_feed_is_valid_atom_and_round_trips(seed_feeds: Path) -> None:
             ]
 
 
+def variant_of(name: str) -> str:
+    """The id suffix of the language variant a feed file holds (``ko.atom``, ``tags/rl.en.atom``)."""
+    stem = name.removesuffix(".atom")
+    return next((f"/{lang}" for lang in ("ko", "en") if stem.endswith(lang)), "")
+
+
 def test_entry_ids_dates_and_tags_are_the_same_in_every_feed(
     seed_feeds: Path, seed_path: Path
 ) -> None:
-    """One paper has one id, one published/updated and one tag set in all feeds it appears in."""
+    """One variant of a paper has one id (entry id, +/ko, +/en), one published/updated and one tag set in all feeds."""
     digest = parse_digest(seed_path, Config())
     seen: dict[str, set[tuple[str, str, str, tuple[str, ...]]]] = {}
     for path in seed_feeds.rglob("*.atom"):
+        suffix = variant_of(path.name)
         for entry in feedparse(path.read_bytes()).entries:
+            assert entry.id.endswith(suffix) and entry.id.count("/") == 1 + bool(suffix)
             seen.setdefault(entry.id, set()).add(
                 (entry.title, entry.published, entry.updated, tuple(t.term for t in entry.tags))
             )
-    assert set(seen) == {e.id for e in digest.entries}
+    assert set(seen) == {e.id + s for e in digest.entries for s in ("", "/ko", "/en")}
     for entry_id, variants in seen.items():
         assert len(variants) == 1, (entry_id, variants)
+    by_paper: dict[str, set[tuple[str, str, str, tuple[str, ...]]]] = {}
+    for entry_id, variants in seen.items():
+        by_paper.setdefault(entry_id.removesuffix("/ko").removesuffix("/en"), set()).update(
+            variants
+        )
+    assert all(len(v) == 1 for v in by_paper.values())  # the three variants agree too
 
 
 def test_tag_feeds_hold_exactly_their_tag(seed_feeds: Path, seed_path: Path) -> None:
     """tags/<t>*.atom hold exactly the entries tagged t; all/ko/en hold every entry, newest first."""
     digest = parse_digest(seed_path, Config())
     for tag in SEED_TAGS:
-        want = [e.id for e in digest.entries if tag in e.tags]
-        for suffix in ("", ".ko", ".en"):
+        for suffix, variant in (("", ""), (".ko", "/ko"), (".en", "/en")):
+            want = [e.id + variant for e in digest.entries if tag in e.tags]
             got = [
                 e.id
                 for e in feedparse((seed_feeds / f"tags/{tag}{suffix}.atom").read_bytes()).entries
             ]
             assert got == want, (tag, suffix)
-    for name in ("all", "ko", "en"):
+    for name, variant in (("all", ""), ("ko", "/ko"), ("en", "/en")):
         got = [e.id for e in feedparse((seed_feeds / f"{name}.atom").read_bytes()).entries]
-        assert got == [e.id for e in digest.entries]  # digest order = newest first
+        assert got == [e.id + variant for e in digest.entries]  # digest order = newest first
 
 
 def test_languages_are_marked(seed_feeds: Path) -> None:
@@ -153,11 +167,32 @@ def test_entry_links_keep_rel_and_type(seed_feeds: Path) -> None:
     root = parse_xml((seed_feeds / "all.atom").read_bytes())
     for entry in root.findall(f"{A}entry"):
         links = entry.findall(f"{A}link")
-        assert [(lk.get("rel"), lk.get("type")) for lk in links] == [("alternate", "text/html")]
+        assert [(lk.get("rel"), lk.get("type")) for lk in links] == [("alternate", "text/html")] * 3
         slug = entry.findtext(f"{A}id").rsplit("/", 1)[-1]  # the anchor: the title slug
         assert links[0].get("href") == (
             f"https://digestfeed.example.org/feeds/days/2025-05-08.html#{slug}"
         )
+        assert [lk.get("hreflang") for lk in links] == [None, "ko", "en"]
+        assert {lk.get("href") for lk in links} == {links[0].get("href")}
+
+
+def test_each_variant_links_its_siblings_by_language(seed_feeds: Path) -> None:
+    """The Korean variant links its English sibling and vice versa (rel=alternate hreflang, same page); feedparser keeps the main link first."""
+    for name, siblings in (
+        ("ko", ["en"]),
+        ("en", ["ko"]),
+        ("tags/rl.ko", ["en"]),
+        ("all", ["ko", "en"]),
+    ):
+        data = (seed_feeds / f"{name}.atom").read_bytes()
+        for entry in parse_xml(data).findall(f"{A}entry"):
+            links = entry.findall(f"{A}link")
+            assert [lk.get("hreflang") for lk in links if lk.get("hreflang")] == siblings, name
+            assert {lk.get("href") for lk in links if lk.get("rel") == "alternate"} == {
+                links[0].get("href")
+            }
+        for entry in feedparse(data).entries:
+            assert entry.link.startswith("https://digestfeed.example.org/feeds/days/2025-05-08.html#")
 
 
 def test_categories_have_term_label_and_scheme(seed_feeds: Path) -> None:
@@ -245,11 +280,12 @@ def test_opml_lists_every_feed_and_leads_to_its_entries(seed_feeds: Path, seed_p
             assert outline.get(attr), (attr, outline.attrib)
         path = seed_feeds / outline.get("xmlUrl").removeprefix(config.feed_base_url)
         ids = [e.id for e in feedparse(path.read_bytes()).entries]
+        variant = variant_of(path.name)
         tag = outline.get("category")
         if tag:
-            assert ids == [e.id for e in digest.entries if tag in e.tags]
+            assert ids == [e.id + variant for e in digest.entries if tag in e.tags]
         else:
-            assert ids == [e.id for e in digest.entries]
+            assert ids == [e.id + variant for e in digest.entries]
         assert outline.get("language") in ("ko", "en", "mul")
 
 

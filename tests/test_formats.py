@@ -311,7 +311,9 @@ def test_edits_show_in_every_format_with_the_ledgers_time(tmp_path: Path) -> Non
     edited = [r for r in record.values() if r.updated != r.published]
     assert [r.updated for r in edited] == [later]
     for ext, read in (("atom", atom_entries), ("rss", rss_entries), ("json", json_entries)):
-        entry = next(e for e in read((feeds / f"en.{ext}").read_bytes()) if e["id"] == edited[0].id)
+        entry = next(
+            e for e in read((feeds / f"en.{ext}").read_bytes()) if e["id"] == f"{edited[0].id}/en"
+        )
         assert entry["updated"] == _dt(later) and entry["published"] == _dt(edited[0].published), (
             ext
         )

@@ -183,12 +183,15 @@ def test_ledger_file_is_sorted_and_diffable(tmp_path: Path) -> None:
     ledger.save()
     text = path.read_text(encoding="utf-8")
     data = json.loads(text)
-    assert data["version"] == 1 and list(data["entries"]) == sorted(data["entries"])
+    assert data["version"] == 2 and list(data["entries"]) == sorted(data["entries"])
+    assert (data["tag_authority"], data["tag_date"]) == (CONFIG.tag_authority, CONFIG.tag_date)
     assert text.endswith("}\n") and all(len(line) < 200 for line in text.splitlines())
     assert set(data["entries"][ENTRIES[0].id]) == {
         "date",
         "hash",
+        "owner",
         "position",
+        "seq",
         "published",
         "title",
         "updated",
@@ -208,7 +211,15 @@ def test_ledger_file_is_sorted_and_diffable(tmp_path: Path) -> None:
     "text, message",
     [
         ("{not json", "not valid JSON"),
-        ('{"version": 2, "entries": {}}', "not a version-1"),
+        ('{"version": 3, "entries": {}}', "not a digestfeed ledger of version 1 or 2"),
+        ('{"version": true, "entries": {}}', "not a digestfeed ledger"),
+        ('{"version": 2, "entries": {}}', "'tag_authority' and 'tag_date' must be strings"),
+        (
+            '{"version": 2, "tag_authority": "a.org", "tag_date": "2025", "entries": {"x": {"date": '
+            '"d", "hash": "h", "position": 0, "published": "2025-05-01T09:00:00+09:00", "title": '
+            '"t", "updated": "2025-05-01T09:00:00+09:00"}}}',
+            "'owner' and 'seq' are required",
+        ),
         ('{"version": 1, "entries": []}', "'entries' must be an object"),
         ('{"version": 1, "entries": {"x": {"date": "2025-05-01"}}}', "record 'x' is invalid"),
         (

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from digestfeed.cli import main
+from digestfeed.reader.identity import paper_id
 from sitebuild import SMALL, build_site, synthetic_digests
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -41,9 +42,9 @@ def _read(state: Path, *args: str) -> tuple[int, list[dict], str]:
 
 
 def _site_entry_ids(feeds: Path) -> set[str]:
-    """The atom:id of every entry in every Atom file of the site (subscriptions and archives)."""
+    """The paper id of every entry in every Atom file of the site (subscriptions and archives)."""
     return {
-        e.findtext(f"{A}id")
+        paper_id(e.findtext(f"{A}id") or "")
         for p in feeds.rglob("*.atom")
         for e in etree.parse(str(p)).getroot().iter(f"{A}entry")
     }

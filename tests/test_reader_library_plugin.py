@@ -14,6 +14,7 @@ from click.testing import CliRunner
 reader_lib = pytest.importorskip("reader")
 
 from digestfeed.cli import main  # noqa: E402
+from digestfeed.reader.identity import paper_id  # noqa: E402
 from digestfeed.reader_plugin import dedupe, duplicate_tag  # noqa: E402
 
 PLUGIN = "digestfeed.reader_plugin:init_reader"
@@ -123,7 +124,7 @@ def test_seed_feeds_leave_one_unread_entry_per_paper(seed_and_foreign_site, tmp_
     for e in copies:
         k = kept[paper(e.title)]
         assert r.get_tag(e, TAG) == {"feed_url": k.feed_url, "id": k.id, "rule": "id"}
-        assert e.id == k.id and e.read_modified is None
+        assert paper_id(e.id) == k.id and e.read_modified is None
     assert all(r.get_tag(k, TAG, None) is None for k in kept.values())
     assert duplicate_tag(r) == TAG
 
@@ -148,13 +149,13 @@ def test_kept_read_and_important_carry_over(seed_and_foreign_site, tmp_path):
     r.mark_entry_as_important(kept)
     r.update_feeds()
     kept = r.get_entry(kept)
-    group = [e for e in r.get_entries() if e.id == kept.id]
+    group = [e for e in r.get_entries() if paper_id(e.id) == kept.id]
     assert len(group) == 12
     for e in group:
         assert (e.read, e.important) == (True, True)
         assert e.read_modified == kept.read_modified
         assert e.important_modified == kept.important_modified
-    others = [e for e in r.get_entries() if e.id != kept.id]
+    others = [e for e in r.get_entries() if paper_id(e.id) != kept.id]
     assert not any(e.important for e in others)
     before = snapshot(r)
     r.update_feeds()
@@ -163,7 +164,7 @@ def test_kept_read_and_important_carry_over(seed_and_foreign_site, tmp_path):
     r.mark_entry_as_unimportant(kept)
     r.mark_entry_as_unread(kept)
     r.update_feeds()
-    group = [e for e in r.get_entries() if e.id == kept.id]
+    group = [e for e in r.get_entries() if paper_id(e.id) == kept.id]
     assert all(e.important is False for e in group)
     assert [e.resource_id for e in group if not e.read] == [kept.resource_id]
     assert all(e.read_modified is None for e in group if e.resource_id != kept.resource_id)
@@ -174,7 +175,7 @@ def test_change_on_a_copy_reaches_the_kept_entry(seed_and_foreign_site, tmp_path
     r = subscribed(seed_and_foreign_site, tmp_path / "db.sqlite", seed_feeds(seed_and_foreign_site))
     r.update_feeds()
     kept = unread_by_paper(r)["Pangu Ultra MoE"][0]
-    copy = ("feeds/ko.atom", kept.id)
+    copy = ("feeds/ko.atom", f"{kept.id}/ko")
     r.mark_entry_as_important(copy)
     r.update_feeds()
     assert all(e.important for e in r.get_entries() if e.id == kept.id)
@@ -192,7 +193,7 @@ def test_feed_subscribed_later_does_not_resurface_a_read_paper(seed_and_foreign_
     visible = unread_by_paper(r)
     assert sorted(visible) == sorted(p for p in PAPERS if p != "ZeroSearch")
     assert {v[0].feed_url for v in visible.values()} == {"feeds/all.atom"}
-    kept = r.get_entry(("feeds/all.atom", zero.id))
+    kept = r.get_entry(("feeds/all.atom", paper_id(zero.id)))
     assert kept.read and r.get_tag(kept, TAG, None) is None
     assert r.get_tag(zero, TAG)["feed_url"] == "feeds/all.atom"
 

@@ -1,4 +1,4 @@
-"""The ledger: ``id → content hash, published, updated`` committed beside the sources.
+"""The ledger: ``id → content hash, times, owner, seq`` committed beside the sources.
 
 It is what makes rebuilds honest: an entry keeps its ``published`` and ``updated`` byte for
 byte until its content changes, an edited title keeps its id (matched by date and position,
@@ -6,8 +6,25 @@ or by title similarity), and a deleted entry stays recorded (``"deleted": true``
 times come back if it is restored. The only clock read in a build happens here
 (:func:`clock_now`), and only when an entry's content hash changed.
 
+Every record names its **owner**, the source file that first published the id
+(``<source plugin>:<file name>``, never its folder), and its **seq**, the order of first
+publication (1, 2, …; the archive pages are laid out in it). The file also records the
+``tag_authority`` and ``tag_date`` its ids are minted under. The ownership rules (README,
+"Design: ids, layout and ownership") are applied by :meth:`Ledger.apply`:
+
+* a file that moved or was renamed (its owner name no longer read) keeps its ids, with a
+  warning, and becomes their owner;
+* a second file claiming a published id while the owner is still read is an error, except
+  for sources whose class sets ``expects_copies = True`` (the vault): the newcomer gets the
+  next free ``-N`` with a warning naming both files (an identical copy is dropped instead);
+* ids that repeat within one file, or between files that are all new, get ``-2``, ``-3`` in
+  order.
+
 The file is JSON with one record per id, keys sorted, one field per line, so that
-``git diff`` of a build shows exactly which entries were added, edited or deleted.
+``git diff`` of a build shows exactly which entries were added, edited or deleted. A
+version-1 ledger (no owners, seqs or authority) is migrated when read: owners are filled in
+from the files claiming the ids, seqs follow the published order, the authority is read
+from the ids.
 """
 
 from __future__ import annotations
@@ -18,18 +35,20 @@ import difflib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .errors import LedgerError
+from .errors import LedgerError, ParseError, ParseErrors
 from .types import Entry, Timed, rfc3339, timed_key
 
 _encode_string = json.encoder.encode_basestring  # the ensure_ascii=False form
 
 LEDGER_NAME = ".ledger.json"
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2
+#: Versions :meth:`Ledger.load` reads (older ones are migrated and written as the current).
+READABLE_VERSIONS = (1, 2)
 #: Title similarity (difflib ratio) above which an unknown entry is an edit of a lost one.
 SIMILAR = 0.8
 #: Looser similarity accepted when the date and position match too.
@@ -46,19 +65,53 @@ class Record:
     published: str  #: RFC 3339
     updated: str  #: RFC 3339
     deleted: bool = False
+    #: ``<source plugin>:<file name>`` of the file that publishes the id ("" only for a
+    #: record migrated from version 1 whose entry was already deleted: the next claimant owns it).
+    owner: str = ""
+    #: Order of first publication, 1, 2, … (0: not assigned yet).
+    seq: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "date": self.date,
             "hash": self.hash,
+            "owner": self.owner,
             "position": self.position,
             "published": self.published,
+            "seq": self.seq,
             "title": self.title,
             "updated": self.updated,
         }
         if self.deleted:
             data["deleted"] = True
         return data
+
+
+def owner_of(entry: Entry, plugin: str = "digest") -> str:
+    """``<plugin>:<file name>`` of the file an entry comes from (``entry.source`` is
+    ``path:line``; the folder is dropped so that a moved file keeps its ids)."""
+    path = entry.source.rpartition(":")[0] if ":" in entry.source else entry.source
+    return f"{plugin}:{Path(path).name}"
+
+
+def _file_of(owner: str) -> str:
+    return owner.partition(":")[2] or owner
+
+
+def _where(entry: Entry) -> tuple[str, int | None]:
+    path, _, line = entry.source.rpartition(":")
+    if path and line.isdigit():
+        return path, int(line)
+    return entry.source, None
+
+
+def authority_of(entry_id: str) -> tuple[str, str] | None:
+    """``(tag_authority, tag_date)`` of a ``tag:`` id, else ``None``."""
+    if not entry_id.startswith("tag:"):
+        return None
+    head = entry_id[4:].partition(":")[0]
+    authority, sep, date = head.rpartition(",")
+    return (authority, date) if sep and authority else None
 
 
 def hash_key(entry: Entry) -> tuple[str, int, str, str]:
@@ -87,13 +140,22 @@ def clock_now(tz: dt.tzinfo) -> dt.datetime:
 class Ledger:
     """Records by id; load with :meth:`load`, reconcile with :meth:`apply`, save with :meth:`save`."""
 
-    def __init__(self, records: Iterable[Record] = (), path: Path | None = None) -> None:
+    def __init__(
+        self,
+        records: Iterable[Record] = (),
+        path: Path | None = None,
+        authority: tuple[str, str] | None = None,
+    ) -> None:
         self.records: dict[str, Record] = {r.id: r for r in records}
         self.path = path
+        #: ``(tag_authority, tag_date)`` the ids are minted under (``None``: not yet known).
+        self.authority = authority
         #: Whether :meth:`apply` changed any record (the file needs writing).
         self.changed = False
         #: ``(inode, size, mtime_ns)`` of the file when loaded (``None``: absent).
         self.stamp: tuple[int, int, int] | None = None
+        #: Warnings of the last :meth:`apply` (``path:line: message``): moved files, copies.
+        self.warnings: list[str] = []
 
     @classmethod
     def load(cls, path: Path) -> Ledger:
@@ -115,8 +177,12 @@ class Ledger:
                 f"{path}:{exc.lineno}: the ledger is not valid JSON ({exc.msg}); "
                 "fix it or restore it from git — it is never reset silently"
             ) from None
-        if not isinstance(data, dict) or data.get("version") != LEDGER_VERSION:
-            raise LedgerError(f"{path}: not a version-{LEDGER_VERSION} digestfeed ledger")
+        version = data.get("version") if isinstance(data, dict) else None
+        if version not in READABLE_VERSIONS or type(version) is not int:
+            raise LedgerError(
+                f"{path}: not a digestfeed ledger of version "
+                + " or ".join(map(str, READABLE_VERSIONS))
+            )
         records = []
         entries = data.get("entries")
         if not isinstance(entries, dict):
@@ -125,19 +191,37 @@ class Ledger:
             try:
                 if not isinstance(raw, dict):
                     raise TypeError("not an object")
+                if version >= 2 and not {"owner", "seq"} <= raw.keys():
+                    raise TypeError("'owner' and 'seq' are required")
                 record = Record(id=entry_id, **raw)
-                for name in ("date", "title", "hash", "published", "updated"):
+                for name in ("date", "title", "hash", "published", "updated", "owner"):
                     if not isinstance(getattr(record, name), str):
                         raise TypeError(f"{name!r} must be a string")
                 if type(record.position) is not int or type(record.deleted) is not bool:
                     raise TypeError("'position' must be an integer and 'deleted' a boolean")
+                if type(record.seq) is not int or record.seq < (1 if version >= 2 else 0):
+                    raise TypeError("'seq' must be a positive integer")
                 for name in ("published", "updated"):
                     if dt.datetime.fromisoformat(getattr(record, name)).tzinfo is None:
                         raise ValueError(f"{name!r} has no UTC offset")
             except (TypeError, ValueError) as exc:
                 raise LedgerError(f"{path}: record {entry_id!r} is invalid: {exc}") from None
             records.append(record)
-        ledger = cls(records, path)
+        authority: tuple[str, str] | None = None
+        if version >= 2:
+            pair = (data.get("tag_authority"), data.get("tag_date"))
+            if not all(isinstance(v, str) and v for v in pair):
+                raise LedgerError(f"{path}: 'tag_authority' and 'tag_date' must be strings")
+            authority = (str(pair[0]), str(pair[1]))
+            seqs = [r.seq for r in records]
+            if len(set(seqs)) != len(seqs):
+                raise LedgerError(f"{path}: two records share one 'seq'")
+        else:  # version 1: seq by published order, authority from the ids
+            records = _migrated(records)
+            found = {authority_of(r.id) for r in records} - {None}
+            authority = found.pop() if len(found) == 1 else None
+        ledger = cls(records, path, authority)
+        ledger.changed = version != LEDGER_VERSION
         ledger.stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
         return ledger
 
@@ -153,13 +237,19 @@ class Ledger:
             first = False
             deleted = '   "deleted": true,\n' if r.deleted else ""
             parts.append(
-                f'   "date": {enc(r.date)},\n{deleted}   "hash": {enc(r.hash)},\n   "position": {int(r.position)},\n'
-                f'   "published": {enc(r.published)},\n   "title": {enc(r.title)},\n'
-                f'   "updated": {enc(r.updated)}\n  }}'
+                f'   "date": {enc(r.date)},\n{deleted}   "hash": {enc(r.hash)},\n'
+                f'   "owner": {enc(r.owner)},\n   "position": {int(r.position)},\n'
+                f'   "published": {enc(r.published)},\n   "seq": {int(r.seq)},\n'
+                f'   "title": {enc(r.title)},\n   "updated": {enc(r.updated)}\n  }}'
             )
+        authority, tag_date = self.authority or ("", "")
+        tail = (
+            f' "tag_authority": {enc(authority)},\n "tag_date": {enc(tag_date)},\n'
+            f' "version": {LEDGER_VERSION}\n}}\n'
+        )
         if not self.records:
-            return f'{{\n "entries": {{}},\n "version": {LEDGER_VERSION}\n}}\n'
-        parts.append(f'\n }},\n "version": {LEDGER_VERSION}\n}}\n')
+            return '{\n "entries": {},\n' + tail
+        parts.append("\n },\n" + tail)
         return "".join(parts)
 
     def save(self, path: Path | None = None) -> bool:
@@ -192,36 +282,79 @@ class Ledger:
             raise
         return Path(tmp)
 
+    def check_authority(self, config: Config) -> None:
+        """Refuse a ``tag_authority``/``tag_date`` other than the one the published ids are
+        minted under (a ledger without records adopts the config's)."""
+        wanted = (config.tag_authority, config.tag_date)
+        if not self.records or self.authority is None:
+            if self.authority != wanted:
+                self.authority = wanted
+                self.changed = True
+            return
+        if self.authority != wanted:
+            where = self.path if self.path is not None else "the ledger"
+            raise LedgerError(
+                f"{where}: its {len(self.records)} published ids are minted under "
+                f"tag_authority = {self.authority[0]!r}, tag_date = {self.authority[1]!r}, but the "
+                f"config says tag_authority = {wanted[0]!r}, tag_date = {wanted[1]!r}. Published ids "
+                "never change: set them back in digestfeed.toml, or run 'digestfeed build "
+                "--reset-ids' to start a new ledger on purpose (every entry gets a new id and "
+                "subscribers see every entry again)"
+            )
+
     def apply(
         self,
         entries: Sequence[Entry],
         config: Config,
         now: dt.datetime | None = None,
         hashes: Mapping[Any, str] | None = None,
+        owners: Sequence[str] | None = None,
+        copies: Collection[str] = (),
     ) -> list[Timed]:
         """Reconcile ``entries`` with the records; return them with their times.
 
-        New entries get their first-published time; edited ones keep their id and get
-        ``updated = now`` (one second apart, so no two share it); unchanged ones keep both
-        times as recorded; records of entries no longer present are marked deleted.
-        ``now`` defaults to :func:`clock_now`, read only when an entry was edited.
-        ``hashes`` (``hash_key(entry) → content hash``, from the parse cache) saves
-        recomputing them. Sets :attr:`changed` when any record changed.
+        ``owners`` (parallel to ``entries``, ``<source plugin>:<file name>``; default: the
+        ``digest`` plugin and each entry's file) say which file claims each id; ids that
+        repeat are resolved by the ownership rules (see the module), ``copies`` naming the
+        source plugins that expect copies. New entries get their first-published time and
+        the next seqs; edited ones keep their id and get ``updated = now`` (one second
+        apart, so no two share it); unchanged ones keep both times as recorded; records of
+        entries no longer present are marked deleted. ``now`` defaults to
+        :func:`clock_now`, read only when an entry was edited. ``hashes`` (``hash_key(entry)
+        → content hash``, from the parse cache) saves recomputing them. Sets
+        :attr:`changed` when any record changed and :attr:`warnings`. Raises
+        :class:`LedgerError` for another tag authority, :class:`ParseErrors` for files that
+        claim an id another file publishes.
         """
-        entries = self._resolve_ids(entries)
+        self.check_authority(config)
+        self.warnings = []
+        owner_list = list(owners) if owners is not None else [owner_of(e) for e in entries]
+        if len(owner_list) != len(entries):
+            raise ValueError("owners must be parallel to entries")
+        entries, owner_list = self._assign_ids(entries, owner_list, set(copies), hashes)
+        entries = self._resolve_ids(entries, owner_list)
         out: list[Timed] = []
         edited: list[int] = []
         present = set()
+        new: list[int] = []
         changed = False
-        for entry in entries:
+        for entry, owner in zip(entries, owner_list, strict=True):
             present.add(entry.id)
             digest = (hashes.get(hash_key(entry)) if hashes else None) or entry.content_hash()
             record = self.records.get(entry.id)
             if record is None:
                 published = rfc3339(first_published(entry, config))
                 record = Record(
-                    entry.id, entry.date, entry.position, entry.title, digest, published, published
+                    entry.id,
+                    entry.date,
+                    entry.position,
+                    entry.title,
+                    digest,
+                    published,
+                    published,
+                    owner=owner,
                 )
+                new.append(len(out))
             elif record.hash != digest:
                 edited.append(len(out))
                 record = dataclasses.replace(
@@ -231,11 +364,16 @@ class Ledger:
                     deleted=False,
                     date=entry.date,
                     position=entry.position,
+                    owner=owner,
                 )
-            elif record.deleted or (record.date, record.position) != (entry.date, entry.position):
-                # restored unchanged, or moved: not an edit, so its times stay as they were
+            elif (
+                record.deleted
+                or (record.date, record.position) != (entry.date, entry.position)
+                or record.owner != owner
+            ):
+                # restored unchanged, moved or renamed: not an edit, so its times stay
                 record = dataclasses.replace(
-                    record, date=entry.date, position=entry.position, deleted=False
+                    record, date=entry.date, position=entry.position, deleted=False, owner=owner
                 )
             else:
                 out.append(timed_of_record(entry, record))
@@ -243,6 +381,8 @@ class Ledger:
             changed = True
             self.records[entry.id] = record
             out.append(timed_of_record(entry, record))
+        if new:
+            self._number(out, new)
         if edited:
             self._stamp_edits(out, edited, (now or clock_now(config.tz)).replace(microsecond=0))
         for entry_id, record in list(self.records.items()):
@@ -251,6 +391,113 @@ class Ledger:
                 changed = True
         self.changed = self.changed or changed
         return out
+
+    def _number(self, out: list[Timed], new: list[int]) -> None:
+        """Next seqs for the new entries, oldest ``published`` first (ties: by id)."""
+        seq = max((r.seq for r in self.records.values()), default=0)
+        for i in sorted(new, key=lambda i: (out[i].published, out[i].entry.id)):
+            seq += 1
+            record = dataclasses.replace(self.records[out[i].entry.id], seq=seq)
+            self.records[record.id] = record
+            out[i] = timed_of_record(out[i].entry, record)
+
+    def _assign_ids(
+        self,
+        entries: Sequence[Entry],
+        owners: list[str],
+        copies: set[str],
+        hashes: Mapping[Any, str] | None,
+    ) -> tuple[list[Entry], list[str]]:
+        """Give each id to one claimant and the others a ``-N`` (or an error).
+
+        The claimant that keeps an id is its recorded owner when that file is read in this
+        build, else the first claimant (taking a moved or renamed owner's place, with a
+        warning). Another claimant from the same file, or of an id nobody published yet,
+        gets the next free ``-N``; of an id a present owner publishes, it is an error,
+        unless its source expects copies (next free ``-N``, warning; identical copy dropped).
+        """
+        claims: dict[str, list[int]] = {}
+        for i, entry in enumerate(entries):
+            claims.setdefault(entry.id, []).append(i)
+        if all(len(idx) == 1 for idx in claims.values()) and not any(
+            (r := self.records.get(e.id)) is not None and r.owner != o
+            for e, o in zip(entries, owners, strict=True)
+        ):
+            return list(entries), owners  # the common case: every id claimed once, by its owner
+        present = set(owners)
+        taken = set(claims)
+        ids = [e.id for e in entries]
+        dropped: set[int] = set()
+        errors: list[ParseError] = []
+
+        def content(i: int) -> str:
+            e = entries[i]
+            return (hashes.get(hash_key(e)) if hashes else None) or e.content_hash()
+
+        def next_free(base: str, owner: str) -> str:
+            n = 2
+            while True:
+                candidate = f"{base}-{n}"
+                record = self.records.get(candidate)
+                if candidate not in taken and (record is None or record.owner in ("", owner)):
+                    taken.add(candidate)
+                    return candidate
+                n += 1
+
+        for base, idx in claims.items():
+            record = self.records.get(base)
+            owner = record.owner if record is not None else ""
+            owner_here = bool(owner) and owner in present
+            keeper: int | None = idx[0]
+            if owner_here:
+                keeper = next((i for i in idx if owners[i] == owner), None)
+            elif record is not None and owner and owners[idx[0]] != owner:
+                self.warnings.append(
+                    f"{entries[idx[0]].source}: keeps id {base} of {_file_of(owner)}, which is "
+                    "no longer read (a moved or renamed file keeps its ids)"
+                )
+            for i in idx:
+                if i == keeper:
+                    continue
+                holder = owners[keeper] if keeper is not None else owner
+                if owners[i].partition(":")[0] in copies and owners[i] != holder:
+                    if keeper is not None and content(i) == content(keeper):
+                        dropped.add(i)
+                        self.warnings.append(
+                            f"{entries[i].source}: an identical copy of "
+                            f"{entries[keeper].source} (id {base}); published once"
+                        )
+                        continue
+                    ids[i] = next_free(base, owners[i])
+                    self.warnings.append(
+                        f"{entries[i].source}: id {base} belongs to {_file_of(holder)}; this "
+                        f"copy is published as {ids[i]}"
+                    )
+                elif owner_here and owners[i] != owner:
+                    path, line = _where(entries[i])
+                    errors.append(
+                        ParseError(
+                            path,
+                            line,
+                            f"id {base} is published by {_file_of(owner)}: give this entry "
+                            "another title, or remove it (a published id never passes to "
+                            "another file while its owner is there)",
+                        )
+                    )
+                else:  # the same file, or an id nobody published yet: -2, -3 in order
+                    ids[i] = next_free(base, owners[i])
+        if errors:
+            raise ParseErrors(errors)
+        out_entries: list[Entry] = []
+        out_owners: list[str] = []
+        for i, entry in enumerate(entries):
+            if i in dropped:
+                continue
+            out_entries.append(
+                entry if ids[i] == entry.id else dataclasses.replace(entry, id=ids[i])
+            )
+            out_owners.append(owners[i])
+        return out_entries, out_owners
 
     def _stamp_edits(self, out: list[Timed], edited: list[int], now: dt.datetime) -> None:
         """``updated = now, now-1s, …`` for the edited entries in feed order (newest first),
@@ -274,14 +521,16 @@ class Ledger:
             )
             stamp -= second
 
-    def _resolve_ids(self, entries: Sequence[Entry]) -> list[Entry]:
+    def _resolve_ids(self, entries: Sequence[Entry], owners: Sequence[str]) -> list[Entry]:
         """Give an entry whose id is unknown the id of the lost record it is an edit of.
 
         Candidates are the lost records of the same date whose title is similar enough
-        (looser at the same position); the best-scoring pairs are matched first, each
-        record and entry at most once, so the outcome does not depend on file order.
+        (looser at the same position) and that belong to the entry's file (or to a file no
+        longer read); the best-scoring pairs are matched first, each record and entry at
+        most once, so the outcome does not depend on file order.
         """
         current = {e.id for e in entries}
+        present = set(owners)
         lost = [r for r in self.records.values() if r.id not in current]
         if not lost:
             return list(entries)
@@ -293,6 +542,8 @@ class Ledger:
             if entry.id in self.records:
                 continue
             for record in by_date.get(entry.date, ()):
+                if record.owner and record.owner != owners[index] and record.owner in present:
+                    continue  # another file's id, and that file is still read
                 score = difflib.SequenceMatcher(
                     None, record.title.casefold(), entry.title.casefold()
                 ).ratio()
@@ -311,6 +562,13 @@ class Ledger:
         return out
 
 
+def _migrated(records: list[Record]) -> list[Record]:
+    """Version-1 records with seqs by published order (owners are filled in by the first
+    :meth:`Ledger.apply` from the files that claim the ids)."""
+    ordered = sorted(records, key=lambda r: (_parse(r.published), r.id))
+    return [dataclasses.replace(r, seq=n) for n, r in enumerate(ordered, 1)]
+
+
 def timed_of_record(entry: Entry, record: Record) -> Timed:
     """The entry with the record's times (whose RFC 3339 text is already at hand)."""
     timed = object.__new__(Timed)
@@ -320,6 +578,7 @@ def timed_of_record(entry: Entry, record: Record) -> Timed:
         ("updated", _parse(record.updated)),
         ("hash", record.hash),
         ("key", timed_key(entry, record.hash, record.published, record.updated)),
+        ("seq", record.seq),
     ):
         object.__setattr__(timed, name, value)
     return timed

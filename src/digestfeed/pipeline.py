@@ -32,11 +32,16 @@ from typing import TypeAlias
 from . import lastbuild, uptodate
 from .cache import Cache
 from .config import Config, load_config
-from .errors import BuildError
-from .ledger import LEDGER_NAME, Ledger
-from .model import assign_unique_ids
+from .errors import BuildError, PluginError
+from .ledger import LEDGER_NAME, Ledger, owner_of
 from .plan import plan
-from .plugins import get_outputs, output_files, read_sources, registered_entry_points
+from .plugins import (
+    get_outputs,
+    get_source,
+    output_files,
+    read_sources,
+    registered_entry_points,
+)
 from .publish import Progress, compare, locked, publish
 from .types import BuildWarning, Digest, Entry, FeedSet, FileSpec, is_info, warning_kind
 from .urls import placeholder_warning
@@ -128,6 +133,7 @@ def build(
     now: dt.datetime | None = None,
     cache: bool = True,
     progress: Progress | None = None,
+    reset_ids: bool = False,
 ) -> BuildResult:
     """Build the feeds of ``sources`` into ``out``; what ``digestfeed build`` does.
 
@@ -136,8 +142,11 @@ def build(
     naive time is in ``config.timezone``) to ``$DIGESTFEED_NOW``, else the clock, read only
     when an entry was edited. ``cache=False`` neither reads nor updates the parse/render
     cache (nor takes the no-change shortcut). ``progress(done, total)`` is called while
-    files are rendered. Raises :class:`~digestfeed.errors.ParseErrors` (every broken
-    file), :class:`~digestfeed.errors.LedgerError`, :class:`~digestfeed.errors.BuildError`,
+    files are rendered. ``reset_ids`` starts a new ledger on purpose (every entry gets a
+    new id under the config's tag authority; ``digestfeed build --reset-ids``). Raises
+    :class:`~digestfeed.errors.ParseErrors` (every broken file, or a file claiming an id
+    another file publishes), :class:`~digestfeed.errors.LedgerError` (also: the config's
+    tag authority is not the ledger's), :class:`~digestfeed.errors.BuildError`,
     :class:`~digestfeed.errors.PluginError` — with ``out`` and the ledger as they were.
     """
     config = config if config is not None else load_config()
@@ -149,7 +158,7 @@ def build(
     inputs = (
         uptodate.sources_key(config, pairs, output_names(config)) if store is not None else None
     )
-    snapshot = uptodate.current(config, out_dir, inputs, ledger_path)
+    snapshot = None if reset_ids else uptodate.current(config, out_dir, inputs, ledger_path)
     if snapshot is not None:  # nothing changed since the last build: no parse, no render
         digests_n, entries_n, feeds_n, files_n = snapshot.summary
         result = BuildResult(digests_n, entries_n, feeds_n, files_n)
@@ -166,6 +175,7 @@ def build(
             cache=store,
             progress=progress,
             outputs=get_outputs(config.outputs),
+            reset_ids=reset_ids,
         )
         if store is not None:
             same_inputs = uptodate.sources_key(config, pairs, output_names(config)) == inputs
@@ -233,6 +243,7 @@ def build_digests(
     outputs: Sequence[object] | None = None,
     cache: Cache | None = None,
     progress: Progress | None = None,
+    reset_ids: bool = False,
 ) -> BuildResult:
     """Render the feed set of ``digests`` into ``out_dir`` (or, with ``check``, only compare).
 
@@ -248,15 +259,18 @@ def build_digests(
     result = BuildResult(digests=len(digests))
     for d in digests:
         result.add_warnings(d.warnings)
-    entries = collect_entries(digests)
-    result.entries = len(entries)
+    entries, owners = collect_entries(digests)
+    copies = copy_sources(digests)
     outputs = list(outputs) if outputs is not None else get_outputs()
     formats = tuple(getattr(o, "name", "") for o in outputs)
-    ledger = Ledger.load(ledger_path)  # a corrupt ledger fails here, before anything is touched
+    # a corrupt ledger fails here, before anything is touched; --reset-ids starts a new one
+    ledger = Ledger(path=ledger_path) if reset_ids else Ledger.load(ledger_path)
 
     hashes = cache.hashes if cache is not None else None
     if check:
-        timed = ledger.apply(entries, config, now, hashes)
+        timed = ledger.apply(entries, config, now, hashes, owners, copies)
+        result.entries = len(timed)
+        result.add_warnings(ledger.warnings)
         result.ledger_changed = ledger.changed
         feedset = plan(timed, config)
         result.feedset, result.feeds = feedset, len(feedset.feeds)
@@ -268,10 +282,12 @@ def build_digests(
         return result
 
     with locked(out_dir):
-        if _file_stamp(ledger_path) != ledger.stamp:  # another build updated it meanwhile
-            ledger = Ledger.load(ledger_path)
-        timed = ledger.apply(entries, config, now, hashes)
-        result.ledger_changed = ledger.changed
+        if not reset_ids and _file_stamp(ledger_path) != ledger.stamp:
+            ledger = Ledger.load(ledger_path)  # another build updated it meanwhile
+        timed = ledger.apply(entries, config, now, hashes, owners, copies)
+        result.entries = len(timed)
+        result.add_warnings(ledger.warnings)
+        result.ledger_changed = ledger.changed or reset_ids
         feedset = plan(timed, config)
         result.feedset, result.feeds = feedset, len(feedset.feeds)
         published = publish(
@@ -318,10 +334,26 @@ def default_ledger(sources: Sequence[tuple[str, Path]]) -> Path:
     return Path(LEDGERS_DIR) / f"{resolved.name}-{tag}.json"
 
 
-def collect_entries(digests: Iterable[Digest]) -> list[Entry]:
-    """All entries, oldest digest first, ids made unique across digests deterministically."""
+def collect_entries(digests: Iterable[Digest]) -> tuple[list[Entry], list[str]]:
+    """All entries, oldest digest first, and their ledger owners (``<plugin>:<file name>``).
+
+    Ids that repeat across files are left to the ledger, which knows who owns each one."""
     ordered = sorted(digests, key=lambda d: (d.date, d.path))
-    return assign_unique_ids(e for d in ordered for e in d.entries)
+    entries = [e for d in ordered for e in d.entries]
+    owners = [owner_of(e, d.plugin or "digest") for d in ordered for e in d.entries]
+    return entries, owners
+
+
+def copy_sources(digests: Iterable[Digest]) -> frozenset[str]:
+    """The source plugins among ``digests`` whose class sets ``expects_copies`` (the vault)."""
+    found = set()
+    for name in {d.plugin for d in digests if d.plugin}:
+        try:
+            if getattr(get_source(name), "expects_copies", False):
+                found.add(name)
+        except PluginError:  # digests handed in by a caller under a name not installed
+            continue
+    return frozenset(found)
 
 
 def output_names(config: Config) -> list[str]:

@@ -171,7 +171,10 @@ def read_sources(
     for name, directory in pairs:
         path = Path(root) / directory
         try:
-            digests.extend(sources[name].read(path, config))
+            digests.extend(
+                d if d.plugin else dataclasses.replace(d, plugin=name)
+                for d in sources[name].read(path, config)
+            )
         except ParseErrors as exc:
             errors.extend(exc.errors)
         except ParseError as exc:

@@ -165,6 +165,9 @@ class Digest:
     date: str
     entries: tuple[Entry, ...]
     warnings: tuple[str, ...] = ()
+    #: The source plugin that read it (set by the build; its ledger owner is
+    #: ``<plugin>:<file name>``).
+    plugin: str = ""
 
 
 def rfc3339(value: dt.datetime) -> str:
@@ -187,6 +190,9 @@ class Timed:
     updated: dt.datetime
     #: ``entry.content_hash()`` (computed here when not given; the ledger passes it).
     hash: str = ""
+    #: The ledger's order of first publication (1, 2, …; 0 when not from a ledger): archive
+    #: pages are laid out in it.
+    seq: int = 0
     #: ``\0id\0hash\0date\0published\0updated`` (RFC 3339), UTF-8: what a renderer's fingerprint
     #: hashes per entry. Computed once here instead of once per document holding the entry.
     key: bytes = dataclasses.field(init=False, repr=False, compare=False)
@@ -274,6 +280,10 @@ class Source(Protocol):
     ``read`` returns the digests (each with its entries and its warnings, ``path:line:
     message``) and raises :class:`~digestfeed.errors.ParseErrors` holding *every* file it
     could not read, after trying them all. Entry ids must be stable across runs.
+
+    Ids that repeat across files are resolved by the build's ledger, which knows the file
+    that first published each id: a second file claiming it is an error, unless the class
+    sets ``expects_copies = True`` (the vault does): the copy then gets the next free ``-N``.
     """
 
     name: str

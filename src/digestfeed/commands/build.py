@@ -110,6 +110,7 @@ def _run(
     quiet: bool,
     verbose: bool,
     check_only: bool,
+    reset_ids: bool = False,
 ) -> BuildResult:
     """Options → one library call (:func:`~digestfeed.pipeline.build` or ``check``) → warnings."""
     config = get_config(ctx)
@@ -142,6 +143,7 @@ def _run(
                 now=stamp,
                 cache=not no_cache,
                 progress=progress,
+                reset_ids=reset_ids,
             )
     if result.record_error is not None:
         click.echo(
@@ -185,6 +187,12 @@ def _list(paths: list[str], prefix: str, verbose: bool) -> None:
 
 @click.command("build")
 @_options
+@click.option(
+    "--reset-ids",
+    is_flag=True,
+    help="Start a new ledger on purpose: every entry gets a new id under the config's "
+    "tag_authority/tag_date (subscribers see every entry again).",
+)
 @click.pass_context
 @handle_errors
 def build_command(ctx: click.Context, /, **options: object) -> None:

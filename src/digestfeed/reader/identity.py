@@ -34,8 +34,11 @@ from collections.abc import Iterable
 RULES = ("id", "arxiv", "link", "title", "feed-id")
 
 _DIGESTFEED_ID = re.compile(
-    r"^tag:[A-Za-z0-9.@-]+,\d{4}(?:-\d{2}(?:-\d{2})?)?:\d{4}-\d{2}-\d{2}/[a-z0-9][a-z0-9-]*$"
+    r"^tag:[A-Za-z0-9.@-]+,\d{4}(?:-\d{2}(?:-\d{2})?)?:\d{4}-\d{2}-\d{2}/[a-z0-9][a-z0-9-]*"
+    r"(?:/(?:ko|en))?$"
 )
+#: The suffix of a language variant's id (``…/ko``, ``…/en``): one paper in three variants.
+_VARIANT = re.compile(r"/(?:ko|en)$")
 _ARXIV_NEW = r"\d{4}\.\d{4,5}"
 _ARXIV_OLD = r"[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7}"
 _ARXIV_URL = re.compile(
@@ -50,8 +53,14 @@ _SIMILAR = 0.6
 
 
 def is_digestfeed_id(entry_id: str | None) -> bool:
-    """True when ``entry_id`` has the shape of a digestfeed entry id."""
+    """True when ``entry_id`` has the shape of a digestfeed entry id (any language variant)."""
     return bool(entry_id) and _DIGESTFEED_ID.match(entry_id or "") is not None
+
+
+def paper_id(entry_id: str) -> str:
+    """The entry id of a digestfeed language variant's id: ``…/ko`` and ``…/en`` dropped
+    (the bilingual, Korean and English variants are one paper)."""
+    return _VARIANT.sub("", entry_id) if entry_id.startswith("tag:") else entry_id
 
 
 def find_arxiv_id(*texts: str | None) -> str | None:
@@ -129,13 +138,14 @@ def candidate_keys(
     (``arXiv:2505.04588``, an arXiv URL, or a bare new-style id such as the one paper a
     blog post links to); ``feed`` scopes a foreign id to its feed.
 
-    A trusted id is the only key (digestfeed ids are the same in every feed, and two
-    entries with different ids are different digest entries). Otherwise the arXiv id,
+    A trusted id is the only key, without its language variant suffix (digestfeed ids are
+    the same in every feed, and two entries with different ids are different digest
+    entries). Otherwise the arXiv id,
     the first normalised link, the normalised title and the feed-scoped id, in that
     order, each when present.
     """
     if entry_id and (trusted_id or is_digestfeed_id(entry_id)):
-        return [(f"id:{entry_id}", "id")]
+        return [(f"id:{paper_id(entry_id)}", "id")]
     links = [link for link in links if link]
     keys: list[tuple[str, str]] = []
     arxiv = find_arxiv_id(entry_id, *links) or find_arxiv_id(text) or _bare_arxiv(text)

@@ -33,6 +33,7 @@ from .fetch import (
     fetch,
     is_url,
 )
+from .identity import paper_id
 from .sources import expand, file_path, local_twin
 from .state import FeedRow, ItemRow, State
 
@@ -62,7 +63,9 @@ def default_state_path() -> Path:
 class Item:
     """One paper, merged over every feed it was seen in."""
 
-    id: str  #: the entry id (digestfeed's ``tag:`` URI), else the dedupe key
+    #: the entry id (digestfeed's ``tag:`` URI of the paper, without ``/ko`` or ``/en``),
+    #: else the dedupe key
+    id: str
     title: str
     date: str | None  #: ISO 8601 published (else updated) time, with the feed's UTC offset
     tags: tuple[str, ...]  #: union over all feeds, first-seen order
@@ -90,7 +93,10 @@ class Item:
     @classmethod
     def _from_row(cls, row: ItemRow) -> Item:
         return cls(
-            id=row.entry_id or row.key,
+            # a trusted id's key is the paper's id (without a language variant suffix)
+            id=paper_id(row.entry_id)
+            if row.entry_id and row.key.startswith("id:")
+            else (row.entry_id or row.key),
             title=row.title,
             date=row.date,
             tags=tuple(row.tags),

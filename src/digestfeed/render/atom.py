@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
@@ -76,6 +77,14 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 
 #: Content text of the template entry; each variant's escaped HTML replaces it.
 _CONTENT_SLOT = "@@digestfeed-content-slot@@"
+#: Appended to the template entry's id; each variant's suffix (``""``, ``/ko``, ``/en``)
+#: replaces it.
+_ID_SLOT = "@@digestfeed-id-slot@@"
+#: ``hreflang`` of the template entry's one sibling link; the line is repeated per sibling.
+_SIBLING_SLOT = "@@digestfeed-sibling-slot@@"
+
+#: The sibling languages each variant links with ``rel="alternate" hreflang``.
+SIBLINGS: dict[Lang, tuple[str, ...]] = {None: ("ko", "en"), "ko": ("en",), "en": ("ko",)}
 
 
 def _xml_text(text: str) -> str:
@@ -86,14 +95,16 @@ def _xml_text(text: str) -> str:
 
 
 class _Rendered:
-    """One entry's template (``head``/``tail`` around the content) and its content blocks,
-    each already XML-escaped; a variant is one ``bytes.join`` of the pieces of its language."""
+    """One entry's template, cut at its variant slots (the id suffix, the content, the
+    sibling link line), and its content blocks, each already XML-escaped; a variant is one
+    ``bytes.join`` of the pieces of its language."""
 
     __slots__ = ("pieces",)
 
-    def __init__(self, head: bytes, tail: bytes, parts: tuple[str, str, str, str, str]) -> None:
+    def __init__(self, cut: _Cut, parts: tuple[str, str, str, str, str]) -> None:
         authors, abstract, ko, en, paper = (_xml_text(part).encode("utf-8") for part in parts)
         self.pieces: dict[Lang, tuple[bytes, ...] | None] = {}
+        slot = _SIBLING_SLOT.encode()
         for lang in (None, "ko", "en"):
             chosen = [
                 b
@@ -107,21 +118,64 @@ class _Rendered:
                 if b
             ]
             body = [piece for block in chosen for piece in (b"\n", block)][1:]
+            links = [cut.sibling.replace(slot, x.encode()) for x in SIBLINGS[lang]]
+            suffix = variant_suffix(lang).encode()
             # an empty content is written <content type="html"/> by lxml: no template for it
-            self.pieces[lang] = (head, *body, tail) if body else None
+            self.pieces[lang] = (
+                (cut.head, suffix, cut.to_content, *body, cut.to_links, *links, cut.tail)
+                if body
+                else None
+            )
 
     def variant(self, lang: Lang) -> bytes | None:
         pieces = self.pieces[lang]
         return b"".join(pieces) if pieces is not None else None
 
 
+def variant_suffix(lang: Lang) -> str:
+    """What a language variant appends to the entry id: ``""``, ``/ko`` or ``/en``."""
+    return f"/{lang}" if lang else ""
+
+
+class _Cut(NamedTuple):
+    head: bytes  #: up to the id slot
+    to_content: bytes  #: from the id slot to the content slot
+    to_links: bytes  #: from the content slot to the sibling link line
+    sibling: bytes  #: the sibling link line (with its newline)
+    tail: bytes  #: after it
+
+
+def _cut(data: bytes) -> _Cut | None:
+    """The template's bytes around its slots when the id slot, the content slot and the
+    sibling slot occur once each and in that order (feedgen writes the id first, the
+    content before the links)."""
+    id_slot, content_slot, sibling_slot = (
+        x.encode() for x in (_ID_SLOT, _CONTENT_SLOT, _SIBLING_SLOT)
+    )
+    if any(data.count(x) != 1 for x in (id_slot, content_slot, sibling_slot)):
+        return None
+    i, c, s = data.index(id_slot), data.index(content_slot), data.index(sibling_slot)
+    line_start = data.rindex(b"\n", 0, s) + 1
+    line_end = data.index(b"\n", s) + 1
+    if not i < c < line_start:
+        return None
+    return _Cut(
+        data[:i],
+        data[i + len(id_slot) : c],
+        data[c + len(content_slot) : line_start],
+        data[line_start:line_end],
+        data[line_end:],
+    )
+
+
 class EntryRenderer:
     """``<entry>`` bytes of (entry, variant).
 
-    The language variants of an entry differ only in their ``<content>``, so feedgen writes
-    each entry once, with a placeholder content, and each variant is that template with its
-    escaped HTML in the slot (the same bytes lxml would write: escaping commutes with
-    joining the blocks). Templates are kept in a bounded :class:`Memo`.
+    The language variants of an entry differ only in their id suffix, their sibling links
+    and their ``<content>``, so feedgen writes each entry once, with placeholders, and each
+    variant is that template with its suffix, links and escaped HTML in the slots (the same
+    bytes lxml would write: escaping commutes with joining the blocks). Templates are kept
+    in a bounded :class:`Memo`.
     """
 
     def __init__(self, config: Config, memo: Memo[str, _Rendered | None]) -> None:
@@ -132,22 +186,28 @@ class EntryRenderer:
         rendered = self.memo.get(timed.entry.id, lambda: self._template(timed))
         data = rendered.variant(lang) if rendered is not None else None
         if data is None:  # no template (slot text elsewhere in the entry) or an empty content
-            data = self._render(timed, entry_html(timed.entry, lang))
+            data = self._render(
+                timed,
+                entry_html(timed.entry, lang),
+                timed.entry.id + variant_suffix(lang),
+                SIBLINGS[lang],
+            )
         return data
 
     def _template(self, timed: Timed) -> _Rendered | None:
-        parts = self._render(timed, _CONTENT_SLOT).split(_CONTENT_SLOT.encode(), 2)
-        if len(parts) != 2:
+        data = self._render(timed, _CONTENT_SLOT, timed.entry.id + _ID_SLOT, (_SIBLING_SLOT,))
+        found = _cut(data)
+        if found is None:
             return None
         blocks = entry_parts(timed.entry)
         if any(_XML_ILLEGAL.search(block) for block in blocks):  # lxml would refuse them too
             raise BuildError(f"{timed.entry.source}: entry text holds characters illegal in XML")
-        return _Rendered(parts[0], parts[1], blocks)
+        return _Rendered(found, blocks)
 
-    def _render(self, timed: Timed, html: str) -> bytes:
+    def _render(self, timed: Timed, html: str, id_: str, siblings: tuple[str, ...]) -> bytes:
         config, entry = self.config, timed.entry
         fe = FeedEntry()
-        fe.id(entry.id)
+        fe.id(id_)
         fe.title(entry.title)
         fe.published(timed.published)
         fe.updated(timed.updated)
@@ -162,7 +222,13 @@ class EntryRenderer:
         )
         fe.register_extension("links", EntryLinks, atom=True, rss=False)
         links = fe.links.links
-        links.append({"rel": "alternate", "type": "text/html", "href": config.entry_url(entry)})
+        page = config.entry_url(entry)
+        links.append({"rel": "alternate", "type": "text/html", "href": page})
+        # the other language variants: the same page, marked with their language
+        links.extend(
+            {"rel": "alternate", "type": "text/html", "hreflang": lang, "href": page}
+            for lang in siblings
+        )
         if entry.url:
             links.append({"rel": "related", "href": entry.url})
         try:

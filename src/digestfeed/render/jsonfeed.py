@@ -19,6 +19,7 @@ from typing import Any
 from ..config import Config
 from ..types import Document, FeedSet, Lang, Timed, rfc3339
 from ..urls import feed_home
+from .atom import variant_suffix
 from .content import entry_html
 from .memo import Memo, subscription_files
 
@@ -36,9 +37,10 @@ def _authors(config: Config) -> list[dict[str, str]]:
 
 
 def item_object(timed: Timed, lang: Lang, config: Config) -> dict[str, Any]:
-    """The JSON Feed item of one entry in one language variant."""
+    """The JSON Feed item of one entry in one language variant (its id is the variant's,
+    as in Atom and RSS: the entry id, ``/ko`` or ``/en`` appended for one language)."""
     entry = timed.entry
-    item: dict[str, Any] = {"id": entry.id, "url": config.entry_url(entry)}
+    item: dict[str, Any] = {"id": entry.id + variant_suffix(lang), "url": config.entry_url(entry)}
     if entry.url:
         item["external_url"] = entry.url
     item.update(

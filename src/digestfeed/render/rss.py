@@ -5,7 +5,8 @@ are what ``prev-archive`` points at and what a backfilling feed client follows),
 ten-year site well inside a static host's size limit (GitHub Pages' 1 GB). An RSS document
 carries the same entries, ids, dates and content as its Atom twin:
 
-* ``guid isPermaLink="false"`` is the entry's ``tag:`` id; ``pubDate`` (RFC 822) is its
+* ``guid isPermaLink="false"`` is the variant's ``tag:`` id (the entry id, ``/ko`` or ``/en``
+  appended for the Korean and English variants, as in Atom); ``pubDate`` (RFC 822) is its
   published time and ``atom:updated`` its updated time (RSS has no element for it);
 * ``description`` is :func:`~digestfeed.render.content.entry_html`; ``link`` the digest page;
   one ``category`` per tag (``domain`` = the tag's page, as Atom's ``scheme``);
@@ -32,7 +33,7 @@ from lxml import etree
 from ..config import Config
 from ..types import Document, FeedSet, Lang, Timed, rfc3339
 from ..urls import feed_home
-from .atom import ATOM_NS, FH_NS
+from .atom import ATOM_NS, FH_NS, variant_suffix
 from .content import entry_html
 from .memo import Memo, subscription_files
 
@@ -111,7 +112,7 @@ class ItemRenderer:
         fe.title(entry.title)
         fe.link(href=config.entry_url(entry), rel="alternate")
         fe.description(entry_html(entry, lang))
-        fe.guid(entry.id, permalink=False)
+        fe.guid(entry.id + variant_suffix(lang), permalink=False)
         fe.category([{"term": slug, "scheme": config.tag_url(slug)} for slug in entry.tags])
         fe.pubDate(timed.published)
         fe.register_extension("extras", ItemExtras, atom=False, rss=True)
