@@ -192,7 +192,9 @@ def test_each_variant_links_its_siblings_by_language(seed_feeds: Path) -> None:
                 links[0].get("href")
             }
         for entry in feedparse(data).entries:
-            assert entry.link.startswith("https://digestfeed.example.org/feeds/days/2025-05-08.html#")
+            assert entry.link.startswith(
+                "https://digestfeed.example.org/feeds/days/2025-05-08.html#"
+            )
 
 
 def test_categories_have_term_label_and_scheme(seed_feeds: Path) -> None:

@@ -16,6 +16,7 @@ from digestfeed.cli import main
 from digestfeed.config import Config
 from digestfeed.ledger import Ledger
 from digestfeed.pipeline import build_digests
+from digestfeed.reader.identity import paper_id
 from digestfeed.render.atom import AtomOutput
 from digestfeed.render.html import HtmlOutput
 from digestfeed.sources.digest import parse_digest
@@ -168,8 +169,9 @@ def home(name: str) -> str:
 
 
 def on_digest_page(url: str, entry_id: str) -> bool:
-    """``url`` is the entry's place on its digest page (the default URL pattern)."""
-    specific = entry_id.split(":", 2)[2]
+    """``url`` is the entry's place on its digest page (the default URL pattern), for any
+    language variant's id."""
+    specific = paper_id(entry_id).split(":", 2)[2]
     date, anchor = specific.split("/")[0], specific.rsplit("/", 1)[-1]
     return url == f"{CONFIG.feed_base_url}days/{date}.html#{anchor}"
 
