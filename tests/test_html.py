@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -81,6 +82,36 @@ def without_hangul(page: Path) -> Path:
     return copy
 
 
+#: Appended to a copy of a page: writes its layout measurements into ``body[data-measure]``,
+#: which ``--dump-dom`` shows (the published pages themselves have no script).
+MEASURE = """<script>(function () {
+  var times = document.querySelectorAll("time"), wrapped = 0;
+  for (var i = 0; i < times.length; i++) if (times[i].getClientRects().length > 1) wrapped++;
+  document.body.setAttribute("data-measure", JSON.stringify({
+    scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+    wordBreak: getComputedStyle(document.body).wordBreak, times: times.length, wrapped: wrapped}));
+})();</script>"""
+#: Headless chromium's narrowest window: the phone-width viewport the pages must fit.
+PHONE = "500,900"
+PHONE_PAGES = ("index.html", "tags/rl.html", "days/2025-05-08.html", "days/2025-04-24.html")
+
+
+def measure(page: Path, strip_phone_rules: bool = False) -> dict[str, object]:
+    """Layout of ``page`` in a 500 px wide chromium window (a measuring copy beside it)."""
+    text = page.read_text(encoding="utf-8")
+    if strip_phone_rules:  # the control: the same page without its narrow-screen CSS
+        text = text[: text.index("/* Phones")] + text[text.index("</style>") :]
+    copy = page.with_name(page.stem + (".wide" if strip_phone_rules else ".measure") + ".html")
+    copy.write_text(text.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    try:
+        dom = chromium(copy.as_uri(), f"--window-size={PHONE}", "--dump-dom")
+    finally:
+        copy.unlink()
+    found = lxml_html.fromstring(dom).body.get("data-measure")
+    assert found, dom[-500:]
+    return json.loads(found)  # type: ignore[no-any-return]
+
+
 @pytest.fixture(scope="module")
 def browsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """Build the seed plus a multi-month set, then run every browser job once, in parallel."""
@@ -99,6 +130,8 @@ def browsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
                 screenshot, feeds / "index.html", ARTIFACTS / "html-index.png"
             ),
             "plain_png": pool.submit(screenshot, plain, shots / "index-no-hangul.png"),
+            "wide_index": pool.submit(measure, feeds / "index.html", True),
+            **{f"phone:{name}": pool.submit(measure, feeds / name) for name in PHONE_PAGES},
         }
         results = {name: job.result() for name, job in jobs.items()}
     plain.unlink()
@@ -210,14 +243,18 @@ def test_tag_page_links_resolve_and_lists_entries_in_both_languages(
 def test_every_tag_page_is_static_and_self_contained(browsed: dict[str, object]) -> None:
     """Every tags/*.html (parsed directly): no script, no external asset, links resolve, own autodiscovery."""
     feeds: Path = browsed["feeds"]  # type: ignore[assignment]
-    pages = [*sorted((feeds / "tags").glob("*.html")), feeds / "index.html"]
+    pages = [
+        *sorted((feeds / "tags").glob("*.html")),
+        *sorted((feeds / "days").glob("*.html")),
+        feeds / "index.html",
+    ]
     for page in pages:
         doc = lxml_html.fromstring(page.read_bytes())
         assert not doc.xpath(
             "//script | //iframe | //img | //link[@rel='stylesheet'] | //@*[starts-with(name(), 'on')]"
         )
         assert_links_resolve(doc, page)
-        if page.name != "index.html":
+        if page.parent.name == "tags":
             assert {href for _, href in autodiscovery(doc)} >= {f"../tags/{page.stem}.atom"}
 
 
@@ -269,3 +306,22 @@ def test_the_box_detector_detects_boxes(tmp_path: Path) -> None:
         a = pool.submit(screenshot, page, tmp_path / "a.png", "600,120", env)
         b = pool.submit(screenshot, without_hangul(page), tmp_path / "b.png", "600,120", env)
         assert a.result() == b.result()
+
+
+@pytest.mark.parametrize("name", PHONE_PAGES)
+def test_pages_fit_a_phone_width_viewport(browsed: dict[str, object], name: str) -> None:
+    """At 500 px (chromium's narrowest) nothing scrolls sideways, Hangul wraps at words, no date wraps."""
+    found = browsed[f"phone:{name}"]
+    assert isinstance(found, dict)
+    assert found["innerWidth"] == 500
+    assert found["scrollWidth"] <= found["innerWidth"], found
+    assert found["wordBreak"] == "keep-all"
+    assert found["times"] and found["wrapped"] == 0, found
+
+
+def test_the_width_measure_detects_a_page_too_wide_for_a_phone(browsed: dict[str, object]) -> None:
+    """Control: index.html without its narrow-screen rules is wider than 500 px and wraps its dates."""
+    found = browsed["wide_index"]
+    assert isinstance(found, dict)
+    assert found["scrollWidth"] > found["innerWidth"] == 500, found
+    assert found["wrapped"] > 0
