@@ -20,6 +20,7 @@ from .errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Config, load_config
+    from .importer import import_feed
     from .pipeline import BuildResult, build, check
     from .sources.digest import parse_digest
     from .sources.files import Listing, list_source_files, read_source_file
@@ -42,6 +43,7 @@ _LAZY = {
     "Config": "config",
     "load_config": "config",
     "parse_digest": "sources.digest",
+    "import_feed": "importer",
     # regular files only, size-capped: how every source lists and reads its files
     "Listing": "sources.files",
     "list_source_files": "sources.files",
@@ -102,6 +104,7 @@ __all__ = [
     "Timed",
     "build",
     "check",
+    "import_feed",
     "list_source_files",
     "load_config",
     "parse_digest",

@@ -86,6 +86,7 @@ COMMAND_MODULES = {
     "ping": "ping",
     "read": "read",
     "export-digest": "export_digest",
+    "import": "import_digests",
     "plugins": "plugins",
     "init": "init",
 }
