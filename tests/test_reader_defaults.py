@@ -1,4 +1,4 @@
-"""The feed reader's defaults (``digestfeed read``), as documented: XDG state path, 10 MiB cap, 10 s timeout, 5 redirects."""
+"""The feed reader's defaults (``digestfeed read``), as documented: XDG state path, 10 MiB cap, 30 s per fetch, 5 redirects, the caps."""
 
 from __future__ import annotations
 
@@ -31,12 +31,18 @@ def test_default_state_lives_in_the_xdg_state_dir(
 
 
 def test_fetch_limits_default_to_the_documented_values(tmp_path: Path) -> None:
-    """A Reader caps a feed at 10 MiB, waits 10 s and follows at most 5 redirects unless told otherwise."""
+    """A Reader caps a feed at 10 MiB, a fetch at 30 s, follows at most 5 redirects (private ones too), 8 OPML levels, 1,000 archives per feed and 20,000 documents per run."""
     with Reader(tmp_path / "s.sqlite") as reader:
         assert (reader.max_bytes, reader.timeout, reader.max_redirects) == (
             10 * 1024 * 1024,
-            10.0,
+            30.0,
             5,
+        )
+        assert reader.private_redirects is True
+        assert (reader.max_opml_depth, reader.max_archive_depth, reader.max_sources) == (
+            8,
+            1000,
+            20_000,
         )
 
 
@@ -44,4 +50,5 @@ def test_cli_defaults_match_the_library() -> None:
     """`digestfeed read --help` shows the same defaults the library uses."""
     result = CliRunner().invoke(main, ["read", "--help"])
     text = " ".join(result.output.split())
-    assert "default: 10485760" in text and "default: 10.0" in text and "default: 5" in text
+    assert "default: 10485760" in text and "default: 30.0" in text and "default: 5" in text
+    assert "default: 8" in text and "default: 1000" in text and "default: 20000" in text

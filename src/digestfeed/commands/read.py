@@ -15,21 +15,24 @@ if TYPE_CHECKING:
 
 
 def _text(item: Item, lang: str, verbose: bool) -> str:
+    from ..reader.text import terminal
+    from ..reader.text import terminal_line as line
+
     other = "en" if lang == "ko" else "ko"
     comment = item.comments.get(lang) or item.comments.get(other) or ""
     date = (item.date or "")[:10] or "----------"
     pad = " " * 12
-    lines = [f"{date}  {item.title}"]
+    lines = [f"{line(date)}  {line(item.title)}"]
     if item.tags:
-        lines.append(pad + " ".join(f"#{t}" for t in item.tags))
+        lines.append(pad + " ".join(f"#{line(t)}" for t in item.tags))
     if comment:
-        lines.append(pad + comment)
+        lines.append(pad + terminal(comment))
     if item.links:
-        lines.append(pad + item.links[0])
+        lines.append(pad + line(item.links[0]))
     if verbose:
-        lines.append(f"{pad}id: {item.id}")
-        lines.append(f"{pad}matched by: {item.rule} ({item.key.split(chr(0))[0]})")
-        lines.extend(f"{pad}feed: {f}" for f in item.feeds)
+        lines.append(f"{pad}id: {line(item.id)}")
+        lines.append(f"{pad}matched by: {item.rule} ({line(item.key.split(chr(0))[0])})")
+        lines.extend(f"{pad}feed: {line(f)}" for f in item.feeds)
     return "\n".join(lines)
 
 
@@ -69,9 +72,9 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.01),
-    default=10.0,
+    default=30.0,
     show_default=True,
-    help="Seconds per HTTP request (connect, each read and the whole download).",
+    help="Seconds for the whole fetch of one document: connect, headers, redirects, body.",
 )
 @click.option(
     "--max-bytes",
@@ -86,6 +89,34 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
     default=5,
     show_default=True,
     help="Redirects followed per fetch; a loop or more is a failed source.",
+)
+@click.option(
+    "--no-private-redirects",
+    "no_private_redirects",
+    is_flag=True,
+    help="Refuse redirects (and links in documents from the web) to loopback, link-local "
+    "or private addresses; the URLs you give are always fetched.",
+)
+@click.option(
+    "--max-opml-depth",
+    type=click.IntRange(min=0),
+    default=8,
+    show_default=True,
+    help="OPML lists read through other OPML lists, at most.",
+)
+@click.option(
+    "--max-archive-depth",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Archive documents followed back from one feed with --backfill, at most.",
+)
+@click.option(
+    "--max-sources",
+    type=click.IntRange(min=1),
+    default=20_000,
+    show_default=True,
+    help="Documents (feeds, archives, OPML lists) read in one run, at most.",
 )
 @click.option(
     "--jobs",
@@ -109,6 +140,10 @@ def read(
     timeout: float,
     max_bytes: int,
     max_redirects: int,
+    no_private_redirects: bool,
+    max_opml_depth: int,
+    max_archive_depth: int,
+    max_sources: int,
     jobs: int,
     verbose: bool,
 ) -> None:
@@ -153,6 +188,10 @@ def read(
         max_bytes=max_bytes,
         max_redirects=max_redirects,
         concurrency=jobs,
+        private_redirects=not no_private_redirects,
+        max_opml_depth=max_opml_depth,
+        max_archive_depth=max_archive_depth,
+        max_sources=max_sources,
     ) as reader:
         result = reader.read(sources, all=all_items, backfill=backfill, emit=emit)
     for warning in result.warnings:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReadError
+from . import text
 from .dedupe import Deduper
 from .fetch import (
     DEFAULT_MAX_BYTES,
@@ -34,7 +35,7 @@ from .fetch import (
     is_url,
 )
 from .identity import paper_id
-from .sources import expand, file_path, local_twin
+from .sources import LinkRefused, Twins, expand, follow_link, twin_roots
 from .state import FeedRow, ItemRow, State
 
 #: Keys of an item's JSON form, in order (the ``read --format json`` contract).
@@ -47,6 +48,12 @@ PARALLEL_FROM = 16
 #: How far ahead of the one being handled fetched documents are sent to be parsed.
 LOOKAHEAD = 8
 STATE_ENV = "DIGESTFEED_STATE"
+#: OPML lists reached through other OPML lists, at most (a list you name is depth 0).
+DEFAULT_MAX_OPML_DEPTH = 8
+#: RFC 5005 archive documents followed back from one feed, at most.
+DEFAULT_MAX_ARCHIVE_DEPTH = 1000
+#: Documents (feeds, archives, OPML lists) read in one run, at most.
+DEFAULT_MAX_SOURCES = 20_000
 
 
 def default_state_path() -> Path:
@@ -92,17 +99,21 @@ class Item:
 
     @classmethod
     def _from_row(cls, row: ItemRow) -> Item:
+        # text from outside, made safe for data (JSON, feeds); see digestfeed.reader.text
+        comments = {lang: row.comments.get(lang) for lang in ("ko", "en")}
         return cls(
             # a trusted id's key is the paper's id (without a language variant suffix)
-            id=paper_id(row.entry_id)
-            if row.entry_id and row.key.startswith("id:")
-            else (row.entry_id or row.key),
-            title=row.title,
+            id=text.data(
+                paper_id(row.entry_id)
+                if row.entry_id and row.key.startswith("id:")
+                else (row.entry_id or row.key)
+            ),
+            title=text.data(row.title),
             date=row.date,
-            tags=tuple(row.tags),
-            comments={"ko": row.comments.get("ko"), "en": row.comments.get("en")},
-            links=tuple(row.links),
-            feeds=tuple(row.feeds),
+            tags=tuple(text.data(t) for t in row.tags),
+            comments={k: text.data(v) if v is not None else None for k, v in comments.items()},
+            links=text.links(row.links),
+            feeds=tuple(text.data(f) for f in row.feeds),
             first_seen=row.first_seen,
             rule=row.rule,
             key=row.key,
@@ -119,6 +130,11 @@ class SourceFailure:
 
     def __str__(self) -> str:
         return f"{self.source}: {self.reason}"
+
+    def __post_init__(self) -> None:
+        # both may carry server-controlled text (reason phrases, status lines, URLs)
+        object.__setattr__(self, "source", text.terminal_line(self.source))
+        object.__setattr__(self, "reason", text.terminal_line(self.reason))
 
 
 class ReadResult(list[Item]):
@@ -150,6 +166,10 @@ class Reader:
         concurrency: int = DEFAULT_CONCURRENCY,
         local_twins: bool = True,
         parse_workers: int = DEFAULT_PARSE_WORKERS,
+        private_redirects: bool = True,
+        max_opml_depth: int = DEFAULT_MAX_OPML_DEPTH,
+        max_archive_depth: int = DEFAULT_MAX_ARCHIVE_DEPTH,
+        max_sources: int = DEFAULT_MAX_SOURCES,
     ) -> None:
         self.state_path = Path(state_path) if state_path is not None else default_state_path()
         self.timeout = timeout
@@ -158,6 +178,12 @@ class Reader:
         self.concurrency = max(1, concurrency)
         self.local_twins = local_twins
         self.parse_workers = max(1, parse_workers)
+        #: False: a redirect (or a link in a document from the web) to a loopback,
+        #: link-local or private address is refused; the URLs you give are always fetched.
+        self.private_redirects = private_redirects
+        self.max_opml_depth = max_opml_depth
+        self.max_archive_depth = max_archive_depth
+        self.max_sources = max_sources
         self.state = State(self.state_path)
 
     def close(self) -> None:
@@ -187,7 +213,9 @@ class Reader:
         run = _Run(self, now, backfill)
         self.state.begin()
         try:
-            run.go(expand(sources))
+            sources = list(sources)
+            locations = expand(sources)
+            run.go(locations, twin_roots(sources, locations))
             result = run.result(all)
             if emit is not None:
                 emit(result)
@@ -197,6 +225,17 @@ class Reader:
             self.state.rollback()
             raise
         return result
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Via:
+    """How a document came to be read: what the caps and the link rules look at."""
+
+    parent: str | None = None  #: the document that linked it; ``None``: you named it
+    opml_depth: int = 0  #: OPML lists above it
+    archive_depth: int = 0  #: prev-archive links followed to reach it
+    twins: Twins | None = None  #: where the published URLs it links are found on disk
+    url: str | None = None  #: the published URL a twin file stands for
 
 
 class _Run:
@@ -209,8 +248,12 @@ class _Run:
         self.backfill = backfill
         self.failures: list[SourceFailure] = []
         self.warnings: list[str] = []
-        self.dedupe = Deduper(self.state, now, self.warnings.append)
+        self.dedupe = Deduper(
+            self.state, now, lambda warning: self.warnings.append(text.terminal_line(warning))
+        )
         self.scheduled: set[str] = set()
+        self.via: dict[str, _Via] = {}
+        self.over_cap: list[str] = []  # documents not read: more than max_sources
         self.pending: deque[tuple[str, FeedRow | None, cf.Future[Fetched]]] = deque()
         self.parse_pool: cf.ProcessPoolExecutor | None = None
         self.parsing: dict[cf.Future[Fetched], cf.Future[Any]] = {}
@@ -227,7 +270,7 @@ class _Run:
             "parsed_in_workers": 0,
         }
 
-    def go(self, locations: list[str]) -> None:
+    def go(self, locations: list[str], roots: Mapping[str, Path]) -> None:
         self.known = self.state.feeds()
         try:
             with cf.ThreadPoolExecutor(
@@ -235,7 +278,8 @@ class _Run:
             ) as pool:
                 self.pool = pool
                 for location in locations:
-                    self.schedule(location)
+                    root = roots.get(location)
+                    self.schedule(location, _Via(twins=Twins(root) if root else None))
                 while self.pending:
                     self.parse_ahead()
                     location, row, future = self.pending.popleft()
@@ -248,6 +292,12 @@ class _Run:
         finally:
             if self.parse_pool is not None:
                 self.parse_pool.shutdown(cancel_futures=True)
+        if self.over_cap:
+            self.fail(
+                self.over_cap[0],
+                f"more than {self.r.max_sources} documents in one run: "
+                f"{len(self.over_cap)} documents not read (--max-sources {self.r.max_sources})",
+            )
         self.dedupe.flush()
 
     def parse_ahead(self) -> None:
@@ -292,20 +342,33 @@ class _Run:
             return True
         return fetched.body is not None and hashlib.sha256(fetched.body).hexdigest() == row.sha256
 
-    def resolve(self, location: str, near: str | None) -> str:
-        """A linked feed's location: file: URLs as paths, published URLs as their local twin."""
-        if location.startswith("file:"):
-            return file_path(location)
-        if near is not None and self.r.local_twins and not is_url(near):
-            return local_twin(location, near) or location
-        return location
+    def link(self, url: str, parent: str, twins: Twins | None, **depth: int) -> None:
+        """Schedule a document that ``parent`` links (an OPML outline, an archive link)."""
+        via = self.via[parent]
+        try:
+            location, twins = follow_link(url, parent, twins if self.r.local_twins else None)
+        except LinkRefused as exc:
+            self.fail(parent, str(exc))
+            return
+        self.schedule(
+            location,
+            _Via(
+                parent,
+                depth.get("opml_depth", via.opml_depth),
+                depth.get("archive_depth", via.archive_depth),
+                twins,
+                url if location != url else None,
+            ),
+        )
 
-    def schedule(self, location: str, near: str | None = None) -> None:
-        if near is not None:
-            location = self.resolve(location, near)
+    def schedule(self, location: str, via: _Via) -> None:
         if location in self.scheduled:
             return  # also the cycle guard of --backfill
+        if len(self.scheduled) >= self.r.max_sources:
+            self.over_cap.append(via.parent or location)
+            return
         self.scheduled.add(location)
+        self.via[location] = via
         self.stats["sources"] += 1
         row = self.known.get(location)
         validators = Validators(row.etag, row.last_modified) if row and row.sha256 else None
@@ -316,6 +379,10 @@ class _Run:
             timeout=self.r.timeout,
             max_bytes=self.r.max_bytes,
             max_redirects=self.r.max_redirects,
+            refuse_private=not self.r.private_redirects,
+            # the URLs you give, and those local documents name, are yours
+            trust_first=via.parent is None or not is_url(via.parent),
+            follow_symlinks=via.parent is None,
         )
         self.pending.append((location, row, future))
 
@@ -363,7 +430,7 @@ class _Run:
         )
         if isinstance(parsed, Opml):
             new_row.kind = "opml"
-            new_row.outlines = [self.resolve(url, location) for _, url in parsed.feeds]
+            new_row.outlines = [url for _, url in parsed.feeds]  # resolved when followed
         else:
             new_row.title, new_row.prev_archive = parsed.title, parsed.prev_archive
             items = [self.dedupe.add(s) for s in parsed.sightings]
@@ -374,13 +441,30 @@ class _Run:
 
     def follow(self, location: str, row: FeedRow) -> None:
         """Expand an OPML list; with --backfill, follow a feed's ``prev-archive`` link."""
+        via = self.via[location]
         if row.kind == "opml":
-            for resolved in row.outlines or ():  # resolved when the OPML was parsed
-                self.schedule(resolved)
+            if via.opml_depth >= self.r.max_opml_depth:
+                self.fail(
+                    location,
+                    f"an OPML list nested {via.opml_depth} deep; its outlines are not read "
+                    f"(--max-opml-depth {self.r.max_opml_depth})",
+                )
+                return
+            outlines = row.outlines or ()
+            twins = None if is_url(location) else Twins.of_opml(location, outlines)
+            for url in outlines:
+                self.link(url, location, twins, opml_depth=via.opml_depth + 1)
             return
         self.feeds_read.append(location)
         if self.backfill and row.prev_archive:
-            self.schedule(row.prev_archive, near=location)
+            if via.archive_depth >= self.r.max_archive_depth:
+                self.fail(
+                    location,
+                    f"{via.archive_depth} archive documents deep; its prev-archive link is "
+                    f"not followed (--max-archive-depth {self.r.max_archive_depth})",
+                )
+                return
+            self.link(row.prev_archive, location, via.twins, archive_depth=via.archive_depth + 1)
 
     def result(self, all_items: bool) -> ReadResult:
         if all_items:
