@@ -53,11 +53,14 @@ def test_data_keeps_joiners_and_drops_controls_and_overrides():
         (f"https://example.org/{RLO}gpj.exe", None),
         ("https:///no-host", None),
         ("mailto:", None),
+        ("entries/entry.html", "entries/entry.html"),
+        ("/2025/05/post.html#top", "/2025/05/post.html#top"),
+        ("//evil.example/x", None),
         ("", None),
     ],
 )
-def test_only_http_with_a_host_and_mailto_links_are_kept(url, kept):
-    """A link survives only as http(s) with a host or mailto, with no control, bidi or white space inside."""
+def test_only_http_with_a_host_mailto_and_relative_links_are_kept(url, kept):
+    """A link survives only as http(s) with a host, mailto or a relative reference, with no control, bidi or white space inside."""
     assert text.link(url) == kept
 
 

@@ -11,9 +11,10 @@ Two rules, one module, used by every output path of the feed reader:
   (tab and newline stay) and the bidi embeddings, overrides and isolates; zero-width
   joiners and non-joiners stay, since words in many scripts need them.
 
-:func:`link` keeps a link only if it is an ``http(s)`` URL with a host or a ``mailto:``
-address, with no control or white-space characters inside (no forged text lines, no
-``javascript:``).
+:func:`link` keeps a link only if it is an ``http(s)`` URL with a host, a ``mailto:``
+address or a relative reference (no scheme: a saved feed with no base of its own keeps its
+links as written, and they can only ever resolve against an http(s) page), with no control
+or white-space characters inside (no forged text lines, no ``javascript:``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def terminal_line(text: str) -> str:
 
 
 def link(url: str) -> str | None:
-    """``url`` if it is a safe link to show or write (http(s) with a host, or mailto), else ``None``."""
+    """``url`` if it is a safe link to show or write (http(s) with a host, mailto, or a
+    relative reference), else ``None``."""
     url = url.strip().replace(" ", "%20")
     if not url or _UNSAFE_IN_LINK.search(url):
         return None
@@ -66,6 +68,8 @@ def link(url: str) -> str | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
+    if not scheme and not url.startswith("//"):
+        return url  # relative: as the feed wrote it (see parse.resolve)
     if scheme not in _LINK_SCHEMES:
         return None
     if scheme == "mailto":
