@@ -123,16 +123,57 @@ def test_identical_copy_but_for_white_space_is_one_entry() -> None:
     )
 
 
-def test_differing_copies_are_separate_entries_the_later_suffixed() -> None:
-    """Same-day copies with different text stay two entries; the later one gets -2 and a warning."""
-    found = entries_of(VAULT)
+def test_differing_copies_are_separate_entries_the_later_suffixed(tmp_path: Path) -> None:
+    """Same-day copies with different text stay two entries; on a first build the later file
+    name gets -2, with a warning naming both files."""
+    result = _build(VAULT, tmp_path)
+    assert result.feedset is not None
+    found = {Path(t.entry.source.rpartition(":")[0]).name: t.entry for t in result.feedset.entries}
     beta, beta1 = found["240701 Beta.md"], found["240701 Beta 1.md"]
     assert beta.id.endswith(":arxiv:2407.00004") and beta1.id == beta.id + "-2"
     assert beta1.comment_ko == "베타 논문, 고친 판."
-    (warning,) = of_kind(all_warnings(VAULT), "differing copies")
-    assert warning.startswith(f"{VAULT / 'arXiv' / '2024' / '240701 Beta 1.md'}:")
-    assert f"a copy of {VAULT / 'arXiv' / '2024' / '240701 Beta.md'} with different text" in warning
-    assert warning.endswith(f"published separately as {beta1.id}")
+    (warning,) = of_kind(result.warnings, "differing copies")
+    assert warning == (
+        f"{VAULT / 'arXiv' / '2024' / '240701 Beta 1.md'}:3: id {beta.id} belongs to "
+        f"240701 Beta.md; this copy is published as {beta1.id}"
+    )
+
+
+def test_a_newer_copy_never_takes_the_published_id(tmp_path: Path) -> None:
+    """The note that published an id keeps it when a copy sorting before it appears: the newcomer gets -2."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    original = (VAULT / "arXiv" / "2024" / "240701 Beta 1.md").read_text(encoding="utf-8")
+    (vault / "240701 Beta 1.md").write_text(original, encoding="utf-8")
+    first = _build(vault, tmp_path)
+    assert first.feedset is not None
+    (published,) = first.feedset.entries
+    newcomer = original.replace("고친 판", "새 판")
+    (vault / "240701 Beta.md").write_text(newcomer, encoding="utf-8")
+    second = _build(vault, tmp_path)
+    assert second.feedset is not None
+    ids = {Path(t.entry.source).name.split(":")[0]: t for t in second.feedset.entries}
+    assert ids["240701 Beta 1.md"].entry.id == published.entry.id
+    assert ids["240701 Beta 1.md"].published == published.published
+    assert ids["240701 Beta.md"].entry.id == published.entry.id + "-2"
+    assert of_kind(second.warnings, "differing copies")
+
+
+def test_the_same_paper_on_two_days_is_two_entries(tmp_path: Path) -> None:
+    """A paper noted again on a later day is published again under -2, with a warning."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    text = (VAULT / "arXiv" / "2024" / "07" / "240703 Deep Note.md").read_text(encoding="utf-8")
+    (vault / "240703 Deep Note.md").write_text(text, encoding="utf-8")
+    (vault / "240801 Deep Note Again.md").write_text(text + "\n다시 읽음.\n", encoding="utf-8")
+    result = _build(vault, tmp_path)
+    assert result.feedset is not None
+    assert sorted(t.entry.id.rsplit(":", 1)[1] for t in result.feedset.entries) == [
+        "2407.00005",
+        "2407.00005-2",
+    ]
+    (warning,) = of_kind(result.warnings, "differing copies")
+    assert "240801 Deep Note Again.md" in warning
 
 
 def test_symlinked_folder_is_refused_with_a_warning(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ from typing import Any
 
 from .config import Config
 from .errors import LedgerError, ParseError, ParseErrors
-from .types import Entry, Timed, rfc3339, timed_key
+from .types import BuildWarning, Entry, Timed, rfc3339, timed_key
 
 _encode_string = json.encoder.encode_basestring  # the ensure_ascii=False form
 
@@ -453,8 +453,12 @@ class Ledger:
                 keeper = next((i for i in idx if owners[i] == owner), None)
             elif record is not None and owner and owners[idx[0]] != owner:
                 self.warnings.append(
-                    f"{entries[idx[0]].source}: keeps id {base} of {_file_of(owner)}, which is "
-                    "no longer read (a moved or renamed file keeps its ids)"
+                    BuildWarning(
+                        "moved file",
+                        entries[idx[0]].source,
+                        f"keeps id {base} of {_file_of(owner)}, which is no longer read (a "
+                        "moved or renamed file keeps its ids)",
+                    )
                 )
             for i in idx:
                 if i == keeper:
@@ -464,14 +468,22 @@ class Ledger:
                     if keeper is not None and content(i) == content(keeper):
                         dropped.add(i)
                         self.warnings.append(
-                            f"{entries[i].source}: an identical copy of "
-                            f"{entries[keeper].source} (id {base}); published once"
+                            BuildWarning(
+                                "identical copies",
+                                entries[i].source,
+                                f"an identical copy of {entries[keeper].source} (id {base}); "
+                                "published once",
+                            )
                         )
                         continue
                     ids[i] = next_free(base, owners[i])
                     self.warnings.append(
-                        f"{entries[i].source}: id {base} belongs to {_file_of(holder)}; this "
-                        f"copy is published as {ids[i]}"
+                        BuildWarning(
+                            "differing copies",
+                            entries[i].source,
+                            f"id {base} belongs to {_file_of(holder)}; this copy is published "
+                            f"as {ids[i]}",
+                        )
                     )
                 elif owner_here and owners[i] != owner:
                     path, line = _where(entries[i])

@@ -20,8 +20,9 @@ Fields
       is an arXiv URL, the entry id is ``tag:…:arxiv:<id>`` (stable across days and title
       edits); otherwise it is the digest-style id (date + title slug). Ids never depend on
       a note's folder. Two notes with the same id (``X.md`` / ``X 1.md`` copies that
-      differ, or one paper noted on two days) get ``-2`` … suffixes in date/file-name
-      order, with a warning.
+      differ, or one paper noted on two days) keep it here: the build's ledger gives it to
+      the note that first published it and the newcomer the next free ``-N``, with a warning
+      (the source sets ``expects_copies``).
     * ``title``/``authors``: from ``*Title* (Authors)`` or ``Title (Authors)`` on the line
       after the URL; authors are split like the digest (commas at bracket depth 0). With no
       title line the file name's title is used and the authors are empty (warning).
@@ -85,7 +86,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import ParseError, ParseErrors
-from ..model import assign_unique_ids, entry_arxiv_id, entry_id, make_id
+from ..model import entry_arxiv_id, entry_id, make_id
 from ..types import BuildWarning, Digest, Entry, Level
 from .export import render_digest
 from .files import read_source_file
@@ -122,8 +123,6 @@ EXTRA_TAGS = "extra hashtag line"
 STRAY_CHAR = "stray character"
 DROPPED_TAG = "dropped hashtag"
 MOVED = "moved text"
-REPEATED_ID = "repeated id"
-DIFFERING = "differing copies"
 WARNING: Level = "warning"
 INFO: Level = "info"
 # … and infos: what a note style legitimately lacks (counted; listed with -v)
@@ -574,7 +573,7 @@ def read_notes(
         digests.append(Digest(str(directory), date, tuple(entries), tuple(copies)))
     if errors:
         raise ParseErrors(errors)
-    return _unique_ids(digests), list(listing.warnings)
+    return _with_entry_warnings(digests), list(listing.warnings)
 
 
 def _day_order(note: NoteFile) -> tuple[str, str, str]:
@@ -582,41 +581,12 @@ def _day_order(note: NoteFile) -> tuple[str, str, str]:
     return (note.path.stem, note.path.name, note.path.as_posix())
 
 
-def _unique_ids(digests: list[Digest]) -> list[Digest]:
-    """arXiv ids are not per day: make ids unique over the whole vault, in order, with a
-    warning naming both notes (``differing copies`` on one day, else ``repeated id``)."""
-    flat = [e for d in digests for e in d.entries]
-    unique = assign_unique_ids(flat)
-    first: dict[str, Entry] = {}
-    out: list[Digest] = []
-    k = 0
-    for d in digests:
-        entries = []
-        for e in d.entries:
-            u = unique[k]
-            k += 1
-            if u.id != e.id:
-                other = first[e.id]
-                if other.date == e.date:
-                    w = BuildWarning(
-                        DIFFERING,
-                        e.source,
-                        f"a copy of {other.source.rpartition(':')[0]} with different text "
-                        f"(same day, same id {e.id}); published separately as {u.id}",
-                    )
-                else:
-                    w = BuildWarning(
-                        REPEATED_ID,
-                        e.source,
-                        f"same id {e.id} as {other.source} (digest of {other.date}); "
-                        f"this entry's id is {u.id}",
-                    )
-                u = dataclasses.replace(u, warnings=(*u.warnings, w))
-            first.setdefault(e.id, e)
-            entries.append(u)
-        warnings = (*d.warnings, *(w for e in entries for w in e.warnings))
-        out.append(dataclasses.replace(d, entries=tuple(entries), warnings=warnings))
-    return out
+def _with_entry_warnings(digests: list[Digest]) -> list[Digest]:
+    """Each digest's warnings: its own (copies), then its entries'."""
+    return [
+        dataclasses.replace(d, warnings=(*d.warnings, *(w for e in d.entries for w in e.warnings)))
+        for d in digests
+    ]
 
 
 class NotesSource:
