@@ -213,8 +213,14 @@ def test_parse_error_carries_path_and_line() -> None:
 
 
 def test_hashes_without_letters_are_text_not_a_tag_line() -> None:
-    """'##' alone is body text (a tag line needs one real hashtag); '#!! #rl' drops '#!!'."""
-    digest = parse_text("2025-05-08\nT\n(A)\n##\n한국어.\n#!! #rl", "d.txt", CONFIG)
+    """'##' alone is body text (a tag line needs one real hashtag); '#-- #rl' drops '#--'."""
+    digest = parse_text("2025-05-08\nT\n(A)\n##\n한국어.\n#-- #rl", "d.txt", CONFIG)
     e = digest.entries[0]
     assert e.abstract == "##" and e.tags == ("rl",) and e.tag_labels == ("#rl",)
-    assert "d.txt:6: hashtag '#!!' has no letters or digits; dropped" in digest.warnings
+    assert "d.txt:6: hashtag '#--' has no letters or digits; dropped" in digest.warnings
+
+
+def test_punctuation_in_a_hashtag_is_an_error_at_its_line() -> None:
+    """'#!! #rl': '!' is no tag character, so the hashtag is an error naming the line."""
+    with pytest.raises(ParseError, match=r"^d\.txt:6: hashtag '#!!' holds U\+0021"):
+        parse_text("2025-05-08\nT\n(A)\n##\n한국어.\n#!! #rl", "d.txt", CONFIG)

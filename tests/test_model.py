@@ -73,3 +73,20 @@ def test_ids_of_titles_without_ascii_do_not_depend_on_position() -> None:
     assert a == entry_id("x", "2025", "2025-05-08", "한국어 제목")
     assert a != entry_id("x", "2025", "2025-05-08", "다른 제목")
     assert a.startswith("tag:x,2025:2025-05-08/entry-") and a.isascii()
+
+
+def test_link_trimming_is_linear_in_trailing_brackets() -> None:
+    """A URL followed by a megabyte of ')' is found at once and ends before them."""
+    from digestfeed.model import find_links
+
+    text = "see https://example.org/a_(b)" + ")" * 1_000_000 + " and http://x.org/y)."
+    assert find_links(text) == ["https://example.org/a_(b)", "http://x.org/y"]
+
+
+def test_link_trimming_keeps_a_bracket_opened_inside() -> None:
+    """Wikipedia-style '(…)' in a URL is kept, trailing '.,)' after it is not."""
+    from digestfeed.model import find_links
+
+    assert find_links("(https://en.wikipedia.org/wiki/A_(b)).") == [
+        "https://en.wikipedia.org/wiki/A_(b)"
+    ]

@@ -40,18 +40,31 @@ _ARXIV_RE = re.compile(
 
 
 def iter_links(text: str) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, url)`` of every http(s) URL in ``text``, trailing punctuation excluded."""
+    """``(start, end, url)`` of every http(s) URL in ``text``, trailing punctuation excluded.
+
+    Linear in the length of ``text``, whatever follows a URL (a megabyte of ``)`` too).
+    """
     if "://" not in text:  # most comments hold no URL: skip the regex scan
         return
     for match in _URL_RE.finditer(text):
         url = match.group(0)
-        while url and url[-1] in _TRAILING:
-            # keep a closing bracket that closes one opened inside the URL
-            if url[-1] == ")" and url.count("(") >= url.count(")"):
+        end = _trimmed_end(url)
+        if end > len("https://"):
+            yield match.start(), match.start() + end, url[:end]
+
+
+def _trimmed_end(url: str) -> int:
+    """Where ``url`` ends once trailing punctuation is cut: one pass from the end, keeping a
+    closing bracket that closes one opened inside the URL (counts kept, not recounted)."""
+    end = len(url)
+    opens, closes = url.count("("), url.count(")")
+    while end and url[end - 1] in _TRAILING:
+        if url[end - 1] == ")":
+            if opens >= closes:
                 break
-            url = url[:-1]
-        if len(url) > len("https://"):
-            yield match.start(), match.start() + len(url), url
+            closes -= 1
+        end -= 1
+    return end
 
 
 def find_links(text: str) -> list[str]:
@@ -70,27 +83,80 @@ def entry_arxiv_id(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-def normalize_tag(tag: str, aliases: Mapping[str, str] | None = None) -> str:
-    """Canonical slug of a hashtag: case-folded, ``_`` and ``-`` and spaces the same.
+#: Slugs Windows cannot use as a file name (``tags/con.html``): they get a trailing ``_``.
+WINDOWS_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10))}
+    | {f"lpt{i}" for i in range(1, 10)}
+)
+_TAG_SEPARATORS = frozenset("_-.")
+_TAG_WORDS = {"+": "plus", "#": "sharp"}
 
-    The slug is safe as a file name (letters, digits, ``-``; no dots, no slashes) and is
-    mapped through ``aliases`` (whose keys and values are normalised too).
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TagSlug:
+    """What a hashtag's text makes: its ``slug`` and the characters no slug may hold
+    (``forbidden``: punctuation, symbols, zero-width and bidi controls, in order, once)."""
+
+    slug: str
+    forbidden: str
+
+
+def tag_slug(tag: str) -> TagSlug:
+    """The slug rule: the text after one leading ``#``, NFKC-normalised and case-folded;
+    ``_``, ``-``, ``.`` and white space are one separator (``-``, collapsed, trimmed);
+    ``+`` is the word ``plus`` and ``#`` the word ``sharp``; letters, digits (and the marks
+    that belong to letters) of every script are kept; any other character is reported in
+    :attr:`TagSlug.forbidden` and left out. A Windows device name gets a trailing ``_``.
+
+    ``#C++`` → ``c-plus-plus``, ``#C#`` → ``c-sharp``, ``#cs.LG`` → ``cs-lg``.
     """
-    slug = _slug(tag)
+    return _tag_slug(tag[1:] if tag.startswith("#") else tag)
+
+
+@functools.lru_cache(maxsize=8192)
+def _tag_slug(text: str) -> TagSlug:
+    words: list[str] = []
+    word: list[str] = []
+    forbidden: list[str] = []
+    for ch in unicodedata.normalize("NFKC", text).casefold():
+        if ch in _TAG_SEPARATORS or ch.isspace() or ch in _TAG_WORDS:
+            if word:
+                words.append("".join(word))
+                word = []
+            if ch in _TAG_WORDS:
+                words.append(_TAG_WORDS[ch])
+        elif unicodedata.category(ch)[0] in "LNM":
+            word.append(ch)
+        elif ch not in forbidden:
+            forbidden.append(ch)
+    if word:
+        words.append("".join(word))
+    slug = "-".join(words)
+    if slug in WINDOWS_DEVICE_NAMES:
+        slug += "_"
+    return TagSlug(slug, "".join(forbidden))
+
+
+def has_tag_text(tag: str) -> bool:
+    """Whether a hashtag holds a letter or digit after its ``#`` (``##`` and ``#--`` do not)."""
+    return any(ch.isalnum() for ch in tag[1:] if ch not in _TAG_WORDS)
+
+
+def normalize_tag(tag: str, aliases: Mapping[str, str] | None = None) -> str:
+    """Canonical slug of a hashtag (:func:`tag_slug`), mapped through ``aliases`` (whose keys
+    and values are normalised too); forbidden characters are left out. The sources refuse
+    such hashtags first (:func:`digestfeed.sources.lines.parse_tags`); the feed reader
+    normalises other feeds' categories with this lenient form.
+
+    The slug is safe as a file name on every system (letters, digits, ``-``; no dots, no
+    slashes, no device names).
+    """
+    slug = tag_slug(tag).slug
     if aliases:
         for alias, canonical in aliases.items():
-            if _slug(alias) == slug:
-                return _slug(canonical)
+            if tag_slug(alias).slug == slug:
+                return tag_slug(canonical).slug
     return slug
-
-
-@functools.lru_cache(maxsize=4096)
-def _slug(tag: str) -> str:
-    slug = unicodedata.normalize("NFKC", tag.lstrip("#")).casefold()
-    slug = re.sub(r"[\s_\-]+", "-", slug)
-    slug = re.sub(r"[^\w-]", "", slug)
-    slug = slug.replace("_", "-")
-    return re.sub(r"-{2,}", "-", slug).strip("-")
 
 
 def title_slug(title: str, limit: int = 60) -> str:

@@ -32,8 +32,9 @@ from typing import TypeAlias
 from . import lastbuild, uptodate
 from .cache import Cache
 from .config import Config, load_config
-from .errors import BuildError, PluginError
-from .ledger import LEDGER_NAME, Ledger, owner_of
+from .errors import BuildError, ParseErrors, PluginError
+from .ledger import LEDGER_NAME, Ledger, clock_now, owner_of
+from .limits import check_digests, future_warnings, site_size_warning
 from .plan import plan
 from .plugins import (
     get_outputs,
@@ -256,9 +257,17 @@ def build_digests(
     ledger_path = Path(ledger_path)
     if out_dir.exists() and not out_dir.is_dir():
         raise BuildError(f"{out_dir}: the output directory is a file")
+    cap_errors = check_digests(digests, config)
+    if cap_errors:
+        raise ParseErrors(cap_errors)
     result = BuildResult(digests=len(digests))
     for d in digests:
         result.add_warnings(d.warnings)
+    # a warning only (first, so a summary never hides it): what is published never depends
+    # on the clock
+    result.warnings[:0] = future_warnings(
+        digests, now if now is not None else clock_now(config.tz), config
+    )
     entries, owners = collect_entries(digests)
     copies = copy_sources(digests)
     outputs = list(outputs) if outputs is not None else get_outputs()
@@ -304,6 +313,11 @@ def build_digests(
         published.removed,
     )
     result.owned, result.produced = published.owned, published.produced
+    too_big = site_size_warning(
+        sum(size for size, _ in result.owned.values()), str(out_dir), config
+    )
+    if too_big:
+        result.warnings.insert(0, too_big)
     return result
 
 

@@ -124,10 +124,14 @@ def publish(
     a :class:`BuildError`; any failure leaves ``out_dir`` and the ledger as they were.
     """
     staging = out_dir / STAGING
+    files = list(files)
+    refuse_links(out_dir, (rel for rel, _, _ in files))
+    if staging.is_symlink():  # never stage through a link (a committed one, say)
+        staging.unlink()
     shutil.rmtree(staging, ignore_errors=True)  # left by a build that was killed
     ledger_tmp: Path | None = None
     try:
-        staged, result = _stage(list(files), out_dir, staging, cache, progress)
+        staged, result = _stage(files, out_dir, staging, cache, progress)
         if ledger is not None and ledger_path is not None:
             ledger_tmp = ledger.stage(ledger_path)
         _swap(out_dir, staging, staged, result.removed, ledger_tmp, ledger_path)
@@ -153,6 +157,27 @@ def publish(
         for rel in result.removed:
             cache.forget(("out", resolved, rel))
     return result
+
+
+def refuse_links(out_dir: Path, paths: Iterable[str]) -> None:
+    """Raise :class:`BuildError` when a folder the build writes into is a symbolic link.
+
+    ``feeds/tags -> /elsewhere`` would otherwise be written through (and its files removed
+    as stale): a build never writes outside ``out_dir``. The link is not removed either;
+    the message names it. (A *file* that is a link is replaced by the file, as any file.)
+    """
+    folders: set[str] = set()
+    for rel in paths:
+        parent = rel.rpartition("/")[0]
+        while parent and parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+    for folder in sorted(folders):
+        if os.path.islink(os.path.join(out_dir, folder)):
+            raise BuildError(
+                f"{out_dir / folder}: a symbolic link inside the output directory; digestfeed "
+                "never writes through one (remove the link, then build again)"
+            )
 
 
 def _swap(

@@ -24,6 +24,7 @@ and their bytes reused in every document that holds them.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable, Iterator
 
 from feedgen.entry import FeedEntry
@@ -43,7 +44,7 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 NSMAP = {"atom": ATOM_NS, "dc": DC_NS, "fh": FH_NS}
 MEDIA_TYPE = "application/rss+xml"
 #: Bumped when the bytes this module writes change for the same input.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 
 
 class ItemExtras:
@@ -141,7 +142,8 @@ def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang
     # feedgen's channel <link> is the href of the *last* link added: the alternate goes last
     fg.link(href=config.feed_url(f"{doc.path}.rss"), rel="self", type=MEDIA_TYPE)
     fg.link(href=feed_home(config, feed.tag), rel="alternate")
-    fg.description(feed.title)
+    # RSS readers render <description> as HTML: the title (site title, tag label) is text
+    fg.description(html.escape(feed.title))
     fg.lastBuildDate(feedset.newest_update(doc))
     if feed.lang:
         fg.language(feed.lang)

@@ -19,7 +19,7 @@ from dateutil import parser as dateparser
 from ..cache import DIGEST_PACK_VERSION, Cache, pack_digest, unpack_digest
 from ..config import Config
 from ..errors import ParseError, ParseErrors
-from ..model import assign_unique_ids, entry_id
+from ..model import assign_unique_ids, entry_id, find_links
 from ..types import Digest, Entry
 from .files import list_source_files, read_source_file
 from .lines import (
@@ -100,6 +100,8 @@ def parse_text(text: str, path: str, config: Config) -> Digest:
         if has_control and CONTROL.search(raw):
             warnings.append(f"{path}:{no}: removed control character(s) illegal in XML")
             raw = CONTROL.sub("", raw)
+        if len(raw) > config.max_link_length and "://" in raw:
+            _check_link_length(raw, path, no, config)
         if raw.strip():
             lines.append(_Line(no, raw.rstrip()))
     if not lines:
@@ -131,6 +133,17 @@ def parse_text(text: str, path: str, config: Config) -> Digest:
     if not entries:
         raise ParseError(path, lines[0].no, "no entries after the date line")
     return Digest(path, date, tuple(assign_unique_ids(entries)), tuple(warnings))
+
+
+def _check_link_length(line: str, path: str, no: int, config: Config) -> None:
+    for link in find_links(line):
+        if len(link) > config.max_link_length:
+            raise ParseError(
+                path,
+                no,
+                f"a link of {len(link)} characters, more than max_link_length "
+                f"({config.max_link_length})",
+            )
 
 
 def _parse_entries(
@@ -176,6 +189,12 @@ def _parse_entries(
         )
         warnings.extend(entry_warnings)
         entries.append(entry)
+        if len(entries) > config.max_entries_per_digest:
+            raise ParseError(
+                path,
+                title.no,
+                f"more than max_entries_per_digest ({config.max_entries_per_digest}) entries",
+            )
         i = j + 1
     return entries
 

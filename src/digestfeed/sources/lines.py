@@ -8,11 +8,12 @@ English, read hashtags and find links with the same functions, defined here once
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from ..config import Config
 from ..errors import ParseError
-from ..model import find_links, normalize_tag
+from ..model import find_links, has_tag_text, normalize_tag, tag_slug
 
 #: Characters XML 1.0 forbids (C0 controls but tab and newline; U+FFFE, U+FFFF): removed.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
@@ -28,7 +29,8 @@ def is_tag_line(text: str) -> bool:
     """A line of hashtags only, at least one with a letter or digit: ``#rl #tool``.
 
     ``##`` or ``#!!`` alone is text, not a tag line: it would give an entry no tag at all,
-    and such an entry could not be written back as digest text.
+    and such an entry could not be written back as digest text. (Whether each hashtag is
+    a valid tag is :func:`parse_tags`' business: ``#rl #a!b`` is a tag line with an error.)
     """
     if not text.lstrip().startswith("#"):  # most lines: one character decides
         return False
@@ -36,7 +38,7 @@ def is_tag_line(text: str) -> bool:
     return (
         bool(tokens)
         and all(t.startswith("#") and len(t) > 1 for t in tokens)
-        and any(normalize_tag(t) for t in tokens)
+        and any(has_tag_text(t) for t in tokens)
     )
 
 
@@ -90,18 +92,60 @@ def split_parts(lines: Sequence[str]) -> tuple[int, int]:
 def parse_tags(
     tokens: Sequence[str], config: Config, warnings: list[str], where: str
 ) -> tuple[list[str], list[str]]:
-    """Hashtag tokens → (canonical slugs, labels as written): written order, first label wins."""
+    """Hashtag tokens → (canonical slugs, labels as written): written order, first label wins.
+
+    ``where`` is the ``path:line`` of the tag line. A hashtag holding a character no tag
+    may hold (punctuation, a symbol, a zero-width or bidi control), a slug longer than
+    ``max_tag_length`` and more than ``max_tags_per_entry`` distinct tags are each a
+    :class:`ParseError` at that line; a hashtag without letters or digits (``#--``) is
+    dropped with a warning.
+    """
     tags: list[str] = []
     labels: list[str] = []
     for token in tokens:
-        slug = normalize_tag(token, config.tag_aliases)
-        if not slug:
+        checked = tag_slug(token)
+        if checked.forbidden:
+            shown = ", ".join(_char_name(ch) for ch in checked.forbidden[:5])
+            raise _error_at(
+                where,
+                f"hashtag {_short(token)} holds {shown}: a tag is letters and digits of any "
+                "script, with '-', '_', '.', '+' or '#' between them",
+            )
+        if not has_tag_text(token):
             warnings.append(f"{where}: hashtag {token!r} has no letters or digits; dropped")
             continue
+        slug = normalize_tag(token, config.tag_aliases)
+        if len(slug) > config.max_tag_length:
+            raise _error_at(
+                where,
+                f"hashtag {_short(token)} makes a tag of {len(slug)} characters, more than "
+                f"max_tag_length ({config.max_tag_length})",
+            )
         if slug not in tags:
             tags.append(slug)
             labels.append(token)
+    if len(tags) > config.max_tags_per_entry:
+        raise _error_at(
+            where,
+            f"{len(tags)} distinct tags, more than max_tags_per_entry ({config.max_tags_per_entry})",
+        )
     return tags, labels
+
+
+def _short(token: str) -> str:
+    return repr(token) if len(token) <= 40 else repr(token[:40]) + "…"
+
+
+def _char_name(ch: str) -> str:
+    """``U+200B ZERO WIDTH SPACE``: a character named, never printed raw (it may be a control)."""
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
+
+
+def _error_at(where: str, message: str) -> ParseError:
+    path, _, line = where.rpartition(":")
+    if path and line.isdigit():
+        return ParseError(path, int(line), message)
+    return ParseError(where, None, message)
 
 
 def join_lines(texts: Iterable[str]) -> str:
