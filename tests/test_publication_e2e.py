@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -51,7 +52,8 @@ def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "DIGESTFEED_NOW": "2026-01-01T00:00:00+09:00", "no_proxy": "*"},
+        # built on the day init dates its sample digest (a later digest is a warning)
+        env={**os.environ, "DIGESTFEED_NOW": f"{dt.date.today()}T12:00:00+09:00", "no_proxy": "*"},
     )
 
 
