@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import html.parser
 import logging
+import posixpath
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ from datetime import datetime
 from typing import Any
 
 from digestfeed.reader import identity
-from digestfeed.reader.dedupe import GUARDED_RULES, RULE_STRENGTH
+from digestfeed.reader.dedupe import RULE_STRENGTH
 
 __all__ = ["PLUGIN_NAME", "DedupeResult", "dedupe", "duplicate_tag", "init_reader"]
 
@@ -98,6 +99,8 @@ class _Group:
     title: str | None
     rule: str
     members: list[_Member] = field(default_factory=list)
+    feeds: set[str] = field(default_factory=set)
+    trusted: bool = False  #: holds a trusted (digestfeed) id
 
 
 # --- entry → keys (the adapter: the reader library's Entry → identity.candidate_keys) ---
@@ -155,9 +158,31 @@ def _bilingual(entry: Any) -> bool:
 # --- grouping ----------------------------------------------------------------------------
 
 
+def _origin(feed_url: str) -> str:
+    """A feed URL's origin (scheme, host, port); a feed file's: its folder."""
+    if feed_url.startswith(("http://", "https://")):
+        return identity.origin(feed_url)
+    path = feed_url[len("file:") :] if feed_url.startswith("file:") else feed_url
+    return "file://" + posixpath.dirname(path.replace("\\", "/"))
+
+
+def _own_key(e: Any, keys: list[tuple[str, str]], repeats: dict[tuple[str, str], int]) -> str:
+    """The entry's identity in its feed (as :mod:`digestfeed.reader.dedupe` defines it)."""
+    for key, rule in keys:
+        if rule in ("id", "feed-id"):
+            return key
+    # the reader library gives every entry an id (its link or title when the feed has none)
+    look = f"feed-id:{e.feed_url}\x00{e.id}"
+    n = repeats[(e.feed_url, look)] = repeats.get((e.feed_url, look), 0) + 1
+    return look if n == 1 else f"{look}\x00{n}"
+
+
 def _group(entries: Sequence[Any]) -> list[_Group]:
-    """Groups in the order of ``(added, feed_url, id)``, like ``digestfeed read`` merging
-    sightings: an entry joins the group owning its strongest already-known key."""
+    """Groups in the order of ``(added, feed_url, id)``, with the rules of ``digestfeed read``
+    (:mod:`digestfeed.reader.dedupe`): an entry joins the group of its own identity (a
+    trusted id from the origin that first delivered it, else its feed-scoped id); else the
+    group its paper, link or title points at, unless that group already holds another entry
+    of the same feed (or another trusted id); else it starts a group."""
     by_feed: dict[str, list[Any]] = {}
     for e in entries:
         by_feed.setdefault(e.feed_url, []).append(e)
@@ -166,46 +191,74 @@ def _group(entries: Sequence[Any]) -> list[_Group]:
     }
     groups: list[_Group] = []
     owner: dict[str, int] = {}
+    owners: dict[str, str] = {}  # trusted id key → origin that delivered it first
+    repeats: dict[tuple[str, str], int] = {}
     for e in sorted(entries, key=lambda e: (e.added, e.feed_url, e.id)):
         ours = e.feed_url in digestfeed_feeds
         keys = _keys(e, ours)
         rank = (0 if _bilingual(e) else 1) if ours else 2
         member = _Member(e, rank, keys)
+        own = _own_key(e, keys, repeats)
+        trusted = bool(keys) and keys[0][1] == "id"
+        cross = [(k, r) for k, r in keys if r in identity.CROSS_FEED_RULES]
         found: int | None = None
-        skip: str | None = None
-        for key, rule in keys:
-            g = owner.get(key)
-            if g is None:
-                continue
-            if rule in GUARDED_RULES and identity.titles_differ(groups[g].title, e.title):
+        if trusted:
+            origin = _origin(e.feed_url)
+            first = owners.setdefault(own, origin)
+            if not identity.same_origin(first, origin):
+                log.warning(
+                    "%s: id %r belongs to %s; this copy from %s is kept apart",
+                    e.feed_url,
+                    e.id,
+                    first,
+                    origin,
+                )
+                own, cross = f"{own}\x00origin:{origin}", []
+        g = owner.get(own)
+        if g is not None:
+            if identity.titles_differ(groups[g].title, e.title):
                 # collision guard: same id, clearly different paper
-                skip = key
-                key = f"{key}\x00title:{identity.normalize_title(e.title)}"
-                twin = owner.get(key)
-                if twin is None:
-                    log.warning(
-                        "%s: id %r is used for two different titles (%r and %r); kept apart",
-                        e.feed_url,
-                        e.id,
-                        groups[g].title,
-                        e.title,
-                    )
-                    twin = owner[key] = len(groups)
-                    groups.append(_Group(e.title, rule))
-                found = twin
+                log.warning(
+                    "%s: id %r is used for two different titles (%r and %r); kept apart",
+                    e.feed_url,
+                    e.id,
+                    groups[g].title,
+                    e.title,
+                )
+                own = f"{own}\x00title:{identity.normalize_title(e.title)}"
+                found = owner.get(own)
             else:
                 found = g
-            group = groups[found]
-            if RULE_STRENGTH[rule] > RULE_STRENGTH.get(group.rule, 0):
-                group.rule = rule
-            break
+                if trusted:
+                    groups[g].trusted = True
+        if found is None and owner.get(own) is None:
+            for key, rule in cross:
+                c = owner.get(key)
+                if c is None or e.feed_url in groups[c].feeds:
+                    continue  # another entry of this feed: never joined
+                if trusted and groups[c].trusted:
+                    continue  # two different trusted ids are two entries
+                found = c
+                group = groups[c]
+                if RULE_STRENGTH[rule] > RULE_STRENGTH.get(group.rule, 0):
+                    group.rule = rule
+                group.trusted = group.trusted or trusted
+                break
         if found is None:
             found = len(groups)
-            groups.append(_Group(e.title, keys[0][1] if keys else "none"))
-        groups[found].members.append(member)
-        for key, _ in keys:
-            if key != skip:
-                owner.setdefault(key, found)
+            groups.append(
+                _Group(
+                    e.title,
+                    "id" if trusted else (cross or keys or [("", "id")])[0][1],
+                    trusted=trusted,
+                )
+            )
+        group = groups[found]
+        group.members.append(member)
+        group.feeds.add(e.feed_url)
+        owner.setdefault(own, found)
+        for key, _ in cross:
+            owner.setdefault(key, found)
     return groups
 
 

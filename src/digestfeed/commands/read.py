@@ -32,6 +32,8 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
     if verbose:
         lines.append(f"{pad}id: {line(item.id)}")
         lines.append(f"{pad}matched by: {item.rule} ({line(item.key.split(chr(0))[0])})")
+        if item.rule == "title" and len(item.feeds) > 1:
+            lines.append(f"{pad}merged across feeds by the title alone")
         lines.extend(f"{pad}feed: {line(f)}" for f in item.feeds)
     return "\n".join(lines)
 

@@ -222,13 +222,12 @@ def make_sighting(
     by_digestfeed: bool,
 ) -> Sighting | None:
     """One entry's :class:`Sighting`, whatever format it came in (``None``: nothing to key it by)."""
-    # a post whose content links exactly one arXiv paper is about that paper
-    content_arxiv = {a for a in map(identity.find_arxiv_id, content_links) if a}
+    # a post whose content links or names exactly one paper is about that paper
     keys = identity.candidate_keys(
         entry_id,
         title,
         own_links,
-        " ".join(content_arxiv) if len(content_arxiv) == 1 else "",
+        " ".join([*content_links, *comments.values()]),
         trusted_id=by_digestfeed,
         feed=location,
     )

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReadError
-from . import text
-from .dedupe import Deduper
+from . import identity, text
+from .dedupe import Deduper, printed_id
 from .fetch import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_REDIRECTS,
@@ -34,7 +34,6 @@ from .fetch import (
     fetch,
     is_url,
 )
-from .identity import paper_id
 from .sources import LinkRefused, Twins, expand, follow_link, twin_roots
 from .state import FeedRow, ItemRow, State
 
@@ -102,12 +101,8 @@ class Item:
         # text from outside, made safe for data (JSON, feeds); see digestfeed.reader.text
         comments = {lang: row.comments.get(lang) for lang in ("ko", "en")}
         return cls(
-            # a trusted id's key is the paper's id (without a language variant suffix)
-            id=text.data(
-                paper_id(row.entry_id)
-                if row.entry_id and row.key.startswith("id:")
-                else (row.entry_id or row.key)
-            ),
+            # the paper's digestfeed id (a variant's: the entry id), else the dedupe key
+            id=text.data(printed_id(row.key)),
             title=text.data(row.title),
             date=row.date,
             tags=tuple(text.data(t) for t in row.tags),
@@ -433,11 +428,21 @@ class _Run:
             new_row.outlines = [url for _, url in parsed.feeds]  # resolved when followed
         else:
             new_row.title, new_row.prev_archive = parsed.title, parsed.prev_archive
-            items = [self.dedupe.add(s) for s in parsed.sightings]
+            items = self.dedupe.add_feed(location, self.origin(location), parsed.sightings)
             self.stats["sightings"] += len(items)
             self.state.set_members(location, items)
         self.state.save_feed(new_row, self.now)
         self.follow(location, new_row)
+
+    def origin(self, location: str) -> str:
+        """Who speaks for the ids a document delivers: a URL's scheme, host and port; a file
+        that stands for a published URL (a local OPML's twin), that URL's; any other file,
+        the folder it was named through (a folder SOURCE, else its own folder)."""
+        via = self.via.get(location, _Via())
+        if is_url(location) or via.url:
+            return identity.origin(via.url or location)
+        folder = via.twins.root if via.twins is not None else Path(location).parent
+        return Path(folder).absolute().as_uri()
 
     def follow(self, location: str, row: FeedRow) -> None:
         """Expand an OPML list; with --backfill, follow a feed's ``prev-archive`` link."""

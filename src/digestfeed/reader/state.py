@@ -2,8 +2,12 @@
 
 Tables: ``feeds`` (validators and body hash per feed location), ``items`` (one row per
 paper, with ``reported_at`` once a finished run has output it), ``keys`` (every dedupe key
-→ item; never deleted, so the seen-state is a history) and ``members`` (which items a feed
-held when it was last parsed, for ``--all`` over unchanged feeds).
+→ item; never deleted, so the seen-state is a history), ``members`` (which items a feed
+held when it was last parsed, for ``--all`` over unchanged feeds), ``owners`` (the origin
+that first delivered each trusted id: only it speaks for that id) and ``feed_items`` (every
+item a feed ever held an entry of: a feed's other entries never join it).
+
+A state file of schema 1 is migrated in place on open (see :func:`_migrate_1_to_2`).
 
 A run is one ``BEGIN IMMEDIATE`` transaction (which also serialises concurrent runs):
 nothing a run learns is stored unless it reaches :meth:`State.commit`, and the caller
@@ -23,7 +27,7 @@ from typing import Any
 
 from ..errors import ReadError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +51,41 @@ CREATE TABLE IF NOT EXISTS members (
     feed TEXT NOT NULL, item INTEGER NOT NULL, PRIMARY KEY (feed, item)
 ) WITHOUT ROWID;
 """
+_SCHEMA_2 = """
+CREATE TABLE IF NOT EXISTS owners (key TEXT PRIMARY KEY, origin TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_items (
+    feed TEXT NOT NULL, item INTEGER NOT NULL, PRIMARY KEY (feed, item)
+) WITHOUT ROWID;
+"""
+
+
+def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """Schema 1 → 2: owners and feed_items, from what schema 1 knew.
+
+    A trusted id's owner is the origin of the first feed URL its item was seen in; an item
+    seen only in files gets its owner when its id is next delivered. ``feed_items`` starts
+    as the feeds' members and the feeds of their feed-scoped ids. OPML files are parsed
+    again on the next run (their outlines now keep the URLs that give files their origin).
+    """
+    from .identity import origin
+
+    for statement in _SCHEMA_2.split(";"):
+        if statement.strip():
+            db.execute(statement)  # not executescript: it would commit the migration half-way
+    for key, feeds in db.execute(
+        "SELECT keys.key, items.feeds FROM keys JOIN items USING (item) "
+        "WHERE keys.key LIKE 'id:%' AND instr(keys.key, char(0)) = 0"
+    ).fetchall():
+        first = next(iter(json.loads(feeds)), "")
+        if first.startswith(("http://", "https://")):
+            db.execute("INSERT OR IGNORE INTO owners VALUES (?, ?)", (key, origin(first)))
+    db.execute("INSERT OR IGNORE INTO feed_items SELECT feed, item FROM members")
+    db.execute(
+        "INSERT OR IGNORE INTO feed_items SELECT substr(key, 9, instr(key, char(0)) - 9), item "
+        "FROM keys WHERE key LIKE 'feed-id:%' AND instr(key, char(0)) > 0"
+    )
+    db.execute("UPDATE feeds SET sha256 = NULL WHERE kind = 'opml'")
+    db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
 
 
 @dataclasses.dataclass(slots=True)
@@ -129,9 +168,18 @@ class State:
             self.db.executescript(_SCHEMA)
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
+                self.db.executescript(_SCHEMA_2)
                 self.db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
                 )
+            elif row[0] == "1":
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    _migrate_1_to_2(self.db)
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
             elif int(row[0]) != SCHEMA_VERSION:
                 raise ReadError(
                     f"{self.path}: state schema {row[0]}, this reader needs {SCHEMA_VERSION}"
@@ -238,6 +286,27 @@ class State:
         )
         row.item = cur.lastrowid
         return row.item  # type: ignore[return-value]
+
+    def owner(self, key: str) -> str | None:
+        """The origin that owns a trusted id's key, if one has claimed it."""
+        row = self.db.execute("SELECT origin FROM owners WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def claim(self, key: str, origin: str) -> None:
+        """Record ``origin`` as the owner of ``key`` unless it has one already."""
+        self.db.execute("INSERT OR IGNORE INTO owners VALUES (?, ?)", (key, origin))
+
+    def holds(self, feed: str, item: int) -> bool:
+        """Whether ``feed`` ever held an entry that is ``item``."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM feed_items WHERE feed = ? AND item = ?", (feed, item)
+            ).fetchone()
+            is not None
+        )
+
+    def add_holding(self, feed: str, item: int) -> None:
+        self.db.execute("INSERT OR IGNORE INTO feed_items VALUES (?, ?)", (feed, item))
 
     def add_keys(self, item: int, keys: Iterable[str]) -> None:
         self.db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)", ((k, item) for k in keys))
