@@ -311,3 +311,17 @@ def _rfc822(date: str) -> str:
 
     day = dt.datetime.fromisoformat(date).replace(hour=1, tzinfo=dt.UTC)
     return email.utils.format_datetime(day)
+
+
+def test_items_beyond_the_cap_are_ignored_with_a_warning(
+    seed_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed with more items than the cap is read up to the cap, and says so."""
+    import digestfeed.importer as importer
+
+    monkeypatch.setattr(importer, "MAX_ITEMS", 1)
+    feed = tmp_path / "feed.rss"
+    feed.write_bytes(rss([seed_item(seed_path), PROSE]))
+    result = importer.import_feed(str(feed), tmp_path / "e", CONFIG)
+    assert result.skipped == 0 and len(result.written) == 1
+    assert result.warnings == [f"{feed}: more than 1 items: the rest ignored"]

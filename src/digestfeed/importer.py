@@ -159,7 +159,13 @@ class ImportResult:
 # ---------------------------------------------------------------- the feed
 
 
-def read_posts(body: bytes, location: str, config: Config, content_type: str = "") -> list[Post]:
+def read_posts(
+    body: bytes,
+    location: str,
+    config: Config,
+    content_type: str = "",
+    warnings: list[str] | None = None,
+) -> list[Post]:
     """The posts of an RSS 2.0 feed, parsed safely (entities never expanded, nothing
     fetched). Raises :class:`ParseError` naming ``location`` when the bytes are not an
     RSS 2.0 feed."""
@@ -181,6 +187,12 @@ def read_posts(body: bytes, location: str, config: Config, content_type: str = "
     posts = []
     for n, item in enumerate(channel.iterfind("item"), start=1):
         if n > MAX_ITEMS:
+            if warnings is not None:
+                warnings.append(
+                    BuildWarning(
+                        NOT_A_DIGEST, location, f"more than {MAX_ITEMS} items: the rest ignored"
+                    )
+                )
             break
         title = _text(item.find("title"))
         html = _text(item.find(_CONTENT)) or _text(item.find("description"))
@@ -460,8 +472,10 @@ def import_feed(
         digest_of_body = hashlib.sha256(fetched.body).hexdigest()
         if row is not None and row.sha256 == digest_of_body:
             return ImportResult(not_modified=True)
-        posts = read_posts(fetched.body, location, config, fetched.content_type)
+        feed_warnings: list[str] = []
+        posts = read_posts(fetched.body, location, config, fetched.content_type, feed_warnings)
         result = import_posts(posts, into, config, overwrite=overwrite)
+        result.warnings[:0] = feed_warnings
         if store is not None and not result.conflicts:
             from .reader.state import FeedRow
 

@@ -63,8 +63,11 @@ def export_digest(ctx: click.Context, date: str, source: str | None, quiet: bool
             f"(notes are named YYMMDD Title.md; offset {config.vault_date_offset:+d} day)",
         )
     if not quiet:
+        from ..types import is_info
+
         for w in digests[0].warnings:
-            click.echo(f"warning: {w}", err=True)
+            if not is_info(w):  # a part the note style lacks is not a warning
+                click.echo(f"warning: {w}", err=True)
     click.echo(render_digest(digests[0]), nl=False)
 
 
