@@ -294,3 +294,17 @@ def test_corpus_in_month_folders_reads_like_the_flat_corpus(
         return counts
 
     assert kinds(nested_digests, nested_skipped) == kinds(flat_digests, flat_skipped)
+
+
+def test_naming_a_template_folder_in_obsidian_is_seen_by_the_next_build(tmp_path: Path) -> None:
+    """Changing Obsidian's template-folder setting (a hidden file) is not taken for "no change"."""
+    vault = tmp_path / "vault"
+    shutil.copytree(VAULT / "arXiv", vault)
+    first = _build(vault, tmp_path)
+    assert first.feedset is not None
+    assert any("Deep Note" in t.entry.source for t in first.feedset.entries)
+    (vault / ".obsidian").mkdir()
+    (vault / ".obsidian" / "templates.json").write_text('{"folder": "2024/07"}', encoding="utf-8")
+    second = _build(vault, tmp_path)
+    assert not second.unchanged and second.feedset is not None
+    assert not any("Deep Note" in t.entry.source for t in second.feedset.entries)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .cache import code_stamp, ensure_cache_dir
 from .config import Config
+from .sources.vault import SETTINGS_FILES
 
 SNAPSHOT = "last-state.pickle"
 SNAPSHOT_VERSION = 2
@@ -49,6 +50,12 @@ def sources_key(
         for name, directory in sources:
             h.update(f"\0{name}\0{Path(directory).resolve()}\n".encode())
             _hash_tree(h, str(directory), "")
+            for relative in SETTINGS_FILES:  # a vault's template folder is named in them
+                try:
+                    st = (Path(directory) / relative).stat()
+                except FileNotFoundError:
+                    continue
+                h.update(f"{relative}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
     except OSError:
         return None
     return h.hexdigest()

@@ -38,6 +38,7 @@ from ..types import BuildWarning
 from .files import list_source_files, read_source_file
 
 __all__ = [
+    "SETTINGS_FILES",
     "NoteFile",
     "VaultListing",
     "list_vault",
@@ -60,6 +61,8 @@ _TEMPLATE_SETTINGS = (
     (".obsidian/plugins/templater-obsidian/data.json", "templates_folder"),
 )
 _SETTINGS_MAX_BYTES = 256 * 1024
+#: The hidden files a vault listing depends on (the no-change shortcut watches them too).
+SETTINGS_FILES = tuple(relative for relative, _ in _TEMPLATE_SETTINGS)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
