@@ -56,6 +56,12 @@ def test_html_blocks_and_breaks_become_lines() -> None:
     ]
 
 
+def test_preformatted_lines_stay_lines_and_control_characters_go() -> None:
+    """In <pre> each newline breaks a line; control characters illegal in XML are dropped."""
+    got = html_lines("<pre>first\nsecond</pre><p>bell\x07 here <b>bold</b>\ntail</p>")
+    assert got == ["first", "second", "bell here bold tail"]
+
+
 def test_widgets_images_and_scripts_are_not_text() -> None:
     """Subscribe buttons, image captions, images and scripts leave no line."""
     got = html_lines(

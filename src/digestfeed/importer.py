@@ -43,7 +43,7 @@ from .errors import ParseError, ReadError
 from .sources.digest import parse_date_line, parse_text
 from .sources.export import format_date_line
 from .sources.files import read_source_file
-from .sources.lines import is_authors_line
+from .sources.lines import CONTROL, is_authors_line
 from .types import BuildWarning, Digest
 
 __all__ = [
@@ -248,6 +248,19 @@ def html_lines(html: str) -> list[str]:
         current.clear()
         hidden.clear()
 
+    def add(text: str | None, pre: bool) -> None:
+        """Text as a browser shows it: in ``<pre>`` a newline breaks the line."""
+        if not text:
+            return
+        text = CONTROL.sub("", text)
+        if not pre:
+            current.append(text.replace("\n", " "))
+            return
+        for k, piece in enumerate(text.split("\n")):
+            if k:
+                flush()
+            current.append(piece)
+
     def walk(el: Any, pre: bool) -> None:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         classes = set((el.get("class") or "").split()) if tag else set()
@@ -259,18 +272,10 @@ def html_lines(html: str) -> list[str]:
         if tag == "br":
             flush()
         pre = pre or tag == "pre"
-        if el.text:
-            current.append(el.text if pre else el.text.replace("\n", " "))
+        add(el.text, pre)
         for child in el:
             walk(child, pre)
-            if child.tail:
-                if pre and "\n" in child.tail:
-                    for k, piece in enumerate(child.tail.split("\n")):
-                        if k:
-                            flush()
-                        current.append(piece)
-                else:
-                    current.append(child.tail.replace("\n", " "))
+            add(child.tail, pre)
         if tag == "a":
             href = (el.get("href") or "").strip()
             if href.lower().startswith(("http://", "https://")):
