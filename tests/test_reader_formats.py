@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 
@@ -196,3 +197,48 @@ def test_json_feed_listed_in_opml_is_read(httpserver: Any, tmp_path: Path) -> No
     (item,) = result
     assert item.links == (httpserver.url_for("/posts/a"),)
     assert item.tags == ("cs.LG",)
+
+
+def _vault_pair(tmp_path: Path, marked: bool) -> tuple[Path, Path]:
+    """digestfeed's Atom and JSON Feed of one vault entry with no comment (only a link)."""
+    entry_id = "tag:vault.example.org,2025:arxiv:2505.04588"
+    page = "https://vault.example.org/days/2025-05-08.html#arxiv-2505-04588"
+    content = '<p><a href="https://arxiv.org/abs/2505.04588">arXiv 2505.04588</a></p>'
+    atom = tmp_path / "all.atom"
+    atom.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<id>tag:vault.example.org,2025:all</id><title>v</title>"
+        "<updated>2025-05-08T00:00:00Z</updated><generator>digestfeed</generator>"
+        f"<entry><id>{entry_id}</id><title>ZeroSearch</title>"
+        f'<updated>2025-05-08T00:00:00Z</updated><link rel="alternate" href="{page}"/>'
+        f'<content type="html">{escape(content)}</content></entry></feed>',
+        encoding="utf-8",
+    )
+    doc: dict[str, Any] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "v",
+        "items": [
+            {
+                "id": entry_id,
+                "url": page,
+                "title": "ZeroSearch",
+                "content_html": content,
+                "date_modified": "2025-05-08T00:00:00Z",
+            }
+        ],
+    }
+    if marked:
+        doc["_digestfeed"] = {"generator": "digestfeed"}
+    (tmp_path / "all.json").write_text(json.dumps(doc), encoding="utf-8")
+    return atom, tmp_path / "all.json"
+
+
+@pytest.mark.parametrize("marked", [True, False])
+def test_json_feed_generator_mark_reads_like_atom(tmp_path: Path, marked: bool) -> None:
+    """Only a JSON Feed marked as digestfeed's (its _digestfeed extension) reads as its Atom twin:
+    link-only content is not a comment; an unmarked one is a foreign feed, its text the comment."""
+    atom, as_json = _vault_pair(tmp_path, marked)
+    from_atom = _read(tmp_path, atom, state="a.sqlite")
+    from_json = _read(tmp_path, as_json, state="j.sqlite")
+    assert from_atom[0].comments == {"ko": None, "en": None}
+    assert (_comparable(from_json) == _comparable(from_atom)) is marked
