@@ -129,3 +129,17 @@ def test_bad_patterns_are_config_errors_naming_the_key(pattern: str, reason: str
     message = str(info.value)
     assert "digest_url_pattern" in message and "digestfeed.toml" in message
     assert reason in message, message
+
+
+def test_index_links_the_newest_digest_pages(tmp_path: Path) -> None:
+    """index.html lists the newest 14 digest pages, newest first, each an existing file."""
+    digests = {
+        f"2025-03-{day:02d}.txt": f"2025-03-{day:02d}\nT{day}\n(A B)\nAbs.\n한국어.\nEnglish.\n#rl\n"
+        for day in range(1, 21)
+    }
+    feeds = build_site(tmp_path, digests)
+    page = lxml_html.fromstring((feeds / "index.html").read_bytes())
+    hrefs = page.xpath("//section[@id='days']//a/@href")
+    assert hrefs == [f"days/2025-03-{day:02d}.html" for day in range(20, 6, -1)]
+    assert all((feeds / href).is_file() for href in hrefs)
+    assert len(list((feeds / "days").glob("*.html"))) == 20

@@ -21,8 +21,9 @@ from html import escape
 from ..config import Config
 from ..plan import LANG_NAMES, LANGS
 from ..types import Document, Feed, FeedSet, Lang, rfc3339
+from ..urls import day_page
 from .content import entry_html
-from .pages import day_files
+from .pages import day_files, days
 
 #: Feed formats the directory links to, in order: extension → (label, media type).
 FEED_FORMATS = {
@@ -32,8 +33,10 @@ FEED_FORMATS = {
 }
 #: Newest entries shown on a tag page (the feeds and the archive hold the rest).
 TAG_PAGE_ENTRIES = 20
+#: Digest pages linked from the directory (each entry links its own).
+INDEX_DAYS = 14
 #: Bumped when the bytes this module writes change for the same input.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 
 LANG_ATTR = {None: "ko", "ko": "ko", "en": "en"}
 
@@ -192,10 +195,8 @@ def render_index(feedset: FeedSet, formats: Sequence[str]) -> bytes:
             f'<td class="num">{len(feed.entries)}</td><td>{_date(feed)}</td>'
             f"<td>{_feed_links(feed.name, formats, '')}</td></tr>"
         )
+    body += ["</tbody>", "</table>", "</section>", *_recent_days(feedset)]
     body += [
-        "</tbody>",
-        "</table>",
-        "</section>",
         '<section id="tags">',
         '<h2>태그별 피드 · <span lang="en">Feeds by tag</span></h2>',
         "<table>",
@@ -221,6 +222,26 @@ def render_index(feedset: FeedSet, formats: Sequence[str]) -> bytes:
     body += ["</tbody>", "</table>", "</section>"]
     head = _autodiscovery(main, formats, "")
     return _page(title, head, body)
+
+
+def _recent_days(feedset: FeedSet) -> list[str]:
+    """The newest :data:`INDEX_DAYS` digest pages, newest first."""
+    by_day = days(feedset)
+    if not by_day:
+        return []
+    items = [
+        f'<li><a href="{_e(day_page(date))}"><time datetime="{date}">{date}</time></a> · '
+        f"{_n(len(by_day[date]))}</li>"
+        for date in sorted(by_day, reverse=True)[:INDEX_DAYS]
+    ]
+    return [
+        '<section id="days">',
+        '<h2>최근 다이제스트 · <span lang="en">Recent digests</span></h2>',
+        "<ul>",
+        *items,
+        "</ul>",
+        "</section>",
+    ]
 
 
 def _tag_pages(feedset: FeedSet) -> dict[str, tuple[Document, list[Feed]]]:
