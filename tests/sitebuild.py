@@ -12,7 +12,7 @@ NOW = "2026-01-01T12:00:00+09:00"
 #: Months of the synthetic archive; with max_entries 4 most feeds get archives.
 MONTHS = ("2025-01", "2025-02", "2025-03", "2025-04")
 TAGS = ("rl", "llm", "Object_Detection", "moe", "vision")
-SMALL = "max_entries = 4\n"
+SMALL = "max_entries = 4\narchive_page_size = 4\n"
 
 
 def build_site(

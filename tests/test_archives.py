@@ -1,8 +1,8 @@
-"""RFC 5005 archived feeds: bounded subscription feeds, a complete prev/next chain, stable archives."""
+"""RFC 5005 archived feeds: pages in first-publication order, written once, a complete prev-archive chain."""
 
 from __future__ import annotations
 
-import difflib
+import itertools
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from sitebuild import SMALL, build_site, digest_text, synthetic_digests
 
 FH = "{http://purl.org/syndication/history/1.0}"
 CONFIG = Config()
-LIMIT = 4  # max_entries of SMALL
+LIMIT = 4  # max_entries and archive_page_size of SMALL
 
 
 def links(root: object) -> dict[str, str]:
@@ -62,17 +62,18 @@ def feed_names(feeds: Path) -> list[str]:
     )
 
 
-def test_subscription_feed_holds_the_newest_n_and_points_to_the_newest_archive(
+def test_subscription_feed_holds_the_newest_n_and_points_to_the_newest_page(
     multi_site: Path,
 ) -> None:
-    """A feed with more than N entries: its document has the N newest and prev-archive to the newest month."""
+    """all.atom: 24 entries in six full pages of 4, so it holds the newest N, newest updated first, and prev-archive → page 6."""
     root = parse_xml((multi_site / "all.atom").read_bytes())
     assert root.find(f"{FH}complete") is None and root.find(f"{FH}archive") is None
     rels = links(root)
-    assert rels["prev-archive"] == CONFIG.feed_url("archive/all/2025-04.atom")
+    assert rels["prev-archive"] == CONFIG.feed_url("archive/all/6.atom")
     assert "next-archive" not in rels and "current" not in rels
     current = feedparse((multi_site / "all.atom").read_bytes()).entries
     assert len(current) == LIMIT
+    assert [e.updated for e in current] == sorted((e.updated for e in current), reverse=True)
     older = [
         e
         for path in chain(multi_site, "all")
@@ -83,32 +84,34 @@ def test_subscription_feed_holds_the_newest_n_and_points_to_the_newest_archive(
 
 
 def test_every_feed_chain_covers_every_entry_exactly_once(multi_site: Path) -> None:
-    """For every feed, the archives (followed by prev-archive to the start) hold each older entry exactly once."""
+    """For every feed, the pages (followed by prev-archive) are disjoint, full, in first-publication order; with the subscription document they hold every entry."""
     checked = 0
-    every_id = set(ids(multi_site / "all.atom")) | {
-        i for p in chain(multi_site, "all") for i in ids(p)
-    }
     for name in feed_names(multi_site):
         archives = chain(multi_site, name)
         current = ids(multi_site / f"{name}.atom")
         if not archives:
             continue
         checked += 1
-        archived = [i for path in archives for i in ids(path)]
-        assert len(archived) == len(set(archived)), f"{name}: an entry is in two archives"
+        assert [p.stem for p in archives] == [str(n) for n in range(len(archives), 0, -1)]
+        pages = [feedparse(p.read_bytes()).entries for p in archives]
+        archived = [paper_id(e.id) for page in pages for e in page]
+        assert len(archived) == len(set(archived)), f"{name}: an entry is in two pages"
+        assert all(len(page) == LIMIT for page in pages), name  # written only when full
+        # first-publication order: every entry of an older page was published before the newer's
+        for newer, older in itertools.pairwise(pages):
+            assert max(e.published for e in older) < min(e.published for e in newer), name
+        # what is not in a page yet is in the subscription document
         everything = set(archived) | set(current)
-        # the bilingual 'all' feed holds every entry: its tag feeds' union must be inside it
-        assert everything <= every_id
-        # newest-first across documents: archives are months, newest first
-        months = [p.stem for p in archives]
-        assert months == sorted(months, reverse=True), name
-        for path in archives:
-            for entry in feedparse(path.read_bytes()).entries:
-                assert entry.published.startswith(path.stem), (path, entry.published)
+        assert len(everything) == len(archived) + len(set(current) - set(archived))
     assert checked >= 10
-    # the bilingual feed: subscription ∪ archives = every synthetic entry, none lost, none doubled in archives
     total = sum(text.count("\n#") for text in synthetic_digests().values())
-    assert len(every_id) == total
+    assert (
+        len(
+            set(ids(multi_site / "all.atom"))
+            | {i for p in chain(multi_site, "all") for i in ids(p)}
+        )
+        == total
+    )
 
 
 def test_every_feed_with_its_archives_holds_exactly_its_entries(multi_site: Path) -> None:
@@ -132,8 +135,8 @@ def test_every_feed_with_its_archives_holds_exactly_its_entries(multi_site: Path
         assert held == expected, name
 
 
-def test_archive_documents_are_marked_and_linked_both_ways(multi_site: Path) -> None:
-    """Each archive: fh:archive, rel=current → its feed, prev-archive/next-archive mirror each other, ends open."""
+def test_archive_pages_are_marked_and_linked_back(multi_site: Path) -> None:
+    """Each page: fh:archive, rel=current → its feed, self, prev-archive → the page before (none on page 1), no next-archive (a written page never changes)."""
     for name in feed_names(multi_site):
         archives = chain(multi_site, name)
         for i, path in enumerate(archives):
@@ -145,11 +148,8 @@ def test_archive_documents_are_marked_and_linked_both_ways(multi_site: Path) -> 
             rels = links(root)
             assert rels["current"] == CONFIG.feed_url(f"{name}.atom"), path
             assert rels["self"] == CONFIG.feed_url(path.relative_to(multi_site).as_posix()), path
-            newer = archives[i - 1] if i else None
+            assert "next-archive" not in rels, path
             older = archives[i + 1] if i + 1 < len(archives) else None
-            assert (
-                local(multi_site, rels["next-archive"]) if "next-archive" in rels else None
-            ) == newer, path
             assert (
                 local(multi_site, rels["prev-archive"]) if "prev-archive" in rels else None
             ) == older, path
@@ -179,75 +179,145 @@ def snapshot(feeds: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-def newest_archives(snap: dict[str, tuple[bytes, int]]) -> set[str]:
-    """The newest archive document of each feed in a snapshot."""
-    newest: dict[str, str] = {}
-    for rel in snap:
-        if rel.startswith("archive/"):
-            feed, month = rel.rsplit("/", 1)
-            newest[feed] = max(newest.get(feed, month), month)
-    return {f"{feed}/{month}" for feed, month in newest.items()}
+def archives_of(snap: dict[str, tuple[bytes, int]]) -> set[str]:
+    return {k for k in snap if k.startswith("archive/")}
 
 
-def assert_archives_stable(
+def changed_pages(
     before: dict[str, tuple[bytes, int]], after: dict[str, tuple[bytes, int]]
 ) -> set[str]:
-    """Only each feed's newest archive may change; one that stopped being the newest only gains
-    ``next-archive``. Every other archive keeps its bytes and its mtime. Returns the changed ones."""
-    old = {k for k in before if k.startswith("archive/")}
+    """The pages of ``before`` whose bytes or mtime differ in ``after`` (none may vanish)."""
+    old = archives_of(before)
     assert old <= set(after), f"archives removed: {sorted(old - set(after))}"
-    changed = {k for k in old if after[k] != before[k]}
-    assert changed <= newest_archives(before), (
-        f"older archives rewritten: {sorted(changed - newest_archives(before))}"
-    )
-    for rel in changed - newest_archives(after):
-        diff = [
-            line
-            for line in difflib.unified_diff(
-                before[rel][0].decode().splitlines(),
-                after[rel][0].decode().splitlines(),
-                lineterm="",
-                n=0,
-            )
-            if line[:1] in "+-" and line[:3] not in ("+++", "---")
-        ]
-        assert len(diff) == 1 and diff[0].startswith("+") and 'rel="next-archive"' in diff[0], (
-            rel,
-            diff,
-        )
-    return changed
+    return {k for k in old if after[k] != before[k]}
 
 
-def test_a_new_digest_in_the_same_month_rewrites_no_older_archive(tmp_path: Path) -> None:
-    """Adding a digest in the newest month changes subscription feeds and newest archives only (bytes and mtimes)."""
+def all_ids(feeds: Path, rel: str) -> list[str]:
+    return [e.id for e in feedparse((feeds / rel).read_bytes()).entries]
+
+
+def test_new_digests_never_touch_a_written_page(tmp_path: Path) -> None:
+    """New digests change the subscription documents and add pages when the open part fills; written pages keep bytes and mtime."""
     digests = synthetic_digests()
     feeds = build_site(tmp_path, digests, config=SMALL)
     before = snapshot(feeds)
     digests["2025-04-28.txt"] = digest_text("2025-04-28", 2, salt=7)
     build_site(tmp_path, digests, config=SMALL)
+    middle = snapshot(feeds)
+    assert changed_pages(before, middle) == set()
+    assert "archive/all/7.atom" not in middle  # two open entries: no page yet
+    assert middle["all.atom"] != before["all.atom"] and middle["all.rss"] != before["all.rss"]
+    digests["2025-04-29.txt"] = digest_text("2025-04-29", 2, salt=9)
+    build_site(tmp_path, digests, config=SMALL)
     after = snapshot(feeds)
-    changed = assert_archives_stable(before, after)
-    assert "archive/all/2025-04.atom" in changed  # it gained the April 28 entries
-    assert after["archive/all/2025-03.atom"] == before["archive/all/2025-03.atom"]
-    assert after["all.atom"] != before["all.atom"] and after["all.rss"] != before["all.rss"]
+    assert changed_pages(middle, after) == set()
+    assert "archive/all/7.atom" in after  # four open entries filled page 7
+    assert len(all_ids(feeds, "archive/all/7.atom")) == LIMIT
 
 
-def test_a_new_month_adds_an_archive_and_only_links_the_previous_one(tmp_path: Path) -> None:
-    """A digest that pushes a new month into the archives: a new newest archive; the old newest gains next-archive only."""
+def test_a_back_dated_digest_lands_in_the_open_part_not_an_old_page(tmp_path: Path) -> None:
+    """A digest dated before every page is a new publication: subscription document, then the newest page; old pages untouched."""
     digests = synthetic_digests()
     feeds = build_site(tmp_path, digests, config=SMALL)
     before = snapshot(feeds)
-    for day in (3, 9, 15):  # six May entries: May itself starts to be archived
-        digests[f"2025-05-{day:02d}.txt"] = digest_text(f"2025-05-{day:02d}", 2, salt=day)
+    digests["2024-12-01.txt"] = digest_text("2024-12-01", 2, salt=3)
     build_site(tmp_path, digests, config=SMALL)
     after = snapshot(feeds)
-    changed = assert_archives_stable(before, after)
-    assert "archive/all/2025-05.atom" in after and "archive/all/2025-05.atom" not in before
-    assert "archive/all/2025-04.atom" in changed
-    assert (
-        chain(feeds, "all")[0].name == "2025-05.atom"
-        and chain(feeds, "all")[-1].name == "2025-01.atom"
-    )
+    assert changed_pages(before, after) == set()
+    current = all_ids(feeds, "all.atom")
+    back = [i for i in current if "2024-12-01" in i]
+    assert len(back) == 2 and len(current) == LIMIT + 2
+    digests["2024-12-02.txt"] = digest_text("2024-12-02", 2, salt=4)
+    build_site(tmp_path, digests, config=SMALL)
+    page = all_ids(feeds, "archive/all/7.atom")
+    assert sorted(i.split(":")[-1][:10] for i in page) == ["2024-12-01"] * 2 + ["2024-12-02"] * 2
+    assert changed_pages(after, snapshot(feeds)) == set()
+
+
+def test_an_edit_rewrites_only_its_page_and_comes_back_to_the_subscription(tmp_path: Path) -> None:
+    """Editing an archived entry rewrites the one page that holds it; it reappears in the subscription document with its new updated."""
+    digests = synthetic_digests()
+    feeds = build_site(tmp_path, digests, config=SMALL)
+    before = snapshot(feeds)
+    old_id = next(i for i in all_ids(feeds, "archive/all/1.atom") if "2025-01-03" in i)
+    digests["2025-01-03.txt"] = digests["2025-01-03.txt"].replace("Comment 1 on", "Edited 1 on")
+    build_site(tmp_path, digests, config=SMALL, now="2026-02-01T12:00:00+09:00")
+    after = snapshot(feeds)
+    changed = changed_pages(before, after)
+    assert "archive/all/1.atom" in changed
+    assert all(rel.endswith("/1.atom") for rel in changed), changed
+    edited = [i for i in all_ids(feeds, "all.atom") if "2025-01-03" in i]
+    assert len(edited) == 1 and edited[0] in {old_id, *all_ids(feeds, "archive/all/1.atom")}
+    assert all_ids(feeds, "all.atom")[0] == edited[0]  # newest updated first
+
+
+def test_a_deletion_rewrites_only_its_page_and_later_pages_stay(tmp_path: Path) -> None:
+    """A deleted entry leaves a hole in its page; no later page moves."""
+    digests = synthetic_digests()
+    feeds = build_site(tmp_path, digests, config=SMALL)
+    before = snapshot(feeds)
+    del digests["2025-01-03.txt"]
+    (tmp_path / "entries" / "2025-01-03.txt").unlink()
+    build_site(tmp_path, digests, config=SMALL)
+    after = snapshot(feeds)
+    changed = changed_pages(before, after)
+    assert "archive/all/1.atom" in changed
+    assert all(rel.endswith("/1.atom") for rel in changed), changed
+    assert len(all_ids(feeds, "archive/all/1.atom")) == LIMIT - 2
+    assert after["archive/all/2.atom"] == before["archive/all/2.atom"]
+
+
+def test_a_back_dated_digest_never_renames_a_tag(tmp_path: Path) -> None:
+    """A tag's label is its spelling in the first-published entry that has it, whatever the dates."""
+    first = "2025-05-08\nA Paper\n(A)\nAbstract.\n코멘트.\nComment.\n#Object_Detection\n"
+    feeds = build_site(tmp_path, {"2025-05-08.txt": first})
+    title = parse_xml((feeds / "tags/object-detection.atom").read_bytes()).findtext(f"{A}title")
+    assert "#Object_Detection" in title
+    back = "2024-01-01\nOld Paper\n(A)\nAbstract.\n코멘트.\nComment.\n#object-detection\n"
+    feeds = build_site(tmp_path, {"2025-05-08.txt": first, "2024-01-01.txt": back})
+    again = parse_xml((feeds / "tags/object-detection.atom").read_bytes()).findtext(f"{A}title")
+    assert again == title
+
+
+def test_a_ten_year_site_stays_within_three_thousand_feed_documents() -> None:
+    """11,500 entries over 150 tags (skewed like the real vault, ~1.6 tags an entry), three languages: Atom + RSS + JSON + OPML ≤ 3,000 documents."""
+    import datetime as dt
+    import random
+
+    from digestfeed.plan import plan
+    from digestfeed.types import Entry, Timed
+
+    rng = random.Random(5005)
+    tags = [f"t{i}" for i in range(150)]
+    weights = [1 / (i + 1) for i in range(150)]  # a few big tags, a long tail
+    start = dt.datetime(2025, 1, 1, 9, tzinfo=dt.UTC)
+    entries = []
+    for n in range(11_500):
+        count = 1 + (rng.random() < 0.45) + (rng.random() < 0.18)
+        chosen = tuple(dict.fromkeys(rng.choices(tags, weights, k=count)))
+        entry = Entry(
+            id=f"tag:x,2025:{n}",
+            date="2025-01-01",
+            title=f"P{n}",
+            authors=(),
+            abstract="",
+            comment_ko="",
+            comment_en="",
+            tags=chosen,
+            links=(),
+            source="x:1",
+        )
+        when = start + dt.timedelta(hours=7 * n)
+        entries.append(Timed(entry, when, when, hash="h", seq=n + 1))
+    config = Config()
+    feedset = plan(entries, config)
+    subscriptions = sum(1 for d in feedset.documents if not d.archive)
+    pages = sum(1 for d in feedset.documents if d.archive)
+    assert len(feedset.feeds) == 3 * (1 + len({t for e in entries for t in e.entry.tags}))
+    total = pages + 3 * subscriptions + 2  # Atom pages, Atom/RSS/JSON subscriptions, two OPML
+    assert config.archive_page_size == 100 and total <= 3_000, (pages, subscriptions, total)
+    assert all(len(d.entries) == 100 for d in feedset.documents if d.archive)
+    assert max(len(d.entries) for d in feedset.documents) < config.max_entries + 100
 
 
 def test_every_entry_is_in_some_document_even_when_re_dated() -> None:

@@ -233,14 +233,21 @@ def test_titles_show_literally(tmp_path: Path) -> None:
 
 
 def test_feeds_keep_the_newest_n(tmp_path: Path) -> None:
-    """A feed holds the newest max_entries entries, newest first."""
+    """A feed holds the newest max_entries entries plus those not yet in a full archive page, newest first."""
     digests = {
         f"2025-01-{d:02d}.txt": f"2025-01-{d:02d}\nPaper {d}\n(A)\nAbstract {d}.\n코멘트 {d}.\nComment.\n#t"
         for d in range(1, 8)
     }
-    feeds = build_site(tmp_path, digests, config="max_entries = 3\n")
+    feeds = build_site(tmp_path, digests, config="max_entries = 3\narchive_page_size = 2\n")
     titles = [e.title for e in feedparse((feeds / "all.atom").read_bytes()).entries]
-    assert titles == ["Paper 7", "Paper 6", "Paper 5"]
+    assert titles == ["Paper 7", "Paper 6", "Paper 5"]  # 1-6 are in three full pages
+    feeds = build_site(tmp_path / "b", digests, config="max_entries = 3\narchive_page_size = 5\n")
+    titles = [e.title for e in feedparse((feeds / "all.atom").read_bytes()).entries]
+    assert titles == ["Paper 7", "Paper 6", "Paper 5"]  # 1-5 paged; 6, 7 open and newest
+    digests["2025-01-08.txt"] = digests["2025-01-07.txt"].replace("7", "8")
+    feeds = build_site(tmp_path / "c", digests, config="max_entries = 1\narchive_page_size = 5\n")
+    titles = [e.title for e in feedparse((feeds / "all.atom").read_bytes()).entries]
+    assert titles == ["Paper 8", "Paper 7", "Paper 6"]  # newest 1, plus the open 6-8
 
 
 def test_builds_are_byte_identical(tmp_path: Path, seed_path: Path) -> None:

@@ -436,8 +436,8 @@ def test_concurrent_builds_never_tear_a_file(tmp_path: Path) -> None:
     assert torn == []
     summaries = sorted(out.split("\n")[0] for out, _ in outputs)
     assert (
-        "0 changed" in summaries[0] and "0 changed" not in summaries[1]
-    )  # the second saw the first's work
+        ": 0 changed" in summaries[0] and ": 0 changed" not in summaries[1]
+    )  # the second saw the first's work ("10 changed" must not pass for "0 changed")
     assert not (s.feeds / STAGING).exists()
     assert s.run("check", "--allow-placeholder").exit_code == 0
 

@@ -38,7 +38,7 @@ def corpus_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     for digest in digests:
         (entries / f"{digest.date}.txt").write_text(render_digest(digest), encoding="utf-8")
     (tmp / "digestfeed.toml").write_text(
-        f'max_entries = 100000\noutputs = ["atom"]\ncache_dir = "{(tmp / ".cache").as_posix()}"\n'
+        f'max_entries = 100000\narchive_page_size = 100000\noutputs = ["atom"]\ncache_dir = "{(tmp / ".cache").as_posix()}"\n'
     )
     result = CliRunner().invoke(
         main,

@@ -47,7 +47,7 @@ def run(root: Path, *args: str) -> Result:
 def make_site(root: Path, hub: str) -> Path:
     (root / "entries").mkdir(parents=True)
     (root / "entries" / "2025-05-01.txt").write_text(DAY1, encoding="utf-8")
-    config = f'outputs = ["atom", "opml"]\nfeed_base_url = "{BASE}"\nmax_entries = 1\n'
+    config = f'outputs = ["atom", "opml"]\nfeed_base_url = "{BASE}"\nmax_entries = 1\narchive_page_size = 1\n'
     if hub:
         config += f'hub = "{hub}"\n'
     (root / "digestfeed.toml").write_text(config, encoding="utf-8")
@@ -103,8 +103,8 @@ def test_only_the_feeds_a_build_changed_are_announced(tmp_path: Path, hub: HTTPS
     (site / "entries" / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")
     assert run(site, "build", "-q").exit_code == 0
     assert (
-        site / "feeds" / "archive" / "all" / "2025-05.atom"
-    ).exists()  # max_entries = 1: archived
+        site / "feeds" / "archive" / "all" / "2.atom"
+    ).exists()  # archive_page_size = 1: a new page
     result = run(site, "ping")
     assert result.exit_code == 0, result.output
     urls = sorted(u for group in published_urls(hub) for u in group)

@@ -156,6 +156,9 @@ class Ledger:
         self.stamp: tuple[int, int, int] | None = None
         #: Warnings of the last :meth:`apply` (``path:line: message``): moved files, copies.
         self.warnings: list[str] = []
+        #: Per feed, the seq of the last entry of each full archive page (see
+        #: :mod:`digestfeed.plan`): written pages never move.
+        self.pages: dict[str, tuple[int, ...]] = {}
 
     @classmethod
     def load(cls, path: Path) -> Ledger:
@@ -216,11 +219,20 @@ class Ledger:
             seqs = [r.seq for r in records]
             if len(set(seqs)) != len(seqs):
                 raise LedgerError(f"{path}: two records share one 'seq'")
+            raw_pages = data.get("archive_pages", {})
+            if not isinstance(raw_pages, dict) or not all(
+                isinstance(v, list) and all(type(n) is int and n > 0 for n in v)
+                for v in raw_pages.values()
+            ):
+                raise LedgerError(f"{path}: 'archive_pages' must map feeds to lists of seqs")
+            pages = {str(k): tuple(v) for k, v in raw_pages.items()}
         else:  # version 1: seq by published order, authority from the ids
             records = _migrated(records)
             found = {authority_of(r.id) for r in records} - {None}
             authority = found.pop() if len(found) == 1 else None
         ledger = cls(records, path, authority)
+        if version >= 2:
+            ledger.pages = pages
         ledger.changed = version != LEDGER_VERSION
         ledger.stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
         return ledger
@@ -247,10 +259,23 @@ class Ledger:
             f' "tag_authority": {enc(authority)},\n "tag_date": {enc(tag_date)},\n'
             f' "version": {LEDGER_VERSION}\n}}\n'
         )
+        pages = ",\n".join(
+            f"  {enc(name)}: [{', '.join(map(str, self.pages[name]))}]"
+            for name in sorted(self.pages)
+        )
+        head = '{\n "archive_pages": ' + (f"{{\n{pages}\n }},\n" if pages else "{},\n")
         if not self.records:
-            return '{\n "entries": {},\n' + tail
+            return head + ' "entries": {},\n' + tail
+        parts[0] = head + parts[0][2:]
         parts.append("\n },\n" + tail)
         return "".join(parts)
+
+    def set_pages(self, pages: Mapping[str, Sequence[int]]) -> None:
+        """Record the archive pages the plan laid out (sets :attr:`changed` when new)."""
+        new = {name: tuple(bounds) for name, bounds in pages.items() if bounds}
+        if new != self.pages:
+            self.pages = new
+            self.changed = True
 
     def save(self, path: Path | None = None) -> bool:
         """Write atomically when the text changed; return whether it was written."""

@@ -280,8 +280,9 @@ def build_digests(
         timed = ledger.apply(entries, config, now, hashes, owners, copies)
         result.entries = len(timed)
         result.add_warnings(ledger.warnings)
+        feedset = plan(timed, config, ledger.pages)
+        ledger.set_pages(feedset.archive_pages)
         result.ledger_changed = ledger.changed
-        feedset = plan(timed, config)
         result.feedset, result.feeds = feedset, len(feedset.feeds)
         compared = compare(out_dir, _files(feedset, outputs, formats), progress)
         result.files, result.changed = compared.files, compared.changed
@@ -296,8 +297,9 @@ def build_digests(
         timed = ledger.apply(entries, config, now, hashes, owners, copies)
         result.entries = len(timed)
         result.add_warnings(ledger.warnings)
+        feedset = plan(timed, config, ledger.pages)
+        ledger.set_pages(feedset.archive_pages)
         result.ledger_changed = ledger.changed or reset_ids
-        feedset = plan(timed, config)
         result.feedset, result.feeds = feedset, len(feedset.feeds)
         published = publish(
             out_dir,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
 
@@ -225,10 +225,10 @@ class Feed:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Document:
-    """One file's worth of a feed: its subscription document or one archive month."""
+    """One file's worth of a feed: its subscription document or one archive page."""
 
     feed: Feed
-    path: str  #: relative path without extension (``tags/rl.en``, ``archive/all/2025-05``)
+    path: str  #: relative path without extension (``tags/rl.en``, ``archive/all/3``)
     entries: tuple[Timed, ...]
     archive: bool  #: an RFC 5005 archive document (``fh:archive``)
     complete: bool  #: the whole feed fits (``fh:complete``)
@@ -248,6 +248,9 @@ class FeedSet:
     entries: tuple[Timed, ...]
     feeds: tuple[Feed, ...]
     documents: tuple[Document, ...]
+    #: Per feed, the seq of the last entry of each full archive page, oldest first (what the
+    #: ledger keeps so that written pages never move); feeds without pages are left out.
+    archive_pages: Mapping[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
     def feed_id(self, name: str) -> str:
         from .model import make_id

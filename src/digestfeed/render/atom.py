@@ -29,7 +29,7 @@ from .memo import Memo, fingerprint, fingerprint_salt
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"
 #: Bumped when the bytes this module writes change for the same input.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 
 #: Alternate formats of every Atom feed: extension → media type. Outputs that are not
 #: installed are left out by :func:`alternates`.
@@ -255,7 +255,9 @@ def render_document(
     fg.register_extension("history", History, None, atom=True, rss=False)
     fg.history.marker = "archive" if doc.archive else ("complete" if doc.complete else None)
     fg.id(feedset.feed_id(doc.path))
-    fg.title(feed.title if not doc.archive else f"{feed.title} — {doc.path.rsplit('/', 1)[-1]}")
+    fg.title(
+        feed.title if not doc.archive else f"{feed.title} — archive {doc.path.rsplit('/', 1)[-1]}"
+    )
     fg.updated(feedset.newest_update(doc))
     fg.author(config.author())
     fg.link(href=config.feed_url(f"{doc.path}.atom"), rel="self", type="application/atom+xml")
