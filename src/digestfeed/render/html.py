@@ -148,8 +148,8 @@ SUBSCRIBE_KO = (
 SUBSCRIBE_EN = (
     "Copy the address of any feed link below into a feed reader (Feedly, Inoreader, NetNewsWire, "
     "Thunderbird, …). To follow one tag in one language, take the link in that tag's row and "
-    "language column; the tag's page lists its recent entries. Atom feeds link to monthly "
-    "archives with the complete history (RFC 5005); RSS 2.0 and JSON Feed carry the same "
+    "language column; the tag's page lists its recent entries. Atom feeds link to archive "
+    "pages with the complete history (RFC 5005); RSS 2.0 and JSON Feed carry the same "
     "newest entries. To take every feed at once, import the OPML file."
 )
 
