@@ -61,7 +61,9 @@ def site(
         encoding="utf-8",
     )
     config = load_config(root / "digestfeed.toml")
-    digestfeed.build(entries_dir, feeds, config=config, now=dt.datetime.fromisoformat(NOW), cache=False)
+    digestfeed.build(
+        entries_dir, feeds, config=config, now=dt.datetime.fromisoformat(NOW), cache=False
+    )
     parsed = [e for name, text in digests.items() for e in parse_text(text, name, config).entries]
     try:
         yield base, root, parsed
