@@ -36,7 +36,7 @@ TAG_PAGE_ENTRIES = 20
 #: Digest pages linked from the directory (each entry links its own).
 INDEX_DAYS = 14
 #: Bumped when the bytes this module writes change for the same input.
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 
 LANG_ATTR = {None: "ko", "ko": "ko", "en": "en"}
 
