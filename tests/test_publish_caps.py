@@ -56,6 +56,19 @@ def test_a_thousand_hashtags_fail_cleanly_instead_of_building_hundreds_of_megaby
     assert not (project / "feeds").exists()
 
 
+def test_a_thousand_hashtags_spread_over_entries_fail_at_the_digest_cap(project: Path) -> None:
+    """1,000 distinct hashtags, 20 on each of 50 entries, stop at the entry that passes 100 tags."""
+    text = "2025-05-09\n" + "".join(
+        entry_text(k, " ".join(f"#t{20 * k + i}" for i in range(20))) for k in range(50)
+    )
+    assert len(text.encode()) < 9000
+    (project / "entries" / "2025-05-09.txt").write_text(text, encoding="utf-8")
+    code, output = build_cli()
+    assert code == 2, output
+    assert "2025-05-09.txt:37: more than max_tags_per_digest (100) distinct tags" in output
+    assert not (project / "feeds").exists()
+
+
 def test_twenty_tags_still_build(project: Path) -> None:
     """An entry at the cap (20 tags) builds, and the cap is configurable."""
     tags = " ".join(f"#t{i}" for i in range(20))
@@ -94,7 +107,9 @@ def test_a_too_long_link_names_its_line(project: Path) -> None:
     assert link not in output
 
 
-def plugin_digest(tags: int = 1, entries: int = 1, link: str = "https://x.org/a") -> Digest:
+def plugin_digest(
+    tags: int = 1, entries: int = 1, link: str = "https://x.org/a", distinct: bool = False
+) -> Digest:
     made = [
         Entry(
             id=f"tag:x,2025:2025-05-09/p{n}",
@@ -104,10 +119,10 @@ def plugin_digest(tags: int = 1, entries: int = 1, link: str = "https://x.org/a"
             abstract="abs",
             comment_ko="",
             comment_en="",
-            tags=tuple(f"t{i}" for i in range(tags)),
+            tags=tuple(f"t{i + n * tags * distinct}" for i in range(tags)),
             links=(link,),
             source=f"plug/2025-05-09.jsonl:{n + 1}",
-            tag_labels=tuple(f"#t{i}" for i in range(tags)),
+            tag_labels=tuple(f"#t{i + n * tags * distinct}" for i in range(tags)),
             position=n,
         )
         for n in range(entries)
@@ -120,6 +135,10 @@ def plugin_digest(tags: int = 1, entries: int = 1, link: str = "https://x.org/a"
     [
         (plugin_digest(tags=21), "plug/2025-05-09.jsonl:1: entry has 21 tags"),
         (plugin_digest(entries=201), "plug/2025-05-09.jsonl:201: digest 2025-05-09 has 201"),
+        (
+            plugin_digest(tags=20, entries=6, distinct=True),
+            "plug/2025-05-09.jsonl:6: digest 2025-05-09 has more than 100 distinct tags",
+        ),
         (
             plugin_digest(link="https://x.org/" + "b" * 2100),
             "plug/2025-05-09.jsonl:1: a link of 2114 characters",
@@ -137,6 +156,7 @@ def test_a_source_plugin_gets_the_same_caps(tmp_path: Path, digest: Digest, mess
     "key",
     [
         "max_tags_per_entry",
+        "max_tags_per_digest",
         "max_entries_per_digest",
         "max_file_bytes",
         "max_link_length",
@@ -163,6 +183,7 @@ def test_repository_config_documents_every_cap(project_root: Path) -> None:
     lines = text.splitlines()
     for key in (
         "max_tags_per_entry",
+        "max_tags_per_digest",
         "max_entries_per_digest",
         "max_file_bytes",
         "max_link_length",

@@ -66,6 +66,8 @@ class Config:
     # an error naming ``path:line``, and nothing is published; the site size is a warning.
     #: Distinct tags of one entry.
     max_tags_per_entry: int = 20
+    #: Distinct tags of one digest (each new tag adds a dozen files to the site).
+    max_tags_per_digest: int = 100
     #: Entries of one digest (one file, or one vault day).
     max_entries_per_digest: int = 200
     #: Bytes of one source file (a digest, a note).
@@ -112,6 +114,7 @@ def _as_dict(config: Config) -> dict[str, Any]:
 _FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 _CAPS = (
     "max_tags_per_entry",
+    "max_tags_per_digest",
     "max_entries_per_digest",
     "max_file_bytes",
     "max_link_length",

@@ -78,8 +78,19 @@ def check_digests(digests: Iterable[Digest], config: Config) -> list[ParseError]
                     f"max_entries_per_digest ({config.max_entries_per_digest})",
                 )
             )
+        seen: set[str] = set()
         for entry in digest.entries:
             errors.extend(entry_errors(entry, config))
+            before = len(seen)
+            seen.update(entry.tags)
+            if before <= config.max_tags_per_digest < len(seen):
+                errors.append(
+                    _at(
+                        entry.source,
+                        f"digest {digest.date} has more than {config.max_tags_per_digest} "
+                        f"distinct tags (max_tags_per_digest) from this entry on",
+                    )
+                )
     return errors
 
 

@@ -150,6 +150,7 @@ def _parse_entries(
     lines: Sequence[_Line], path: str, date: str, config: Config, warnings: list[str]
 ) -> list[Entry]:
     entries: list[Entry] = []
+    tags_seen: set[str] = set()
     i = 0
     while i < len(lines):
         title = lines[i]
@@ -189,6 +190,15 @@ def _parse_entries(
         )
         warnings.extend(entry_warnings)
         entries.append(entry)
+        before = len(tags_seen)
+        tags_seen.update(entry.tags)
+        if before <= config.max_tags_per_digest < len(tags_seen):
+            raise ParseError(
+                path,
+                lines[j].no,
+                f"more than max_tags_per_digest ({config.max_tags_per_digest}) distinct tags "
+                "in this digest",
+            )
         if len(entries) > config.max_entries_per_digest:
             raise ParseError(
                 path,
@@ -286,6 +296,7 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
             config.tag_date,
             sorted(config.tag_aliases.items()),
             config.max_tags_per_entry,
+            config.max_tags_per_digest,
             config.max_entries_per_digest,
             config.max_file_bytes,
             config.max_link_length,
