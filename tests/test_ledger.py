@@ -215,6 +215,11 @@ def test_ledger_file_is_sorted_and_diffable(tmp_path: Path) -> None:
         ('{"version": true, "entries": {}}', "not a digestfeed ledger"),
         ('{"version": 2, "entries": {}}', "'tag_authority' and 'tag_date' must be strings"),
         (
+            '{"version": 2, "tag_authority": "a.org", "tag_date": "2025", "entries": {}, '
+            '"archive_pages": {"all": [4, "8"]}}',
+            "'archive_pages' must map feeds to lists of seqs",
+        ),
+        (
             '{"version": 2, "tag_authority": "a.org", "tag_date": "2025", "entries": {"x": {"date": '
             '"d", "hash": "h", "position": 0, "published": "2025-05-01T09:00:00+09:00", "title": '
             '"t", "updated": "2025-05-01T09:00:00+09:00"}}}',

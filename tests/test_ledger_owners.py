@@ -321,3 +321,18 @@ def test_reset_ids_starts_a_new_ledger_under_the_new_authority(tmp_path: Path) -
     assert data["tag_authority"] == "you.github.io"
     assert all(k.startswith("tag:you.github.io,") for k in data["entries"])
     assert CliRunner().invoke(main, args).exit_code == 0
+
+
+def test_archive_pages_round_trip_through_the_file(tmp_path: Path) -> None:
+    """The ledger keeps each feed's page boundaries (one line per feed) and reads them back unchanged."""
+    path = tmp_path / ".ledger.json"
+    ledger = Ledger(path=path)
+    ledger.apply([OWNED, OTHER], CONFIG, NOW)
+    ledger.set_pages({"all": (100, 200), "tags/rl.en": (150,), "tags/empty": ()})
+    ledger.save()
+    text = path.read_text(encoding="utf-8")
+    assert '  "all": [100, 200],\n  "tags/rl.en": [150]\n' in text
+    again = Ledger.load(path)
+    assert again.pages == {"all": (100, 200), "tags/rl.en": (150,)}
+    again.set_pages({"all": (100, 200), "tags/rl.en": (150,)})
+    assert not again.changed
