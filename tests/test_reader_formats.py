@@ -242,3 +242,28 @@ def test_json_feed_generator_mark_reads_like_atom(tmp_path: Path, marked: bool) 
     from_json = _read(tmp_path, as_json, state="j.sqlite")
     assert from_atom[0].comments == {"ko": None, "en": None}
     assert (_comparable(from_json) == _comparable(from_atom)) is marked
+
+
+@pytest.mark.parametrize(
+    ("content_location", "base"),
+    [
+        (None, "https://a.example.org/x/feed"),
+        ("/y/", "https://a.example.org/y/"),
+        ("https://b.example.org/z", "https://b.example.org/z"),
+        ("file:///etc/passwd", "https://a.example.org/x/feed"),
+        ("javascript:alert(1)", "https://a.example.org/x/feed"),
+    ],
+)
+def test_content_location_is_the_base_only_as_an_http_url(
+    content_location: str | None, base: str
+) -> None:
+    """A Content-Location header is the base for relative links, resolved, and only if http(s)."""
+    from digestfeed.reader.fetch import Fetched
+
+    fetched = Fetched(
+        "https://a.example.org/x/feed",
+        "https://a.example.org/x/feed",
+        b"",
+        content_location=content_location,
+    )
+    assert fetched.base_url == base

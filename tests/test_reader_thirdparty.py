@@ -34,12 +34,7 @@ DEFAULT_TYPES = {
 
 #: What the reader still gets wrong, per (fixture, mode); each is a strict xfail, so a fix
 #: that makes one pass must remove its line here.
-TODAY: dict[tuple[str, str], str] = {
-    (
-        "fp_atom03_entry_link_content_location.xml",
-        "http",
-    ): "the Content-Location header is not used as the base URL",
-}
+TODAY: dict[tuple[str, str], str] = {}
 
 
 def _params(expect: str) -> list[Any]:

@@ -55,10 +55,21 @@ class Fetched:
     content_type: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    content_location: str | None = None  #: the response's ``Content-Location``, as sent
 
     @property
     def not_modified(self) -> bool:
         return self.body is None
+
+    @property
+    def base_url(self) -> str:
+        """The document's URL for relative links: ``Content-Location`` (resolved against the
+        final URL, http(s) only, as feedparser uses it), else the final URL."""
+        if self.content_location and is_url(self.final_url):
+            joined = urllib.parse.urljoin(self.final_url, self.content_location.strip())
+            if is_url(joined):
+                return joined
+        return self.final_url
 
 
 def is_url(location: str) -> bool:
@@ -386,6 +397,7 @@ def fetch_url(
                 content_type=response.headers.get("Content-Type", ""),
                 etag=response.headers.get("ETag"),
                 last_modified=response.headers.get("Last-Modified"),
+                content_location=response.headers.get("Content-Location"),
             )
     raise FetchError(f"more than {max_redirects} redirects")
 

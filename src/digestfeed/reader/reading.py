@@ -325,7 +325,7 @@ class _Run:
             from .parse import parse_body
 
             self.parsing[future] = self.parse_pool.submit(
-                parse_body, location, fetched.final_url, fetched.body, fetched.content_type
+                parse_body, location, fetched.base_url, fetched.body, fetched.content_type
             )
 
     @staticmethod
@@ -413,7 +413,7 @@ class _Run:
         try:
             parsed = _parsed(parsing) if parsing is not None else None
             if parsed is None:
-                parsed = parse_body(location, fetched.final_url, fetched.body, fetched.content_type)
+                parsed = parse_body(location, fetched.base_url, fetched.body, fetched.content_type)
             else:
                 self.stats["parsed_in_workers"] += 1
         except FeedParseError as exc:
