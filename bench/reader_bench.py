@@ -11,6 +11,12 @@
    feed of the same OPML (as paths under ``feed_root``), ``update_feeds()``; then again.
 4. The same two with archives: ``read --backfill`` against ``reader`` given every file.
 
+With ``--plugin``: the reader library alone against the reader library with digestfeed's
+plugin (``digestfeed.reader_plugin``) on the OPML's feeds: the first ``update_feeds()`` from
+an empty database and an update with nothing new, timed in-process. Targets: the first
+update ≤ 1.3× the reader library alone; an update with nothing new adds < 10 % of the first
+update's time.
+
 Times are wall-clock medians over ``--repeat`` runs; item counts are checked against the
 distinct entry ids in the feed files (exactly one item per paper is the target).
 Targets: first run ≥ 2× faster than the anchor; unchanged run < 5 % of the first.
@@ -48,6 +54,60 @@ r.update_feeds()
 print(r.get_entry_counts().total)
 r.close()
 """
+
+
+PLUGIN_RUN = r"""
+import sys, time
+from reader import make_reader
+feeds, db, plugins, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+r = make_reader(db, feed_root=feeds, plugins=[p for p in plugins.split(",") if p])
+for f in files:
+    r.add_feed(f, exist_ok=True)
+start = time.perf_counter()
+r.update_feeds()
+first = time.perf_counter() - start
+start = time.perf_counter()
+r.update_feeds()
+second = time.perf_counter() - start
+print(first, second, r.get_entry_counts().total, r.get_entry_counts(read=False).total)
+r.close()
+"""
+
+
+def bench_plugin(work: Path, feeds: Path, files: list[str], repeat: int) -> None:
+    """The reader library alone vs with digestfeed's plugin: first update, nothing-new update."""
+    script = work / "plugin_run.py"
+    script.write_text(PLUGIN_RUN)
+    rows = []
+    for name, plugins in (("reader alone", ""), ("reader + digestfeed plugin", PLUGIN)):
+        runs = []
+        for n in range(repeat):
+            db = work / f"plugin-{n}-{bool(plugins)}.sqlite"
+            db.unlink(missing_ok=True)
+            proc = subprocess.run(
+                [PY, str(script), str(feeds), str(db), plugins, *files],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            first, second, total, unread = proc.stdout.split()
+            runs.append((float(first), float(second), int(total), int(unread)))
+        first = statistics.median(r[0] for r in runs)
+        second = statistics.median(r[1] for r in runs)
+        rows.append((name, first, second, runs[0][2], runs[0][3]))
+    print("| | first update | nothing-new update | entries | unread |")
+    print("|---|---:|---:|---:|---:|")
+    for name, first, second, total, unread in rows:
+        print(f"| {name} | {first:.2f} s | {second:.3f} s | {total} | {unread} |")
+    alone, plugin = rows
+    print(
+        f"\nfirst update: {plugin[1] / alone[1]:.2f}× reader alone (target ≤ 1.3×); nothing-new "
+        f"update adds {plugin[2] - alone[2]:.3f} s = {100 * (plugin[2] - alone[2]) / plugin[1]:.1f} % "
+        "of the first update (target < 10 %)."
+    )
+
+
+PLUGIN = "digestfeed.reader_plugin:init_reader"
 
 
 def build(work: Path, corpus: Path) -> tuple[Path, str]:
@@ -188,12 +248,24 @@ def main() -> None:
     parser.add_argument(
         "--work", type=Path, default=None, help="Work directory (default: a temporary one)."
     )
+    parser.add_argument(
+        "--plugin",
+        action="store_true",
+        help="Only the reader library alone vs with digestfeed's plugin.",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="reader-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(work / "feeds", ignore_errors=True)
-    feeds, what = build(work, args.corpus)
+    if (work / "feeds" / "index.opml").is_file() and args.work is not None:
+        feeds, what = work / "feeds", "the feeds already in --work"
+    else:
+        shutil.rmtree(work / "feeds", ignore_errors=True)
+        feeds, what = build(work, args.corpus)
     sub = opml_files(feeds)
+    if args.plugin:
+        print(f"\nCorpus: {what}; {len(sub)} feeds; median of {args.repeat} runs\n")
+        bench_plugin(work, feeds, sub, args.repeat)
+        return
     every = sorted(str(p.relative_to(feeds)) for p in feeds.rglob("*.atom"))
     expect_sub, expect_all = distinct_ids(feeds, sub), distinct_ids(feeds, every)
     sightings_sub = sum(

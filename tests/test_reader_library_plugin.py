@@ -333,3 +333,25 @@ def test_reader_library_cli_enables_plugin(seed_and_foreign_site, tmp_path, how)
         config.write_text(f'[reader]\nplugins = ["{PLUGIN}"]\n', encoding="utf-8")
         cli(seed_and_foreign_site, db, "--config", str(config), "update")
     assert_deduped(seed_and_foreign_site, db)
+
+
+def test_update_with_nothing_new_does_no_work(seed_and_foreign_site, tmp_path, monkeypatch):
+    """An update that brings nothing new skips the dedupe pass; a new feed or a user change does not."""
+    import digestfeed.reader_plugin as plugin
+
+    runs: list[int] = []
+    real = plugin.dedupe
+    monkeypatch.setattr(plugin, "dedupe", lambda r: runs.append(1) or real(r))
+    r = subscribed(seed_and_foreign_site, tmp_path / "db.sqlite", ["feeds/all.atom"])
+    r.update_feeds()
+    assert len(runs) == 1
+    r.update_feeds()
+    assert len(runs) == 1  # nothing new: no pass
+    r.add_feed("feeds/en.atom")
+    r.update_feeds()
+    assert len(runs) == 2 and len(list(r.get_entries(read=False))) == 3
+    kept = next(iter(r.get_entries(read=False, feed="feeds/all.atom")))
+    r.mark_entry_as_important(kept)
+    r.update_feeds()
+    assert len(runs) == 3  # a user change is carried over
+    assert all(e.important for e in r.get_entries() if paper_id(e.id) == kept.id)

@@ -47,11 +47,12 @@ digestfeed when every one of its entries has a digestfeed-shaped id
 
 from __future__ import annotations
 
+import contextlib
 import html.parser
 import logging
 import posixpath
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,6 +81,8 @@ class DedupeResult:
     groups: int = 0  #: groups with two or more entries
     copies: int = 0
     writes: int = 0  #: tag and flag writes (0 when everything was already in place)
+    #: every copy's tag value, by resource id (what the plugin remembers it wrote)
+    tagged: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -242,7 +245,8 @@ def _group(entries: Sequence[Any]) -> list[_Group]:
                 group = groups[c]
                 if RULE_STRENGTH[rule] > RULE_STRENGTH.get(group.rule, 0):
                     group.rule = rule
-                group.trusted = group.trusted or trusted
+                if trusted and not group.trusted:
+                    group.trusted, group.title = True, e.title  # the digestfeed entry's
                 break
         if found is None:
             found = len(groups)
@@ -312,6 +316,7 @@ def _sync(
     copy_read_mod = read_mod if read else None
     for e in copies:
         result.copies += 1
+        result.tagged[e.resource_id] = value
         if tags.get(e.resource_id) != value:
             reader.set_tag(e, tag_key, value)
             result.writes += 1
@@ -323,21 +328,72 @@ def _sync(
             result.writes += 1
 
 
+@contextlib.contextmanager
+def _fast_commits(reader: Any) -> Iterator[None]:
+    """The plugin's writes without a disk flush each: ``PRAGMA synchronous = NORMAL`` on
+    the reader library's connection (WAL mode) while the plugin writes.
+
+    Each public write of the reader library is its own transaction; flushed one by one,
+    the first pass over a large site took twice as long as the update itself. In WAL mode
+    NORMAL never corrupts the database; a power cut may lose the last writes, which are
+    derived (the next pass writes them again). The one reach past the reader library's
+    public API, guarded: without it, the writes are only slower.
+    """
+    try:
+        db = reader._storage.get_db()
+        (before,) = db.execute("PRAGMA synchronous").fetchone()
+        (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+    except Exception:  # another storage: leave it alone
+        yield
+        return
+    if str(mode).lower() != "wal":
+        yield
+        return
+    db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA synchronous = {int(before)}")
+
+
+def _state_key(reader: Any) -> str:
+    """The global tag where the plugin remembers what it wrote (see :func:`dedupe`)."""
+    return str(reader.make_plugin_reserved_name(PLUGIN_NAME, "state"))
+
+
+def _counts(reader: Any) -> list[int | None]:
+    counts = reader.get_entry_counts()
+    return [counts.total, counts.read, counts.important]
+
+
 def dedupe(reader: Any) -> DedupeResult:
     """Group every entry of ``reader`` by paper and bring tags and flags in line.
 
     Safe to call any time (the update hooks call it); writes nothing when everything is
-    already in place.
+    already in place. What it wrote (every copy's tag, the entry counts) is remembered in
+    one global tag, so a run need not read every copy's tag back, and an update that
+    changed nothing can skip the run (see :class:`_Hooks`).
     """
-    tag_key = duplicate_tag(reader)
-    entries = list(reader.get_entries(sort="recent"))
-    tags = {
-        e.resource_id: reader.get_tag(e, tag_key, None) for e in reader.get_entries(tags=[tag_key])
-    }
+    tag_key, state_key = duplicate_tag(reader), _state_key(reader)
+    entries = list(reader.get_entries())
+    state = reader.get_tag((), state_key, None)
+    tags: dict[tuple[str, str], Any]
+    if isinstance(state, dict) and isinstance(state.get("copies"), list):
+        tags = {(c[0], c[1]): {"feed_url": c[2], "id": c[3], "rule": c[4]} for c in state["copies"]}
+    else:  # first run, or a database the plugin worked on before it remembered
+        tags = {
+            e.resource_id: reader.get_tag(e, tag_key, None)
+            for e in reader.get_entries(tags=[tag_key])
+        }
     result = DedupeResult(entries=len(entries))
-    for group in _group(entries):
-        if len(group.members) > 1 or any(m.entry.resource_id in tags for m in group.members):
-            _sync(reader, group, tag_key, tags, result)
+    with _fast_commits(reader):
+        for group in _group(entries):
+            if len(group.members) > 1 or any(m.entry.resource_id in tags for m in group.members):
+                _sync(reader, group, tag_key, tags, result)
+    copies = sorted([*rid, v["feed_url"], v["id"], v["rule"]] for rid, v in result.tagged.items())
+    new_state = {"copies": copies, "counts": _counts(reader)}
+    if new_state != state:
+        reader.set_tag((), state_key, new_state)
     log.info(
         "digestfeed dedupe: %d entries, %d groups, %d copies, %d writes",
         result.entries,
@@ -348,25 +404,43 @@ def dedupe(reader: Any) -> DedupeResult:
     return result
 
 
+def changed_since_last_run(reader: Any) -> bool:
+    """Whether the entry counts (total, read, important) differ from the last run's: an
+    entry deleted, or a user change of read or important, that a run must carry over."""
+    state = reader.get_tag((), _state_key(reader), None)
+    return not isinstance(state, dict) or state.get("counts") != _counts(reader)
+
+
 # --- plugin -------------------------------------------------------------------------------
 
 
 class _Hooks:
-    """Run :func:`dedupe` once per ``update_feeds()`` and after each ``update_feed()``."""
+    """Run :func:`dedupe` once per ``update_feeds()`` and after each ``update_feed()``, when
+    the update brought a new or changed entry, or the entry counts moved since the last run
+    (deleted entries, read or important set by the user); otherwise nothing is read."""
 
     def __init__(self) -> None:
         self.batch = False
+        self.changed = False
 
     def before_feeds(self, reader: Any, *_: Any) -> None:
         self.batch = True
 
+    def after_entry(self, reader: Any, *_: Any) -> None:
+        self.changed = True  # a new or modified entry
+
+    def run(self, reader: Any) -> None:
+        changed, self.changed = self.changed, False
+        if changed or changed_since_last_run(reader):
+            dedupe(reader)
+
     def after_feed(self, reader: Any, *_: Any) -> None:
         if not self.batch:  # update_feed(): no feeds hooks around it
-            dedupe(reader)
+            self.run(reader)
 
     def after_feeds(self, reader: Any, *_: Any) -> None:
         self.batch = False
-        dedupe(reader)
+        self.run(reader)
 
 
 def init_reader(reader: Any) -> None:
@@ -380,5 +454,6 @@ def init_reader(reader: Any) -> None:
         return
     hooks = _Hooks()
     reader.before_feeds_update_hooks.append(hooks.before_feeds)
+    reader.after_entry_update_hooks.append(hooks.after_entry)
     reader.after_feed_update_hooks.append(hooks.after_feed)
     reader.after_feeds_update_hooks.append(hooks.after_feeds)

@@ -204,6 +204,7 @@ class Deduper:
             row.rule = rule  # the weakest evidence that joined two sightings
         if trusted is not None and not row.key.startswith("id:"):
             row.key = trusted  # a digestfeed id names the paper from now on
+            row.title = s.title  # and its title (the collision guard compares with it)
         for tag in s.tags:
             if tag not in row.tags:
                 row.tags.append(tag)

@@ -439,8 +439,10 @@ class _Run:
         that stands for a published URL (a local OPML's twin), that URL's; any other file,
         the folder it was named through (a folder SOURCE, else its own folder)."""
         via = self.via.get(location, _Via())
-        if is_url(location) or via.url:
-            return identity.origin(via.url or location)
+        if is_url(location):
+            return identity.origin(location)
+        if via.url and is_url(via.url):
+            return identity.origin(via.url)
         folder = via.twins.root if via.twins is not None else Path(location).parent
         return Path(folder).absolute().as_uri()
 
