@@ -352,7 +352,7 @@ class _Run:
                 depth.get("opml_depth", via.opml_depth),
                 depth.get("archive_depth", via.archive_depth),
                 twins,
-                url if location != url else None,
+                url if is_url(url) and not is_url(location) else None,  # a twin file
             ),
         )
 
