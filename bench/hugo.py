@@ -213,6 +213,8 @@ def run_hugo(site: Path, public: Path, cache_dir: Path) -> dict[str, Any]:
             raise SystemExit(f"hugo failed: {' '.join(argv)}")
     return {
         "cpu": usage.ru_utime + usage.ru_stime,
+        "user": usage.ru_utime,
+        "sys": usage.ru_stime,
         "wall": wall,
         "rss_mb": usage.ru_maxrss * 1024 / 1_000_000,
     }

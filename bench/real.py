@@ -368,6 +368,8 @@ def summarize(size: dict[str, Any]) -> dict[str, Any]:
             "cpu": med([x["cpu"] for x in runs]),
             "cpu_min": min(x["cpu"] for x in runs),
             "cpu_max": max(x["cpu"] for x in runs),
+            "user": med([x.get("user", x["cpu"]) for x in runs]),
+            "sys": med([x.get("sys", 0.0) for x in runs]),
             "wall": med([x["wall"] for x in runs]),
             "rss_mb": max(x["rss_mb"] for x in runs),
             "written": med([x["written"] for x in runs]) if "written" in runs[0] else None,
@@ -377,7 +379,7 @@ def summarize(size: dict[str, Any]) -> dict[str, Any]:
     def ratio(a: str, b: str, unit: str) -> float | None:
         if a not in reps[0] or b not in reps[0]:
             return None
-        return med([r[a][unit] / r[b][unit] for r in reps])
+        return med([r[a].get(unit, r[a]["cpu"]) / r[b].get(unit, r[b]["cpu"]) for r in reps])
 
     out["ratios"] = {
         unit: {
@@ -388,7 +390,7 @@ def summarize(size: dict[str, Any]) -> dict[str, Any]:
             "naive/atom": ratio("naive", "atom", unit),
             "full/hugo": ratio("full", "hugo", unit),
         }
-        for unit in ("cpu", "wall")
+        for unit in ("cpu", "user", "wall")
     }
     out["site_bytes"] = reps[0]["site_bytes"]
     out["site_files"] = reps[0]["site_files"]
@@ -432,8 +434,8 @@ def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"### {s['years']} y: {s['digests']:,} digests, {s['entries']:,} entries "
             f"({s['first']} … {s['last']})",
             "",
-            "| step | CPU s | wall s | peak RSS | files written |",
-            "|---|---|---|---|---|",
+            "| step | CPU s (min–max) | user s | system s | wall s | peak RSS | files written |",
+            "|---|---|---|---|---|---|---|",
         ]
         for step in (*SITE_STEPS, "atom", "naive", "hugo"):
             if step not in s:
@@ -442,17 +444,17 @@ def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
             written = "" if m["written"] is None else f"{m['written']:,.0f}"
             lines.append(
                 f"| {LABELS[step]} | {m['cpu']:.2f} ({m['cpu_min']:.2f}–{m['cpu_max']:.2f}) | "
-                f"{m['wall']:.2f} | {m['rss_mb']:.0f} MB | {written} |"
+                f"{m['user']:.2f} | {m['sys']:.2f} | {m['wall']:.2f} | {m['rss_mb']:.0f} MB | {written} |"
             )
-        rc, rw = s["ratios"]["cpu"], s["ratios"]["wall"]
+        rc, rw, ru = s["ratios"]["cpu"], s["ratios"]["wall"], s["ratios"]["user"]
         lines += [
             "",
-            f"- no-change / full: {_pct(rc['nochange/full'])} CPU, {_pct(rw['nochange/full'])} wall (target ≤ 5%)",
-            f"- one new / full, local: {_pct(rc['onenew_local/full'])} CPU, {_pct(rw['onenew_local/full'])} wall (target ≤ 10%)",
-            f"- one new / full, CI replay: {_pct(rc['onenew_ci/full'])} CPU, {_pct(rw['onenew_ci/full'])} wall (target ≤ 10%)",
-            f"- one new / full, CI replay + fresh checkout: {_pct(rc['onenew_checkout/full'])} CPU, {_pct(rw['onenew_checkout/full'])} wall",
-            f"- Atom set, naive / digestfeed: {_x(rc['naive/atom'])} CPU, {_x(rw['naive/atom'])} wall (target ≥ 3× at 10 y, ≥ 1× at 1 y)",
-            f"- full site / Hugo: {_x(rc['full/hugo'])} CPU, {_x(rw['full/hugo'])} wall (target ≤ 0.5× CPU)",
+            f"- no-change / full: {_pct(rc['nochange/full'])} CPU, {_pct(ru['nochange/full'])} user, {_pct(rw['nochange/full'])} wall (target ≤ 5%)",
+            f"- one new / full, local: {_pct(rc['onenew_local/full'])} CPU, {_pct(ru['onenew_local/full'])} user, {_pct(rw['onenew_local/full'])} wall (target ≤ 10%)",
+            f"- one new / full, CI replay: {_pct(rc['onenew_ci/full'])} CPU, {_pct(ru['onenew_ci/full'])} user, {_pct(rw['onenew_ci/full'])} wall (target ≤ 10%)",
+            f"- one new / full, CI replay + fresh checkout: {_pct(rc['onenew_checkout/full'])} CPU, {_pct(ru['onenew_checkout/full'])} user, {_pct(rw['onenew_checkout/full'])} wall",
+            f"- Atom set, naive / digestfeed: {_x(rc['naive/atom'])} CPU, {_x(ru['naive/atom'])} user, {_x(rw['naive/atom'])} wall (target ≥ 3× at 10 y, ≥ 1× at 1 y)",
+            f"- full site / Hugo: {_x(rc['full/hugo'])} CPU, {_x(ru['full/hugo'])} user, {_x(rw['full/hugo'])} wall (target ≤ 0.5× CPU)",
             f"- peak RSS of the site builds: {s['peak_site_rss_mb']:.0f} MB (target ≤ 250 MB); "
             f"Atom set {s['atom']['rss_mb']:.0f} MB, naive {s['naive']['rss_mb']:.0f} MB",
             f"- site: {s['site_bytes'] / MB:,.0f} MB in {s['site_files']:,} files; uncapped Atom "
@@ -532,7 +534,14 @@ def main() -> None:
         metavar="YEARS",
         help="instead of measuring: cProfile a full, a one-new and a CI-replay one-new build",
     )
+    parser.add_argument(
+        "--report", action="store_true", help="only print the report of the last results"
+    )
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads((Path(args.out) / "real-results.json").read_text())
+        print(report([summarize(r) for r in saved["results"]], args))
+        return
     if args.hugo and not (shutil.which("hugo") or Path("/usr/bin/hugo").exists()):
         log("hugo is not installed: skipping Hugo")
         args.hugo = False
