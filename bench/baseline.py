@@ -45,7 +45,7 @@ def build_baseline(
     config = config or Config()
     out_dir = Path(out_dir)
     cpu = time.process_time()
-    entries = collect_entries(read_digest_dir(Path(entries_dir), config, cache=None))
+    entries, _owners = collect_entries(read_digest_dir(Path(entries_dir), config, cache=None))
     parse_cpu = time.process_time() - cpu
     timed = [(first_published(e, config), e) for e in entries]
     timed.sort(key=lambda t: (t[0], t[1].id), reverse=True)  # newest first, as digestfeed

@@ -32,7 +32,8 @@ from typing import Any
 
 from digestfeed.config import Config
 from digestfeed.ledger import first_published
-from digestfeed.publish import collect_entries, read_digest_dir
+from digestfeed.pipeline import collect_entries
+from digestfeed.sources.digest import read_digest_dir
 
 __all__ = ["convert", "run_hugo"]
 
@@ -149,7 +150,7 @@ def _body(authors: tuple[str, ...], abstract: str, comment: str) -> str:
 def convert(entries_dir: Path, site: Path, config: Config | None = None) -> dict[str, Any]:
     """Write the Hugo site of ``entries_dir`` into ``site`` (replaced); return counts."""
     config = config or Config()
-    entries = collect_entries(read_digest_dir(Path(entries_dir), config, cache=None))
+    entries, _owners = collect_entries(read_digest_dir(Path(entries_dir), config, cache=None))
     shutil.rmtree(site, ignore_errors=True)
     layouts = site / "layouts" / "_default"
     layouts.mkdir(parents=True)

@@ -35,9 +35,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from digestfeed.config import Config
-from digestfeed.model import Entry
-from digestfeed.sources.digest import Digest, read_digest_dir, render_digest
+from digestfeed.sources.digest import read_digest_dir
+from digestfeed.sources.export import render_digest
 from digestfeed.sources.notes import read_notes
+from digestfeed.types import Digest, Entry
 
 __all__ = [
     "DEFAULT_INPUT",
