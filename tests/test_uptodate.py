@@ -50,12 +50,25 @@ def test_no_change_rebuild_reads_no_source(built_seed_site: Path, parses: list[s
     assert parses == []
 
 
-def test_touched_digest_takes_the_full_path(built_seed_site: Path, parses: list[str]) -> None:
-    """A digest whose mtime changed is read again (and, same bytes, changes nothing)."""
+def test_touched_digest_keeps_the_shortcut(built_seed_site: Path, parses: list[str]) -> None:
+    """A digest whose mtime changed but whose bytes did not is not read again."""
     digest = next((built_seed_site / "entries").glob("*.txt"))
     os.utime(digest, ns=(digest.stat().st_atime_ns, digest.stat().st_mtime_ns + 10**9))
     result = build()
-    assert parses and "0 changed" in result.output  # type: ignore[attr-defined]
+    assert parses == [] and "0 changed" in result.output  # type: ignore[attr-defined]
+
+
+def test_edited_digest_takes_the_full_path(built_seed_site: Path, parses: list[str]) -> None:
+    """A digest whose bytes changed (same size, same mtime) is read and published again."""
+    digest = next((built_seed_site / "entries").glob("*.txt"))
+    st = digest.stat()
+    text = digest.read_text(encoding="utf-8")
+    digest.write_text(text.replace("ZeroSearch", "ZeroSearcH", 1), encoding="utf-8")
+    os.utime(digest, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert digest.stat().st_size == st.st_size
+    result = build()
+    assert parses and "ZeroSearcH" in (built_seed_site / "feeds" / "all.atom").read_text()
+    assert ": 0 changed" not in result.output  # type: ignore[attr-defined]
 
 
 def test_edited_output_is_restored(built_seed_site: Path, parses: list[str]) -> None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     BuildError,
+    CacheError,
     ConfigError,
     DigestfeedError,
     LedgerError,
@@ -81,6 +82,7 @@ __all__ = [
     "BuildError",
     "BuildResult",
     "BuildWarning",
+    "CacheError",
     "Config",
     "ConfigError",
     "Digest",

@@ -1,9 +1,25 @@
-"""The build cache (outside ``feeds/``, ignored by git): parsed digests keyed by file content,
+"""The build cache (outside ``feeds/``, ignored by git): parsed digests keyed by their bytes,
 and the fingerprint of every written file, so a rebuild re-parses and re-renders only what
 changed. Deleting the cache is always safe: it only costs time.
 
+What it holds is plain data only: one SQLite file (``build.sqlite``) whose values are JSON
+text. Nothing in the cache directory is ever unpickled or imported, so a cache someone
+planted (a committed ``.digestfeed-cache/``) cannot run code; and a cache directory that
+git tracks, or that sits inside a source or output folder, is refused before it is opened
+(:func:`check_cache_dir`). Rows are written one by one (a one-digest rebuild updates a
+hundred rows, it does not rewrite the whole cache).
+
+Validity is by content, never by file times:
+
+- every digest is keyed by its path and the sha256 of its bytes (a file's stat is used
+  only *within one run*, to hash a file once: :meth:`Cache.file_sha256`);
+- the whole cache is keyed by :func:`code_stamp`: a hash of the installed digestfeed's
+  file *contents*, the Python minor version and the versions of the libraries that shape
+  the bytes written (feedgen, lxml, python-dateutil). A fresh ``pip install .`` of the same
+  code (new mtimes everywhere, as in CI) keeps the cache valid; any edit to the code drops it.
+
 The cache directory holds a ``.gitignore`` of ``*``, so it never shows in ``git status``
-even in a repository that does not ignore it.
+even in a repository that does not ignore it. ``check`` never opens the cache.
 """
 
 from __future__ import annotations
@@ -11,120 +27,352 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 import os
-import pickle
-import tempfile
-from collections.abc import Callable
+import shutil
+import sqlite3
+import stat as stat_mod
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .errors import CacheError
 from .ledger import hash_key
-from .types import Digest, Entry
+from .types import BuildWarning, Digest, Entry
 
-CACHE_VERSION = 1
+#: Bumped whenever the tables change meaning (a cache of another version is dropped whole).
+CACHE_VERSION = 3
+CACHE_FILE = "build.sqlite"
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, salt TEXT NOT NULL,"
+    " sha TEXT NOT NULL, digest TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS written (out TEXT NOT NULL, rel TEXT NOT NULL,"
+    " fp TEXT NOT NULL, size INTEGER, mtime INTEGER, sha TEXT NOT NULL,"
+    " PRIMARY KEY (out, rel))",
+)
+
+#: ``(fingerprint, (size, mtime_ns) or None, sha256)`` of a file the build wrote.
+Written = tuple[str, tuple[int, int] | None, str]
 
 
 class Cache:
-    """A pickled dict in one file; loaded lazily, written atomically by :meth:`save`."""
+    """The build cache of one build: ``build.sqlite`` in ``directory``, read on first use
+    (one query per table), changed rows written by :meth:`save`.
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._data: dict[Any, Any] | None = None
-        self._dirty = False
-        #: Keys read (hits) or written in this run; see :meth:`prune`.
-        self.used: set[Any] = set()
+    ``directory=None`` is a cache that remembers nothing between runs.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.path = directory / CACHE_FILE if directory is not None else None
+        self._parsed: dict[str, tuple[str, str, str]] | None = None  # path → salt, sha, json
+        self._written: dict[tuple[str, str], Written] | None = None
+        self._dirty_parsed: dict[str, tuple[str, str, str]] = {}
+        self._dirty_written: dict[tuple[str, str], Written | None] = {}
+        self._used_paths: set[str] = set()
+        self._shas: dict[str, tuple[tuple[int, int, int, int], str | None]] = {}
         #: This run's entry content hashes, known from the parse cache (not persisted as such):
         #: ``ledger.hash_key(entry) → entry.content_hash()``.
         self.hashes: dict[Any, str] = {}
 
-    @property
-    def data(self) -> dict[Any, Any]:
-        if self._data is None:
-            self._data = {}
-            if self.path is not None:
-                try:
-                    with self.path.open("rb") as fh:
-                        loaded = pickle.load(fh)
-                    if (
-                        isinstance(loaded, dict)
-                        and loaded.get("__version__") == CACHE_VERSION
-                        and loaded.get("__code__") == code_stamp()
-                    ):
-                        self._data = loaded
-                except (
-                    OSError,
-                    pickle.UnpicklingError,
-                    EOFError,
-                    AttributeError,
-                    ImportError,
-                    TypeError,
-                ):
-                    self._data = {}  # a broken cache is just a cold cache
-        return self._data
+    # ------------------------------------------------------------ loading and saving
 
-    def get(self, key: Any) -> Any:
-        value = self.data.get(key)
-        if value is not None:
-            self.used.add(key)
-        return value
+    def _connect(self) -> sqlite3.Connection | None:
+        if self.path is None:
+            return None
+        ensure_cache_dir(self.path.parent)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA synchronous=OFF")  # a torn cache is a cold cache, see _load
+        for statement in _SCHEMA:
+            db.execute(statement)
+        return db
 
-    def put(self, key: Any, value: Any) -> None:
-        self.used.add(key)
-        if self.data.get(key) != value:
-            self.data[key] = value
-            self._dirty = True
-
-    def forget(self, key: Any) -> None:
-        if self.data.pop(key, None) is not None:
-            self._dirty = True
-
-    def prune(self, keep: Callable[[Any], bool]) -> None:
-        for key in [k for k in self.data if k not in ("__version__", "__code__") and not keep(k)]:
-            del self.data[key]
-            self._dirty = True
-
-    def save(self) -> None:
-        if self.path is None or not self._dirty:
+    def _load(self) -> None:
+        self._parsed, self._written = {}, {}
+        if self.path is None or not self.path.exists():
             return
-        self.data["__version__"] = CACHE_VERSION
-        self.data["__code__"] = code_stamp()
-        tmp = None
         try:
-            ensure_cache_dir(self.path.parent)
-            fd, tmp = tempfile.mkstemp(prefix=".cache.", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(self.data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-            tmp = None
+            db = self._connect()
+            assert db is not None
+            try:
+                meta = dict(db.execute("SELECT key, value FROM meta"))
+                if meta.get("version") != str(CACHE_VERSION) or meta.get("code") != code_stamp():
+                    return  # another digestfeed wrote it: start cold (save() clears it)
+                self._parsed = {
+                    row[0]: (row[1], row[2], row[3])
+                    for row in db.execute("SELECT path, salt, sha, digest FROM parsed")
+                }
+                self._written = {
+                    (out, rel): (fp, None if size is None else (size, mtime), sha)
+                    for out, rel, fp, size, mtime, sha in db.execute(
+                        "SELECT out, rel, fp, size, mtime, sha FROM written"
+                    )
+                }
+            finally:
+                db.close()
+        except sqlite3.Error:
+            self._parsed, self._written = {}, {}
+            self._discard()
+
+    def _discard(self) -> None:
+        """Remove a cache file SQLite cannot read (a crash mid-write, a stray file)."""
+        if self.path is not None:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def save(self, prune_parsed: bool = False) -> None:
+        """Write the rows this run changed (and, with ``prune_parsed``, delete the parsed
+        digests this run did not read: deleted or renamed files)."""
+        if self.path is None or self._parsed is None or self._written is None:
+            return
+        stale = set(self._parsed) - self._used_paths if prune_parsed else set()
+        if not (self._dirty_parsed or self._dirty_written or stale):
+            return
+        try:
+            db = self._connect()
+            assert db is not None
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                meta = dict(db.execute("SELECT key, value FROM meta"))
+                if meta.get("version") != str(CACHE_VERSION) or meta.get("code") != code_stamp():
+                    for table in ("meta", "parsed", "written"):
+                        db.execute(f"DELETE FROM {table}")  # fixed table names
+                    db.executemany(
+                        "INSERT INTO meta VALUES (?, ?)",
+                        [("version", str(CACHE_VERSION)), ("code", code_stamp())],
+                    )
+                db.executemany(
+                    "INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?)",
+                    [(path, *row) for path, row in self._dirty_parsed.items()],
+                )
+                db.executemany("DELETE FROM parsed WHERE path = ?", [(p,) for p in stale])
+                db.executemany(
+                    "INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (out, rel, fp, *(st if st is not None else (None, None)), sha)
+                        for (out, rel), row in self._dirty_written.items()
+                        if row is not None
+                        for fp, st, sha in (row,)
+                    ],
+                )
+                db.executemany(
+                    "DELETE FROM written WHERE out = ? AND rel = ?",
+                    [key for key, row in self._dirty_written.items() if row is None],
+                )
+                db.execute("COMMIT")
+            finally:
+                db.close()
+        except sqlite3.Error:
+            self._discard()  # a cache that cannot be written only costs time next run
         except OSError:
-            pass  # a cache that cannot be written only costs time next run
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
-        self._dirty = False
+            pass
+        for path in stale:
+            self._parsed.pop(path, None)
+        self._dirty_parsed.clear()
+        self._dirty_written.clear()
+
+    # ------------------------------------------------------------ parsed digests
+
+    def parsed(self, path: str, salt: str, sha: str) -> Digest | None:
+        """The digest parsed from ``path`` when its bytes hashed to ``sha`` under the same
+        parser ``salt``; its entries' content hashes go to :attr:`hashes`."""
+        if self._parsed is None:
+            self._load()
+        assert self._parsed is not None
+        self._used_paths.add(path)
+        row = self._parsed.get(path)
+        if row is None or row[0] != salt or row[1] != sha:
+            return None
+        try:
+            return unpack_digest(json.loads(row[2]), self.hashes)
+        except (ValueError, TypeError, IndexError, KeyError):
+            return None  # a row this code cannot read is a miss
+
+    def put_parsed(self, path: str, salt: str, sha: str, digest: Digest) -> None:
+        if self._parsed is None:
+            self._load()
+        assert self._parsed is not None
+        self._used_paths.add(path)
+        packed = pack_digest(digest)
+        for entry, fields in zip(digest.entries, packed[2], strict=True):  # type: ignore[call-overload]
+            self.hashes[hash_key(entry)] = fields[-1]
+        row = (salt, sha, json.dumps(packed, ensure_ascii=False))
+        if self._parsed.get(path) != row:
+            self._parsed[path] = row
+            self._dirty_parsed[path] = row
+
+    # ------------------------------------------------------------ written files
+
+    def written(self, out: str, rel: str) -> Written | None:
+        """What the last build wrote to ``rel`` under the output directory ``out``."""
+        if self._written is None:
+            self._load()
+        assert self._written is not None
+        return self._written.get((out, rel))
+
+    def put_written(self, out: str, rel: str, value: Written) -> None:
+        if self._written is None:
+            self._load()
+        assert self._written is not None
+        if self._written.get((out, rel)) != value:
+            self._written[(out, rel)] = value
+            self._dirty_written[(out, rel)] = value
+
+    def forget_written(self, out: str, rel: str) -> None:
+        if self._written is None:
+            self._load()
+        assert self._written is not None
+        if self._written.pop((out, rel), None) is not None:
+            self._dirty_written[(out, rel)] = None
+
+    # ------------------------------------------------------------ input files
+
+    def file_sha256(self, path: str | os.PathLike[str], max_bytes: int) -> str | None:
+        """sha256 of a regular file's bytes (``None``: not a regular file, larger than
+        ``max_bytes`` or unreadable; sources refuse those or do not read them).
+
+        Each file is read once per run: a second call in the same run whose ``lstat`` is
+        unchanged returns the first hash. That stat is a hint inside one run only; nothing
+        stored between runs is trusted on a file's times.
+        """
+        key = os.fspath(path)
+        try:
+            st = os.lstat(key)
+        except OSError:
+            return None
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+        known = self._shas.get(key)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        sha = None
+        if stat_mod.S_ISREG(st.st_mode) and st.st_size <= max_bytes:
+            sha = _hash_regular_file(key, max_bytes)
+        self._shas[key] = (stamp, sha)
+        return sha
+
+
+def _hash_regular_file(path: str, max_bytes: int) -> str | None:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        return None
+    return hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------- the code's identity
+
+#: Libraries whose version can change the bytes digestfeed writes or the digests it parses.
+_STAMPED_DISTRIBUTIONS = ("feedgen", "lxml", "python-dateutil")
 
 
 @functools.cache
 def code_stamp() -> str:
-    """Identity of the digestfeed code that runs: every module's name, size and mtime.
+    """Identity of the digestfeed that runs: the *contents* of every file of the installed
+    package (sources, templates), the Python minor version and the versions of feedgen,
+    lxml and python-dateutil.
 
-    A cache is valid only for the code that wrote it (and the feedgen and lxml that
-    rendered with it), so editing a renderer in a development install, or upgrading a
-    library, can never leave files that a rebuild wrongly keeps.
+    A cache is valid only for the code that wrote it, so editing a renderer, or upgrading
+    a library, can never leave files a rebuild wrongly keeps; and it is the same for every
+    install of the same code (``pip install .`` in CI gives every file a new mtime, which
+    must not throw the cache away). Hashing the ~100 package files takes a few ms.
     """
     from importlib.metadata import PackageNotFoundError, version
 
     root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for dist in ("feedgen", "lxml"):  # their upgrades can change the bytes written
+    h = hashlib.sha256(f"python {sys.version_info[0]}.{sys.version_info[1]}\n".encode())
+    for dist in _STAMPED_DISTRIBUTIONS:
         try:
             h.update(f"{dist}=={version(dist)}\n".encode())
         except PackageNotFoundError:
             h.update(f"{dist} missing\n".encode())
-    for path in sorted(root.rglob("*.py")):
-        st = path.stat()
-        h.update(f"{path.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    for path in sorted(_package_files(root)):
+        h.update(f"{path.relative_to(root).as_posix()}\0".encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
+
+
+def _package_files(root: Path) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        for name in filenames:
+            if not name.endswith((".pyc", ".pyo")):
+                yield Path(dirpath) / name
+
+
+# ---------------------------------------------------------------- where the cache may live
+
+
+def check_cache_dir(directory: Path, folders: Iterable[Path]) -> None:
+    """Raise :class:`~digestfeed.errors.CacheError` when ``directory`` may not hold the cache.
+
+    Refused: a directory inside one of ``folders`` (the sources, the output directory) or
+    containing one of them (the cache writes a ``.gitignore`` of ``*``), and a directory of
+    which git tracks any file (a cache committed to the repository is someone else's: it
+    could have been planted). Checked before anything is read from it.
+    """
+    cache = directory.resolve()
+    for folder in folders:
+        inner = folder.resolve()
+        if cache == inner or cache.is_relative_to(inner):
+            raise CacheError(
+                f"{directory}: the build cache is inside {folder}, a folder the build reads "
+                "or writes; set cache_dir to a git-ignored folder outside it "
+                "(the default is .digestfeed-cache)"
+            )
+        if inner.is_relative_to(cache):
+            raise CacheError(
+                f"{directory}: the build cache folder contains {folder}, a folder the build "
+                "reads or writes; set cache_dir to a folder of its own "
+                "(the default is .digestfeed-cache)"
+            )
+    tracked = _git_tracked(cache)
+    if tracked:
+        raise CacheError(
+            f"{directory}: the build cache folder is tracked by git ({tracked} and maybe "
+            "more); a committed cache is never used. Remove it from the repository "
+            f"(git rm -r --cached {directory}) and build again"
+        )
+
+
+def _git_tracked(directory: Path) -> str | None:
+    """The first file git tracks under ``directory`` (``None`` when none, when the folder is
+    not in a git work tree, or when git is not installed)."""
+    if not directory.is_dir() or not any(
+        (parent / ".git").exists() for parent in (directory, *directory.parents)
+    ):
+        return None
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        listed = subprocess.run(
+            [git, "-C", str(directory), "ls-files", "-z", "--", "."],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if listed.returncode != 0:
+        return None
+    names = [n for n in listed.stdout.split(b"\0") if n]
+    return names[0].decode("utf-8", "replace") if names else None
 
 
 def ensure_cache_dir(directory: Path) -> Path:
@@ -138,33 +386,78 @@ def ensure_cache_dir(directory: Path) -> Path:
     return directory
 
 
-# --- parsed digests in the parse cache -----------------------------------------------------
+# --- parsed digests as JSON ------------------------------------------------------------------
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
+#: Entry fields held as tuples (JSON gives lists back).
+_TUPLE_FIELDS = frozenset(
+    f.name for f in dataclasses.fields(Entry) if str(f.type).startswith("tuple[")
+)
 #: Part of every parse-cache salt: a change to the packing or to :class:`Entry`'s fields
 #: invalidates packed digests.
-DIGEST_PACK_VERSION = ("digest-pack-2", _ENTRY_FIELDS)
+DIGEST_PACK_VERSION = ("digest-json-1", _ENTRY_FIELDS)
 
 
-def pack_digest(digest: Digest) -> tuple[object, ...]:
-    """A parsed digest as plain tuples (pickled far faster than dataclasses), each entry
-    followed by its content hash so that a rebuild does not recompute it."""
-    entries = tuple(
-        (*(getattr(e, name) for name in _ENTRY_FIELDS), e.content_hash()) for e in digest.entries
-    )
-    return (DIGEST_PACK_VERSION, digest.path, digest.date, entries, digest.warnings)
+def pack_warning(warning: str) -> object:
+    """A warning as JSON: a plain string, or ``[kind, where, message, level]``."""
+    if isinstance(warning, BuildWarning):
+        return [warning.kind, warning.where, warning.message, warning.level]
+    return str(warning)
 
 
-def unpack_digest(packed: tuple[object, ...], hashes: dict[object, str] | None) -> Digest:
+def unpack_warning(packed: object) -> str:
+    """The warning of :func:`pack_warning`."""
+    if isinstance(packed, list):
+        kind, where, message, level = packed
+        return BuildWarning(kind, where, message, level)
+    if not isinstance(packed, str):
+        raise TypeError("not a warning")
+    return packed
+
+
+def pack_digest(digest: Digest) -> list[object]:
+    """A parsed digest as JSON-ready lists, each entry followed by its content hash (so a
+    rebuild does not recompute it)."""
+    entries = [
+        [
+            *(
+                [pack_warning(w) for w in value]
+                if name == "warnings"
+                else list(value)
+                if name in _TUPLE_FIELDS
+                else value
+                for name in _ENTRY_FIELDS
+                for value in (getattr(e, name),)
+            ),
+            e.content_hash(),
+        ]
+        for e in digest.entries
+    ]
+    return [
+        digest.path,
+        digest.date,
+        entries,
+        [pack_warning(w) for w in digest.warnings],
+        digest.plugin,
+    ]
+
+
+def unpack_digest(packed: list[Any], hashes: dict[Any, str] | None) -> Digest:
     """The :class:`Digest` of :func:`pack_digest`; each entry's content hash goes into
     ``hashes`` (under ``ledger.hash_key(entry)``) when given."""
-    version, path, date, packed_entries, warnings = packed
-    if version != DIGEST_PACK_VERSION:  # pragma: no cover - the salt changes with the fields
-        raise ValueError("stale cache entry")
+    path, date, packed_entries, warnings, plugin = packed
     entries = []
-    for fields in packed_entries:  # type: ignore[attr-defined]
-        entry = Entry(*fields[:-1])
+    for fields in packed_entries:
+        values: list[Any] = [
+            tuple(unpack_warning(w) for w in value)
+            if name == "warnings"
+            else tuple(value)
+            if name in _TUPLE_FIELDS
+            else value
+            for name, value in zip(_ENTRY_FIELDS, fields, strict=False)
+        ]
+        entry = Entry(*values)
         if hashes is not None:
             hashes[hash_key(entry)] = fields[-1]
         entries.append(entry)
-    return Digest(path, date, tuple(entries), warnings)  # type: ignore[arg-type]
+    return Digest(path, date, tuple(entries), tuple(unpack_warning(w) for w in warnings), plugin)

@@ -53,6 +53,11 @@ class LockError(BuildError):
     """Another build holds the lock on the output directory."""
 
 
+class CacheError(BuildError):
+    """The build cache directory is refused (tracked by git, or inside a folder the build
+    reads or writes); nothing was read from it."""
+
+
 class PluginError(DigestfeedError, LookupError):
     """A source or output plugin is unknown or failed to load."""
 

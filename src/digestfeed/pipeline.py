@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from . import lastbuild, uptodate
-from .cache import Cache
+from .cache import Cache, check_cache_dir
 from .config import Config, load_config
 from .errors import BuildError, ParseErrors, PluginError
 from .ledger import LEDGER_NAME, Ledger, clock_now, owner_of
@@ -155,11 +155,22 @@ def build(
     out_dir = Path(out)
     ledger_path = Path(ledger) if ledger is not None else default_ledger(pairs)
     stamp = _aware(now, config)
-    store = Cache(Path(config.cache_dir) / "build.pickle") if cache else None
+    store = None
+    if cache:
+        for name, _ in pairs:  # an unknown source is the first thing to say
+            get_source(name)
+        check_cache_dir(Path(config.cache_dir), [*(d for _, d in pairs), out_dir])
+        store = Cache(Path(config.cache_dir))
     inputs = (
-        uptodate.sources_key(config, pairs, output_names(config)) if store is not None else None
+        uptodate.sources_key(config, pairs, output_names(config), store)
+        if store is not None
+        else None
     )
-    snapshot = None if reset_ids else uptodate.current(config, out_dir, inputs, ledger_path)
+    snapshot = (
+        None
+        if reset_ids or store is None
+        else uptodate.current(config, out_dir, inputs, ledger_path, store)
+    )
     if snapshot is not None:  # nothing changed since the last build: no parse, no render
         digests_n, entries_n, feeds_n, files_n = snapshot.summary
         result = BuildResult(digests_n, entries_n, feeds_n, files_n)
@@ -179,7 +190,7 @@ def build(
             reset_ids=reset_ids,
         )
         if store is not None:
-            same_inputs = uptodate.sources_key(config, pairs, output_names(config)) == inputs
+            same_inputs = uptodate.sources_key(config, pairs, output_names(config), store) == inputs
             uptodate.record(
                 config,
                 out_dir,
@@ -187,6 +198,7 @@ def build(
                 ledger_path,
                 (result.digests, result.entries, result.feeds, result.files),
                 [*result.warnings, *result.infos],
+                store,
                 result.owned,
                 sorted(result.produced),
             )
@@ -196,9 +208,7 @@ def build(
     except OSError as exc:  # the feeds are written; only 'ping' loses its record
         result.record_error = str(exc)
     if store is not None and snapshot is None:
-        # forget parsed digests no longer read (deleted or edited files)
-        store.prune(lambda key: key in store.used or not _is_parse_key(key))
-        store.save()
+        store.save(prune_parsed=True)  # forget parsed digests no longer read (deleted files)
     return result
 
 
@@ -428,7 +438,3 @@ def _file_stamp(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _is_parse_key(key: object) -> bool:
-    return isinstance(key, tuple) and bool(key) and key[0] == "parse"

@@ -153,9 +153,9 @@ def publish(
         resolved = str(out_dir.resolve())
         for rel, (fp, digest) in staged.items():
             if fp is not None:  # a render()-only output has no fingerprint: always rendered
-                cache.put(("out", resolved, rel), (fp, result.owned.get(rel), digest))
+                cache.put_written(resolved, rel, (fp, result.owned.get(rel), digest))
         for rel in result.removed:
-            cache.forget(("out", resolved, rel))
+            cache.forget_written(resolved, rel)
     return result
 
 
@@ -259,8 +259,7 @@ def _stage(
             progress(i, len(files))
         produced.add(rel)
         target = base + rel
-        key = ("out", resolved, rel)
-        hit = cache.get(key) if cache is not None and fp is not None else None
+        hit = cache.written(resolved, rel) if cache is not None and fp is not None else None
         current: bytes | None = None
         if hit is not None and hit[0] == fp:
             stat = stat_key(target)
@@ -268,7 +267,7 @@ def _stage(
                 continue
             current = _read(target)
             if current is not None and _sha(current) == hit[2]:
-                cache.put(key, (fp, stat_key(target), hit[2]))  # type: ignore[union-attr]
+                cache.put_written(resolved, rel, (fp, stat_key(target), hit[2]))  # type: ignore[union-attr]
                 continue
         data = render()
         if current is None:
@@ -280,7 +279,7 @@ def _stage(
             staged[rel] = (fp, _sha(data) if cache is not None else "")
             changed.append(rel)
         elif cache is not None and fp is not None:
-            cache.put(key, (fp, stat_key(target), _sha(data)))
+            cache.put_written(resolved, rel, (fp, stat_key(target), _sha(data)))
     if progress:
         progress(len(files), len(files))
     owned = owned_stats(out_dir)

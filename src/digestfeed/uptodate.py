@@ -1,29 +1,32 @@
 """The no-change shortcut: is the output directory still exactly what the last build wrote,
 from the same inputs? Then a rebuild can say ``0 changed`` without parsing or rendering.
 
-The last build leaves a snapshot in the cache directory: a key over everything a build
-reads (the code, the config, the installed outputs, every file of every source directory
-by name, size, mtime and inode, and the ledger) and the size and mtime of every file it
-owns in the output directory. A rebuild whose key and output stats match is a no-op; any
-difference (a touched digest, an edited feed, a new plugin, a fresh checkout) takes the
-full path, which re-parses and re-renders only what changed. ``check`` never uses it.
+The last build leaves a snapshot in the cache directory (``last-state.json``, plain data):
+a key over everything a build reads (the code's :func:`~digestfeed.cache.code_stamp`, the
+config, the installed outputs, the *bytes* of every file of every source directory and of
+the ledger) and the size and mtime of every file it owns in the output directory. A
+rebuild whose key and output stats match is a no-op; any difference (an edited digest, an
+edited feed, a new plugin) takes the full path, which re-parses and re-renders only what
+changed. A touched digest with the same bytes, or a fresh checkout, keeps the shortcut's
+key (the output stats of a fresh checkout differ, so that build takes the full path and
+writes nothing). ``check`` never uses it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
-import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
-from .cache import code_stamp, ensure_cache_dir
+from .cache import Cache, code_stamp, ensure_cache_dir, pack_warning, unpack_warning
 from .config import Config
 from .sources.vault import SETTINGS_FILES
 
-SNAPSHOT = "last-state.pickle"
-SNAPSHOT_VERSION = 2
+SNAPSHOT = "last-state.json"
+SNAPSHOT_VERSION = 3
 #: Files under the output directory that digestfeed owns (and removes when no longer built).
 OWNED_SUFFIXES = (".atom", ".rss", ".json", ".opml", ".html")
 
@@ -40,46 +43,58 @@ class Snapshot:
 
 
 def sources_key(
-    config: Config, sources: Sequence[tuple[str, Path]], output_names: Sequence[str]
+    config: Config,
+    sources: Sequence[tuple[str, Path]],
+    output_names: Sequence[str],
+    cache: Cache,
 ) -> str | None:
-    """Hash of the code, config, outputs and every source file's stat; ``None`` if unreadable."""
+    """Hash of the code, config, outputs and every source file's bytes (a file that is not
+    a regular file, or is larger than ``max_file_bytes``, by its stat: sources refuse those
+    or do not read them); ``None`` if a directory cannot be listed. ``cache`` hashes each
+    file once per run."""
     h = hashlib.sha256(
         repr((SNAPSHOT_VERSION, code_stamp(), config, sorted(output_names))).encode()
     )
     try:
         for name, directory in sources:
             h.update(f"\0{name}\0{Path(directory).resolve()}\n".encode())
-            _hash_tree(h, str(directory), "")
+            _hash_tree(h, str(directory), "", cache, config.max_file_bytes)
             for relative in SETTINGS_FILES:  # a vault's template folder is named in them
-                try:
-                    st = (Path(directory) / relative).stat()
-                except FileNotFoundError:
-                    continue
-                h.update(f"{relative}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+                path = Path(directory) / relative
+                if path.exists():
+                    h.update(f"{relative}\0{_content(path, cache, 1 << 24)}\n".encode())
     except OSError:
         return None
     return h.hexdigest()
 
 
-def _hash_tree(h: hashlib._Hash, directory: str, prefix: str) -> None:
-    """Every file's stat under ``directory``, sub-folders included (a vault nests its notes
-    in year folders); hidden names (the ledger, keyed apart, ``.obsidian/``) are skipped."""
+def _content(path: Path | str, cache: Cache, max_bytes: int) -> str:
+    """A file's sha256, or for what is not hashed (a link, a device, a big file) its stat."""
+    sha = cache.file_sha256(path, max_bytes)
+    if sha is not None:
+        return sha
+    st = os.lstat(path)
+    return f"{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}"
+
+
+def _hash_tree(h: hashlib._Hash, directory: str, prefix: str, cache: Cache, cap: int) -> None:
+    """Every file's content under ``directory``, sub-folders included (a vault nests its
+    notes in year folders); hidden names (the ledger, keyed apart, ``.obsidian/``) are
+    skipped."""
     with os.scandir(directory) as it:
         for item in sorted(it, key=lambda e: e.name):
             if item.name.startswith("."):  # the ledger (keyed below), editor files
                 continue
-            st = item.stat(follow_symlinks=False)
-            h.update(f"{prefix}{item.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
             if item.is_dir(follow_symlinks=False):
-                _hash_tree(h, item.path, f"{prefix}{item.name}/")
+                h.update(f"{prefix}{item.name}/\n".encode())
+                _hash_tree(h, item.path, f"{prefix}{item.name}/", cache, cap)
+            else:
+                h.update(f"{prefix}{item.name}\0{_content(item.path, cache, cap)}\n".encode())
 
 
-def _key(sources: str, ledger_path: Path) -> str | None:
+def _key(sources: str, ledger_path: Path, cache: Cache) -> str | None:
     try:
-        st = ledger_path.stat()
-        ledger = f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}"
-    except FileNotFoundError:
-        ledger = "absent"
+        ledger = _content(ledger_path, cache, 1 << 30) if ledger_path.exists() else "absent"
     except OSError:
         return None
     return hashlib.sha256(f"{sources}\0{ledger_path.resolve()}\0{ledger}".encode()).hexdigest()
@@ -112,31 +127,40 @@ def _path(config: Config) -> Path:
 
 
 def current(
-    config: Config, out_dir: Path, sources: str | None, ledger_path: Path
+    config: Config, out_dir: Path, sources: str | None, ledger_path: Path, cache: Cache
 ) -> Snapshot | None:
     """The last build's snapshot when ``out_dir`` is still exactly its result, else ``None``."""
     if sources is None:
         return None
-    try:
-        with _path(config).open("rb") as fh:
-            snap = pickle.load(fh)
-    except (
-        OSError,
-        pickle.UnpicklingError,
-        EOFError,
-        AttributeError,
-        ImportError,
-        TypeError,
-        ValueError,
-    ):
+    snap = _load(_path(config))
+    if snap is None or snap.out != str(out_dir.resolve()):
         return None
-    if not isinstance(snap, Snapshot) or snap.out != str(out_dir.resolve()):
-        return None
-    if snap.key != _key(sources, ledger_path) or owned_stats(out_dir) != snap.outputs:
+    if snap.key != _key(sources, ledger_path, cache) or owned_stats(out_dir) != snap.outputs:
         return None
     if any(stat_key(out_dir / rel) != stat for rel, stat in snap.extra.items()):
         return None
     return snap
+
+
+def _load(path: Path) -> Snapshot | None:
+    """The snapshot in ``path`` (JSON), ``None`` when absent or not one this code wrote."""
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("version") != SNAPSHOT_VERSION:
+            return None
+        return Snapshot(
+            str(data["out"]),
+            str(data["key"]),
+            {str(rel): (int(s), int(m)) for rel, (s, m) in data["outputs"].items()},
+            {
+                str(rel): None if stat is None else (int(stat[0]), int(stat[1]))
+                for rel, stat in data["extra"].items()
+            },
+            tuple(int(n) for n in data["summary"]),  # type: ignore[arg-type]
+            tuple(unpack_warning(w) for w in data["warnings"]),
+        )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return None
 
 
 def stat_key(path: Path | str) -> tuple[int, int] | None:
@@ -155,24 +179,32 @@ def record(
     ledger_path: Path,
     summary: tuple[int, int, int, int],
     warnings: Sequence[str],
+    cache: Cache,
     outputs: dict[str, tuple[int, int]] | None = None,
     produced: Sequence[str] = (),
 ) -> None:
     """Remember this build's inputs and outputs (``sources`` as computed before it read
     them; ``outputs`` the output directory's :func:`owned_stats`, walked when not given)."""
     path = _path(config)
-    key = _key(sources, ledger_path) if sources is not None else None
+    key = _key(sources, ledger_path, cache) if sources is not None else None
     if key is None:
         path.unlink(missing_ok=True)
         return
     stats = owned_stats(out_dir) if outputs is None else outputs
     extra = {rel: stat_key(out_dir / rel) for rel in sorted(produced) if rel not in stats}
-    snap = Snapshot(str(out_dir.resolve()), key, stats, extra, summary, tuple(warnings))
+    data = {
+        "version": SNAPSHOT_VERSION,
+        "out": str(out_dir.resolve()),
+        "key": key,
+        "outputs": stats,
+        "extra": extra,
+        "summary": list(summary),
+        "warnings": [pack_warning(w) for w in warnings],
+    }
     try:
         ensure_cache_dir(path.parent)
         tmp = path.with_name(f".{SNAPSHOT}.{os.getpid()}")
-        with tmp.open("wb") as fh:
-            pickle.dump(snap, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
         os.replace(tmp, path)
     except OSError:
         pass  # without a snapshot the next build simply takes the full path

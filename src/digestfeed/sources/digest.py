@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dateutil import parser as dateparser
 
-from ..cache import DIGEST_PACK_VERSION, Cache, pack_digest, unpack_digest
+from ..cache import DIGEST_PACK_VERSION, Cache
 from ..config import Config
 from ..errors import ParseError, ParseErrors
 from ..model import assign_unique_ids, entry_id, find_links
@@ -262,23 +262,19 @@ def digest_files(directory: Path) -> list[Path]:
     return list(listing.files)
 
 
-def _cached_parse(cache: Cache, path: Path, config: Config, salt: str) -> tuple[object, ...]:
-    """The packed parse of ``path`` from the cache: not even read when its size, mtime and
-    inode are as recorded, not parsed when its bytes hash as recorded (a fresh checkout)."""
-    key = ("parse", str(path))
-    st = path.lstat()
-    stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
-    record = cache.get(key)
-    if record is not None and record[0] == salt and record[1] == stamp:
-        return record[3]  # type: ignore[no-any-return]
+def _cached_parse(cache: Cache, path: Path, config: Config, salt: str) -> Digest:
+    """The digest of ``path`` from the cache when its bytes hash as recorded (with the same
+    parser ``salt``); else read, parsed and recorded."""
+    key = str(path)
+    sha = cache.file_sha256(path, config.max_file_bytes)
+    if sha is not None:
+        digest = cache.parsed(key, salt, sha)
+        if digest is not None:
+            return digest
     data = read_source_file(path, config.max_file_bytes)
-    sha = hashlib.sha256(data).hexdigest()
-    if record is not None and record[0] == salt and record[2] == sha:
-        packed = record[3]
-    else:
-        packed = pack_digest(parse_bytes(data, str(path), config))
-    cache.put(key, (salt, stamp, sha, packed))
-    return packed  # type: ignore[no-any-return]
+    digest = parse_bytes(data, key, config)
+    cache.put_parsed(key, salt, hashlib.sha256(data).hexdigest(), digest)
+    return digest
 
 
 def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None) -> list[Digest]:
@@ -308,7 +304,7 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
             if cache is None:
                 digests.append(parse_digest(path, config))
                 continue
-            digests.append(unpack_digest(_cached_parse(cache, path, config, salt), cache.hashes))
+            digests.append(_cached_parse(cache, path, config, salt))
         except ParseError as exc:
             errors.append(exc)
         except OSError as exc:
