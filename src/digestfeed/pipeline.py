@@ -366,7 +366,15 @@ def collect_entries(digests: Iterable[Digest]) -> tuple[list[Entry], list[str]]:
     Ids that repeat across files are left to the ledger, which knows who owns each one."""
     ordered = sorted(digests, key=lambda d: (d.date, d.path))
     entries = [e for d in ordered for e in d.entries]
-    owners = [owner_of(e, d.plugin or "digest") for d in ordered for e in d.entries]
+    owners = []
+    for d in ordered:
+        of_file: dict[str, str] = {}  # one owner per file: not one Path per entry
+        for e in d.entries:
+            where = e.source.rpartition(":")[0] if ":" in e.source else e.source
+            owner = of_file.get(where)
+            if owner is None:
+                owner = of_file[where] = owner_of(e, d.plugin or "digest")
+            owners.append(owner)
     return entries, owners
 
 

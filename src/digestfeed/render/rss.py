@@ -34,8 +34,8 @@ from lxml import etree
 from ..config import Config
 from ..types import Document, FeedSet, Lang, Timed, rfc3339
 from ..urls import feed_home
-from .atom import ATOM_NS, FH_NS, variant_suffix
-from .content import entry_html
+from .atom import _CONTENT_SLOT, _ID_SLOT, _XML_ILLEGAL, ATOM_NS, FH_NS, _xml_text, variant_suffix
+from .content import entry_html, entry_parts
 from .memo import Memo, subscription_files
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -91,12 +91,49 @@ class ChannelExtras:
         return feed
 
 
+class _Template:
+    """One entry's ``<item>`` cut at its two variant slots (the description, then the guid's
+    suffix), and its content blocks XML-escaped: a variant is one ``bytes.join``."""
+
+    __slots__ = ("after", "before", "between", "blocks")
+
+    def __init__(self, data: bytes, blocks: tuple[bytes, ...]) -> None:
+        c, i = data.index(_CONTENT_SLOT.encode()), data.index(_ID_SLOT.encode())
+        self.before = data[:c]
+        self.between = data[c + len(_CONTENT_SLOT) : i]
+        self.after = data[i + len(_ID_SLOT) :]
+        self.blocks = blocks
+
+    def variant(self, lang: Lang) -> bytes | None:
+        authors, abstract, ko, en, paper = self.blocks
+        chosen = (
+            authors,
+            abstract,
+            ko if lang != "en" else b"",
+            en if lang != "ko" else b"",
+            paper,
+        )
+        content = b"\n".join(block for block in chosen if block)
+        if not content:  # an empty description is feedgen's business: no template for it
+            return None
+        suffix = variant_suffix(lang).encode()
+        return b"".join((self.before, content, self.between, suffix, self.after))
+
+
 class ItemRenderer:
-    """Renders ``<item>`` bytes once per (entry, variant), reused through a :class:`Memo`."""
+    """Renders ``<item>`` bytes of (entry, variant).
+
+    The variants of an entry differ only in their ``description`` and the suffix of their
+    ``guid``, so feedgen writes each entry once, with placeholders, and each variant is that
+    template with its escaped HTML and suffix in the slots (the bytes lxml would write:
+    escaping commutes with joining the blocks). Templates and items are kept in bounded
+    :class:`Memo` caches.
+    """
 
     def __init__(self, config: Config, memo: Memo[tuple[str, Lang], bytes]) -> None:
         self.config = config
         self._memo = memo
+        self._templates: Memo[str, _Template | None] = Memo(memo.capacity)
         self._root = etree.Element("rss", nsmap=NSMAP)
         self._start = (
             b"<item "
@@ -108,12 +145,36 @@ class ItemRenderer:
         return self._memo.get((timed.entry.id, lang), lambda: self._render(timed, lang))
 
     def _render(self, timed: Timed, lang: Lang) -> bytes:
+        template = self._templates.get(timed.entry.id, lambda: self._template(timed))
+        data = template.variant(lang) if template is not None else None
+        return data if data is not None else self._render_with_feedgen(timed, lang)
+
+    def _template(self, timed: Timed) -> _Template | None:
+        parts = entry_parts(timed.entry)
+        if any(_XML_ILLEGAL.search(part) for part in parts):
+            return None  # feedgen (lxml) says what is wrong, as without a template
+        data = self._feedgen_item(timed, _CONTENT_SLOT, timed.entry.id + _ID_SLOT)
+        content, id_ = data.find(_CONTENT_SLOT.encode()), data.find(_ID_SLOT.encode())
+        if not (
+            data.count(_CONTENT_SLOT.encode()) == 1
+            and data.count(_ID_SLOT.encode()) == 1
+            and 0 <= content < id_
+        ):
+            return None  # the slot text occurs in the entry itself
+        return _Template(data, tuple(_xml_text(part).encode("utf-8") for part in parts))
+
+    def _render_with_feedgen(self, timed: Timed, lang: Lang) -> bytes:
+        """The item of one variant straight from feedgen (what a template reproduces)."""
+        entry = timed.entry
+        return self._feedgen_item(timed, entry_html(entry, lang), entry.id + variant_suffix(lang))
+
+    def _feedgen_item(self, timed: Timed, description: str, guid: str) -> bytes:
         config, entry = self.config, timed.entry
         fe = FeedEntry()
         fe.title(entry.title)
         fe.link(href=config.entry_url(entry), rel="alternate")
-        fe.description(entry_html(entry, lang))
-        fe.guid(entry.id + variant_suffix(lang), permalink=False)
+        fe.description(description)
+        fe.guid(guid, permalink=False)
         fe.category([{"term": slug, "scheme": config.tag_url(slug)} for slug in entry.tags])
         fe.pubDate(timed.published)
         fe.register_extension("extras", ItemExtras, atom=False, rss=True)
