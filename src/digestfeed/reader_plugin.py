@@ -38,7 +38,10 @@ propagates on the next run of the plugin: after :meth:`~reader.Reader.update_fee
 :meth:`~reader.Reader.update_feed`, or when :func:`dedupe` is called directly.
 
 Only the reader library's public API is used (``get_entries``, tags, ``set_entry_read`` /
-``set_entry_important``); a run that finds everything in place writes nothing.
+``set_entry_important``), with one guarded exception: ``PRAGMA synchronous = NORMAL`` on its
+SQLite connection while the plugin writes (see :func:`_fast_commits`). A run that finds
+everything in place writes nothing, and an update that brought nothing new (and left the
+entry counts as the last run saw them) does not run at all.
 
 The reader library does not keep a feed's ``<generator>``, so a feed counts as made by
 digestfeed when every one of its entries has a digestfeed-shaped id
