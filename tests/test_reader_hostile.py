@@ -67,10 +67,11 @@ def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
     servers: list[socketserver.ThreadingTCPServer] = []
     stop = threading.Event()
 
-    def start(talk: Callable[[socket.socket], None]) -> str:
+    def start(talk: Callable[[socket.socket], None], read_request: bool = True) -> str:
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
-                self.request.recv(65536)  # the request; its content does not matter here
+                if read_request:
+                    self.request.recv(65536)  # the request; its content does not matter here
                 try:
                     talk(self.request)
                 except OSError:
@@ -495,3 +496,59 @@ def test_a_slow_server_never_delays_the_other_sources_past_the_timeout(
     assert code == 1 and len(items) == 2
     assert len(lines) == 4 and all("timed out" in line for line in lines)
     assert all(s.cut_off() for s in slow)
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_server):
+    """Start a TLS server on 127.0.0.1 (a self-signed certificate the reader is told to trust) running ``talk``."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes"),
+            *("-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    client_side = ssl.create_default_context(cafile=str(cert))
+    monkeypatch.setattr("digestfeed.reader.fetch._tls_context", lambda ssl_module: client_side)
+
+    def start(talk: Callable[[socket.socket], None]) -> str:
+        def tls_talk(sock: socket.socket) -> None:
+            wrapped = server_side.wrap_socket(sock, server_side=True)
+            wrapped.recv(65536)
+            talk(wrapped)
+
+        url = raw_server(tls_talk, read_request=False)
+        return url.replace("http://", "https://")
+
+    return start
+
+
+def test_https_is_read_and_a_trickle_over_tls_is_cut_off_at_the_timeout(tls_server, tmp_path):
+    """Over TLS too: a healthy feed is read, and headers trickled a byte at a time end at --timeout."""
+    body = rss(item(1))
+    good = tls_server(
+        lambda sock: sock.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
+        )
+    )
+    slow = Trickle(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Slow: " + b"a" * 40, threading.Event()
+    )
+    bad = tls_server(slow)
+    with Reader(tmp_path / "s.sqlite", timeout=1) as reader:
+        result = reader.read([good, bad])
+    assert [i.title for i in result] == ["Paper 1"]
+    assert [(f.source, f.reason) for f in result.failures] == [(bad, "timed out after 1 s")]
+    slow.stop.set()
+    assert slow.cut_off()
