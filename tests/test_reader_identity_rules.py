@@ -164,3 +164,26 @@ def test_reader_library_plugin_shows_variants_once(tmp_path, order):
     r.update_feeds()
     assert [(e.feed_url, e.id) for e in r.get_entries(read=False)] == [("all.atom", ZERO["id"])]
     r.close()
+
+
+def test_shared_title_never_joins_two_different_papers(tmp_path):
+    """Entries of two feeds with one title but different arXiv ids stay two items (in digestfeed read and the plugin)."""
+    a = rss(tmp_path / "a.rss", [("a-1", "Paper of the week", "https://arxiv.org/abs/2505.04588")])
+    b = rss(
+        tmp_path / "b.rss",
+        [("b-1", "Paper of the week", "https://huggingface.co/papers/1706.03762")],
+    )
+    c = rss(tmp_path / "c.rss", [("c-1", "Paper of the week", "https://c.example/weekly")])
+    items = read(tmp_path, a, b, c)
+    assert sorted(i.key for i in items) == ["arxiv:1706.03762", "arxiv:2505.04588"]
+    reader_lib = pytest.importorskip("reader")
+    r = reader_lib.make_reader(
+        str(tmp_path / "db.sqlite"),
+        feed_root=str(tmp_path),
+        plugins=["digestfeed.reader_plugin:init_reader"],
+    )
+    for f in (a, b, c):
+        r.add_feed(f.name)
+    r.update_feeds()
+    assert sorted(e.feed_url for e in r.get_entries(read=False)) == ["a.rss", "b.rss"]
+    r.close()

@@ -61,7 +61,7 @@ from datetime import datetime
 from typing import Any
 
 from digestfeed.reader import identity
-from digestfeed.reader.dedupe import RULE_STRENGTH
+from digestfeed.reader.dedupe import RULE_STRENGTH, other_paper
 
 __all__ = ["PLUGIN_NAME", "DedupeResult", "dedupe", "duplicate_tag", "init_reader"]
 
@@ -107,6 +107,7 @@ class _Group:
     members: list[_Member] = field(default_factory=list)
     feeds: set[str] = field(default_factory=set)
     trusted: bool = False  #: holds a trusted (digestfeed) id
+    papers: set[str] = field(default_factory=set)  #: its arXiv and DOI keys
 
 
 # --- entry → keys (the adapter: the reader library's Entry → identity.candidate_keys) ---
@@ -207,6 +208,7 @@ def _group(entries: Sequence[Any]) -> list[_Group]:
         own = _own_key(e, keys, repeats)
         trusted = bool(keys) and keys[0][1] == "id"
         cross = [(k, r) for k, r in keys if r in identity.CROSS_FEED_RULES]
+        papers = {k for k, r in cross if r in ("arxiv", "doi")}
         found: int | None = None
         if trusted:
             origin = _origin(e.feed_url)
@@ -244,6 +246,8 @@ def _group(entries: Sequence[Any]) -> list[_Group]:
                     continue  # another entry of this feed: never joined
                 if trusted and groups[c].trusted:
                     continue  # two different trusted ids are two entries
+                if rule in ("link", "title") and other_paper(papers, groups[c].papers):
+                    continue  # a shared link or title, but another paper
                 found = c
                 group = groups[c]
                 if RULE_STRENGTH[rule] > RULE_STRENGTH.get(group.rule, 0):
@@ -263,6 +267,7 @@ def _group(entries: Sequence[Any]) -> list[_Group]:
         group = groups[found]
         group.members.append(member)
         group.feeds.add(e.feed_url)
+        group.papers |= papers
         owner.setdefault(own, found)
         for key, _ in cross:
             owner.setdefault(key, found)

@@ -51,6 +51,17 @@ def printed_id(key: str) -> str:
     return key.replace("\x00", " ")
 
 
+def other_paper(mine: set[str], theirs: set[str]) -> bool:
+    """Whether two sets of paper keys name different papers: an arXiv id (or a DOI) on
+    both sides, and none in common."""
+    for kind in ("arxiv:", "doi:"):
+        a = {k for k in mine if k.startswith(kind)}
+        b = {k for k in theirs if k.startswith(kind)}
+        if a and b and not a & b:
+            return True
+    return False
+
+
 class Deduper:
     """Merges sightings into items within one run (rows are cached and written at the end)."""
 
@@ -119,6 +130,7 @@ class Deduper:
     def _join(self, s: Sighting, own: str, own_rule: str, cross: list[tuple[str, str]]) -> int:
         """The item another feed's entry of the same paper started, else a new item."""
         trusted = own_rule == "id"
+        papers = {k for k, r in cross if r in ("arxiv", "doi")}
         for key, rule in cross:
             item = self.state.lookup(key)
             if item is None or self.state.holds(s.feed, item):
@@ -126,6 +138,12 @@ class Deduper:
             row = self._row(item)
             if trusted and row.key.startswith("id:"):
                 continue  # two different trusted ids are two entries
+            if (
+                rule in ("link", "title")
+                and papers
+                and other_paper(papers, self.state.paper_keys(item))
+            ):
+                continue  # a shared link or title, but another paper
             self._merge(row, s, rule, own if trusted else None)
             return item
         # the new item's key: its strongest key no other item has, else its own identity

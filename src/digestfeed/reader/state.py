@@ -166,6 +166,7 @@ class State:
             self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self.db.execute("PRAGMA foreign_keys = OFF")
             self.db.executescript(_SCHEMA)
+            self.db.execute("CREATE INDEX IF NOT EXISTS keys_by_item ON keys (item)")
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
                 self.db.executescript(_SCHEMA_2)
@@ -295,6 +296,16 @@ class State:
     def claim(self, key: str, origin: str) -> None:
         """Record ``origin`` as the owner of ``key`` unless it has one already."""
         self.db.execute("INSERT OR IGNORE INTO owners VALUES (?, ?)", (key, origin))
+
+    def paper_keys(self, item: int) -> set[str]:
+        """The arXiv and DOI keys that belong to ``item``."""
+        return {
+            key
+            for (key,) in self.db.execute(
+                "SELECT key FROM keys WHERE item = ? AND (key LIKE 'arxiv:%' OR key LIKE 'doi:%')",
+                (item,),
+            )
+        }
 
     def holds(self, feed: str, item: int) -> bool:
         """Whether ``feed`` ever held an entry that is ``item``."""
