@@ -224,3 +224,28 @@ def test_memory_only_cache_remembers_nothing(tmp_path: Path) -> None:
     cache.save(prune_parsed=True)
     assert cache.parsed("x.txt", "salt", "sha") is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_inputs_are_rehashed_only_when_their_stat_changes(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unchanged digest is not read again; one rewritten (a checkout) is hashed, not parsed."""
+    assert build().exit_code == 0  # type: ignore[attr-defined]
+    hashed: list[str] = []
+    real = digestfeed.cache._hash_regular_file
+
+    def counting(path: str, max_bytes: int) -> str | None:
+        hashed.append(Path(path).name)
+        return real(path, max_bytes)
+
+    monkeypatch.setattr(digestfeed.cache, "_hash_regular_file", counting)
+    (site / "feeds" / "all.atom").unlink()  # defeat the no-change shortcut
+    assert build().exit_code == 0  # type: ignore[attr-defined]
+    assert "2025-05-08.txt" not in hashed
+    digest = site / "entries" / "2025-05-08.txt"
+    data = digest.read_bytes()
+    digest.unlink()
+    digest.write_bytes(data)  # what a fresh checkout does: same bytes, a new file
+    (site / "feeds" / "all.atom").unlink()
+    assert build().exit_code == 0  # type: ignore[attr-defined]
+    assert hashed.count("2025-05-08.txt") == 1

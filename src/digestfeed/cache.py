@@ -11,8 +11,9 @@ hundred rows, it does not rewrite the whole cache).
 
 Validity is by content, never by file times:
 
-- every digest is keyed by its path and the sha256 of its bytes (a file's stat is used
-  only *within one run*, to hash a file once: :meth:`Cache.file_sha256`);
+- every digest is keyed by its path and the sha256 of its bytes; a file is hashed again
+  whenever its stat (size, mtime, ctime, inode) differs from the one recorded with the
+  hash (:meth:`Cache.file_sha256`): a fresh checkout re-hashes, and finds the same bytes;
 - the whole cache is keyed by :func:`code_stamp`: a hash of the installed digestfeed's
   file *contents*, the Python minor version and the versions of the libraries that shape
   the bytes written (feedgen, lxml, python-dateutil). A fresh ``pip install .`` of the same
@@ -53,6 +54,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS written (out TEXT NOT NULL, rel TEXT NOT NULL,"
     " fp TEXT NOT NULL, size INTEGER, mtime INTEGER, sha TEXT NOT NULL,"
     " PRIMARY KEY (out, rel))",
+    "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, stat TEXT NOT NULL, sha TEXT)",
 )
 
 #: ``(fingerprint, (size, mtime_ns) or None, sha256)`` of a file the build wrote.
@@ -74,7 +76,9 @@ class Cache:
         self._dirty_parsed: dict[str, tuple[str, str, str]] = {}
         self._dirty_written: dict[tuple[str, str], Written | None] = {}
         self._used_paths: set[str] = set()
-        self._shas: dict[str, tuple[tuple[int, int, int, int], str | None]] = {}
+        self._files: dict[str, tuple[str, str | None]] | None = None  # path → stat, sha
+        self._dirty_files: dict[str, tuple[str, str | None]] = {}
+        self._used_files: set[str] = set()
         #: This run's entry content hashes, known from the parse cache (not persisted as such):
         #: ``ledger.hash_key(entry) → entry.content_hash()``.
         self.hashes: dict[Any, str] = {}
@@ -91,6 +95,31 @@ class Cache:
             db.execute(statement)
         return db
 
+    @staticmethod
+    def _current(db: sqlite3.Connection) -> bool:
+        """Whether this digestfeed (same version, same code) wrote the cache."""
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        return meta.get("version") == str(CACHE_VERSION) and meta.get("code") == code_stamp()
+
+    def _load_files(self) -> None:
+        self._files = {}
+        if self.path is None or not self.path.exists():
+            return
+        try:
+            db = self._connect()
+            assert db is not None
+            try:
+                if self._current(db):
+                    self._files = {
+                        path: (stat, sha)
+                        for path, stat, sha in db.execute("SELECT path, stat, sha FROM files")
+                    }
+            finally:
+                db.close()
+        except sqlite3.Error:
+            self._files = {}
+            self._discard()
+
     def _load(self) -> None:
         self._parsed, self._written = {}, {}
         if self.path is None or not self.path.exists():
@@ -99,8 +128,7 @@ class Cache:
             db = self._connect()
             assert db is not None
             try:
-                meta = dict(db.execute("SELECT key, value FROM meta"))
-                if meta.get("version") != str(CACHE_VERSION) or meta.get("code") != code_stamp():
+                if not self._current(db):
                     return  # another digestfeed wrote it: start cold (save() clears it)
                 self._parsed = {
                     row[0]: (row[1], row[2], row[3])
@@ -126,20 +154,26 @@ class Cache:
 
     def save(self, prune_parsed: bool = False) -> None:
         """Write the rows this run changed (and, with ``prune_parsed``, delete the parsed
-        digests this run did not read: deleted or renamed files)."""
-        if self.path is None or self._parsed is None or self._written is None:
+        digests and file hashes this run did not use: deleted or renamed files)."""
+        if self.path is None:
             return
-        stale = set(self._parsed) - self._used_paths if prune_parsed else set()
-        if not (self._dirty_parsed or self._dirty_written or stale):
+        stale = set()
+        if prune_parsed and self._parsed is not None:
+            stale = set(self._parsed) - self._used_paths
+        stale_files = set()
+        if prune_parsed and self._files is not None:
+            stale_files = set(self._files) - self._used_files
+        if not (
+            self._dirty_parsed or self._dirty_written or self._dirty_files or stale or stale_files
+        ):
             return
         try:
             db = self._connect()
             assert db is not None
             try:
                 db.execute("BEGIN IMMEDIATE")
-                meta = dict(db.execute("SELECT key, value FROM meta"))
-                if meta.get("version") != str(CACHE_VERSION) or meta.get("code") != code_stamp():
-                    for table in ("meta", "parsed", "written"):
+                if not self._current(db):
+                    for table in ("meta", "parsed", "written", "files"):
                         db.execute(f"DELETE FROM {table}")  # fixed table names
                     db.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
@@ -163,6 +197,11 @@ class Cache:
                     "DELETE FROM written WHERE out = ? AND rel = ?",
                     [key for key, row in self._dirty_written.items() if row is None],
                 )
+                db.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                    [(path, *row) for path, row in self._dirty_files.items()],
+                )
+                db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in stale_files])
                 db.execute("COMMIT")
             finally:
                 db.close()
@@ -171,9 +210,12 @@ class Cache:
         except OSError:
             pass
         for path in stale:
-            self._parsed.pop(path, None)
+            self._parsed.pop(path, None)  # type: ignore[union-attr]
+        for path in stale_files:
+            self._files.pop(path, None)  # type: ignore[union-attr]
         self._dirty_parsed.clear()
         self._dirty_written.clear()
+        self._dirty_files.clear()
 
     # ------------------------------------------------------------ parsed digests
 
@@ -235,23 +277,34 @@ class Cache:
         """sha256 of a regular file's bytes (``None``: not a regular file, larger than
         ``max_bytes`` or unreadable; sources refuse those or do not read them).
 
-        Each file is read once per run: a second call in the same run whose ``lstat`` is
-        unchanged returns the first hash. That stat is a hint inside one run only; nothing
-        stored between runs is trusted on a file's times.
+        A file is read only when its stat differs from the one recorded with its hash:
+        size, mtime, *ctime*, inode and device. The ctime is the kernel's time of the last
+        change to the file or its times (``touch``, ``git checkout``, ``cp -p`` cannot set
+        it back), so an equal stat means the same file, unwritten since it was hashed; a
+        fresh checkout or a rewrite changes it, and the file is hashed again. (A filesystem
+        with coarse timestamps could miss an edit of the same size within its tick: delete
+        the cache there, or build with ``--no-cache``; ``check`` never uses it.)
         """
+        if self._files is None:
+            self._load_files()
+        assert self._files is not None
         key = os.fspath(path)
         try:
             st = os.lstat(key)
         except OSError:
             return None
-        stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-        known = self._shas.get(key)
+        stamp = (
+            f"{st.st_mode}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
+            f":{max_bytes}"
+        )
+        self._used_files.add(key)
+        known = self._files.get(key)
         if known is not None and known[0] == stamp:
             return known[1]
         sha = None
         if stat_mod.S_ISREG(st.st_mode) and st.st_size <= max_bytes:
             sha = _hash_regular_file(key, max_bytes)
-        self._shas[key] = (stamp, sha)
+        self._files[key] = self._dirty_files[key] = (stamp, sha)
         return sha
 
 
@@ -391,8 +444,12 @@ def ensure_cache_dir(directory: Path) -> Path:
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
 #: Entry fields held as tuples (JSON gives lists back).
 _TUPLE_FIELDS = frozenset(
-    f.name for f in dataclasses.fields(Entry) if str(f.type).startswith("tuple[")
+    f.name
+    for f in dataclasses.fields(Entry)
+    if str(f.type).startswith("tuple[") and f.name != "warnings"
 )
+_TUPLE_INDEXES = tuple(i for i, name in enumerate(_ENTRY_FIELDS) if name in _TUPLE_FIELDS)
+_WARNINGS_INDEX = _ENTRY_FIELDS.index("warnings")
 #: Part of every parse-cache salt: a change to the packing or to :class:`Entry`'s fields
 #: invalidates packed digests.
 DIGEST_PACK_VERSION = ("digest-json-1", _ENTRY_FIELDS)
@@ -447,17 +504,13 @@ def unpack_digest(packed: list[Any], hashes: dict[Any, str] | None) -> Digest:
     ``hashes`` (under ``ledger.hash_key(entry)``) when given."""
     path, date, packed_entries, warnings, plugin = packed
     entries = []
+    n = len(_ENTRY_FIELDS)
     for fields in packed_entries:
-        values: list[Any] = [
-            tuple(unpack_warning(w) for w in value)
-            if name == "warnings"
-            else tuple(value)
-            if name in _TUPLE_FIELDS
-            else value
-            for name, value in zip(_ENTRY_FIELDS, fields, strict=False)
-        ]
-        entry = Entry(*values)
+        for i in _TUPLE_INDEXES:
+            fields[i] = tuple(fields[i])
+        fields[_WARNINGS_INDEX] = tuple(unpack_warning(w) for w in fields[_WARNINGS_INDEX])
+        entry = Entry(*fields[:n])
         if hashes is not None:
-            hashes[hash_key(entry)] = fields[-1]
+            hashes[hash_key(entry)] = fields[n]
         entries.append(entry)
     return Digest(path, date, tuple(entries), tuple(unpack_warning(w) for w in warnings), plugin)

@@ -207,8 +207,8 @@ def build(
         lastbuild.record(config, out_dir, result.changed, result.removed)
     except OSError as exc:  # the feeds are written; only 'ping' loses its record
         result.record_error = str(exc)
-    if store is not None and snapshot is None:
-        store.save(prune_parsed=True)  # forget parsed digests no longer read (deleted files)
+    if store is not None:  # with prune: forget digests no longer read (deleted files)
+        store.save(prune_parsed=snapshot is None)
     return result
 
 

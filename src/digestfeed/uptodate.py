@@ -50,8 +50,8 @@ def sources_key(
 ) -> str | None:
     """Hash of the code, config, outputs and every source file's bytes (a file that is not
     a regular file, or is larger than ``max_file_bytes``, by its stat: sources refuse those
-    or do not read them); ``None`` if a directory cannot be listed. ``cache`` hashes each
-    file once per run."""
+    or do not read them); ``None`` if a directory cannot be listed. ``cache`` hashes a
+    file only when its stat changed since it was last hashed."""
     h = hashlib.sha256(
         repr((SNAPSHOT_VERSION, code_stamp(), config, sorted(output_names))).encode()
     )
