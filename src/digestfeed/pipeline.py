@@ -37,6 +37,8 @@ from .ledger import LEDGER_NAME, Ledger, clock_now, owner_of
 from .limits import check_digests, future_warnings, site_size_warning
 from .plan import plan
 from .plugins import (
+    SOURCES,
+    discover,
     get_outputs,
     get_source,
     output_files,
@@ -157,8 +159,10 @@ def build(
     stamp = _aware(now, config)
     store = None
     if cache:
-        for name, _ in pairs:  # an unknown source is the first thing to say
-            get_source(name)
+        installed = {info.name for info in discover(SOURCES)}
+        for name, _ in pairs:  # an unknown source is the first thing to say (not imported)
+            if name not in installed:
+                get_source(name)  # raises, naming the installed ones
         check_cache_dir(Path(config.cache_dir), [*(d for _, d in pairs), out_dir])
         store = Cache(Path(config.cache_dir))
     inputs = (
