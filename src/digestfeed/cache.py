@@ -230,9 +230,11 @@ class Cache:
         if row is None or row[0] != salt or row[1] != sha:
             return None
         try:
-            return unpack_digest(json.loads(row[2]), self.hashes)
+            digest = unpack_digest(json.loads(row[2]), self.hashes)
         except (ValueError, TypeError, IndexError, KeyError):
             return None  # a row this code cannot read is a miss
+        self._parsed[path] = (row[0], row[1], "")  # the text is read once: free its memory
+        return digest
 
     def put_parsed(self, path: str, salt: str, sha: str, digest: Digest) -> None:
         if self._parsed is None:
