@@ -16,7 +16,7 @@ import click
 
 from ..cli import EXIT_FINDING, fail, get_config, handle_errors
 from ..ledger import LEDGER_NAME
-from ..pipeline import BuildResult, Sources, build, check, source_pairs
+from ..pipeline import LEDGERS_DIR, BuildResult, Sources, build, check, source_pairs
 from ..plugins import parse_source_spec
 from ..types import warning_kind
 from ..urls import PLACEHOLDER_HOST, placeholder_keys
@@ -76,7 +76,9 @@ def _options(func: Callable[..., None]) -> Callable[..., None]:
                 "--ledger",
                 default=None,
                 metavar="PATH",
-                help=f"Ledger of ids and times (default: <source dir>/{LEDGER_NAME}).",
+                help=f"Ledger of ids and times (default: <source dir>/{LEDGER_NAME} for a digest "
+                f"source; {LEDGERS_DIR}/<dir>-<hash>.json in the working directory for any "
+                "other, e.g. a vault, which digestfeed never writes into).",
             ),
             click.option(
                 "--now",
