@@ -29,7 +29,7 @@ def test_warning_is_its_text() -> None:
 
 
 def test_warning_is_frozen_and_survives_pickling() -> None:
-    """The caches pickle warnings: kind, place and level come back; fields cannot be reassigned."""
+    """A copied or pickled warning keeps kind, place and level; fields cannot be reassigned."""
     w = BuildWarning("no abstract", "a.md:2", "note has no abstract", "info")
     back = pickle.loads(pickle.dumps(w))
     assert back == w and type(back) is BuildWarning
@@ -129,3 +129,41 @@ def test_print_single_warning_needs_no_summary(capsys: pytest.CaptureFixture[str
     infos = [BuildWarning("no abstract", "old.md:1", "note has no abstract", "info")]
     print_warnings(_result(["a.txt:1: odd", *infos]), verbose=False)
     assert capsys.readouterr().err.splitlines() == ["warning: a.txt:1: odd"]
+
+
+def test_digest_warnings_have_kinds() -> None:
+    """Every warning of the digest source has a kind, so none counts as ``other``."""
+    from digestfeed.sources.digest import parse_text
+
+    text = "2025-05-09\nT\x07itle\n(Org)\n한국어만.\n#rl #--\n"
+    digest = parse_text(text, "entries/2025-05-08.txt", Config())
+    assert sorted(warning_kind(w) for w in digest.warnings) == [
+        "control characters",
+        "date differs from file name",
+        "dropped hashtag",
+        "no English comment",
+        "no abstract",
+    ]
+    assert not any(is_info(w) for w in digest.warnings)  # a digest entry lacks nothing legitimately
+    assert "entries/2025-05-08.txt:5: hashtag '#--' has no letters or digits; dropped" in (
+        digest.warnings
+    )
+
+
+def test_types_module_works_without_the_rest_of_digestfeed() -> None:
+    """``digestfeed.types`` makes feed ids without loading model or config: no import circle."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, types as pytypes\n"
+        "import digestfeed.types as t\n"
+        "config = pytypes.SimpleNamespace(tag_authority='a.example', tag_date='2025')\n"
+        "fs = t.FeedSet(config, (), (), ())\n"
+        "print(fs.feed_id('all'))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('digestfeed.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    feed_id, modules = out.stdout.splitlines()
+    assert feed_id == "tag:a.example,2025:feed/all"
+    assert modules == str(["digestfeed.errors", "digestfeed.types"])  # errors: the package root's

@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from .types import make_id
+
 if TYPE_CHECKING:  # pragma: no cover
     from .types import Entry
 
@@ -170,11 +172,6 @@ def title_slug(title: str, limit: int = 60) -> str:
             break
         slug = candidate[:limit]
     return slug
-
-
-def make_id(authority: str, tag_date: str, specific: str) -> str:
-    """An RFC 4151 ``tag:`` URI."""
-    return f"tag:{authority},{tag_date}:{specific}"
 
 
 def entry_id(authority: str, tag_date: str, date: str, title: str) -> str:

@@ -7,8 +7,8 @@ or lazily, one :class:`FileSpec` per file (:class:`LazyOutput`)::
 
     from digestfeed import Digest, Entry, FeedSet, FileSpec, Output, Source
 
-The functions that work on these types stay with their subject: tag slugs and ids in
-:mod:`digestfeed.model`, feeds and documents in :mod:`digestfeed.plan`, times in
+The functions that work on these types stay with their subject: tag slugs and entry ids in
+:mod:`digestfeed.model` (the ``tag:`` URI itself, :func:`make_id`, is here), feeds and documents in :mod:`digestfeed.plan`, times in
 :mod:`digestfeed.ledger`. This module imports nothing else of digestfeed at import time,
 so any module may import it.
 """
@@ -69,7 +69,7 @@ class BuildWarning(str):
     def __setattr__(self, name: str, value: object) -> None:
         raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
 
-    def __reduce__(self) -> tuple[Any, ...]:  # pickled by the caches: keep the fields
+    def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle keep the fields
         return (type(self), (self.kind, self.where, self.message, self.level))
 
     def __repr__(self) -> str:
@@ -150,12 +150,6 @@ class Entry:
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
-    @property
-    def arxiv_id(self) -> str | None:
-        from .model import entry_arxiv_id
-
-        return entry_arxiv_id(self.url) if self.url else None
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Digest:
@@ -168,6 +162,12 @@ class Digest:
     #: The source plugin that read it (set by the build; its ledger owner is
     #: ``<plugin>:<file name>``).
     plugin: str = ""
+
+
+def make_id(authority: str, tag_date: str, specific: str) -> str:
+    """An RFC 4151 ``tag:`` URI: every id digestfeed writes is one (entry ids are made in
+    :mod:`digestfeed.model`, feed ids by :meth:`FeedSet.feed_id`)."""
+    return f"tag:{authority},{tag_date}:{specific}"
 
 
 def rfc3339(value: dt.datetime) -> str:
@@ -253,8 +253,7 @@ class FeedSet:
     archive_pages: Mapping[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
     def feed_id(self, name: str) -> str:
-        from .model import make_id
-
+        """The id of the feed (or archive page) ``name``: ``tag:…:feed/<name>``."""
         return make_id(self.config.tag_authority, self.config.tag_date, f"feed/{name}")
 
     def newest_update(self, doc: Document) -> dt.datetime:

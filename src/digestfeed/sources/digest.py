@@ -20,10 +20,11 @@ from ..cache import DIGEST_PACK_VERSION, Cache
 from ..config import Config
 from ..errors import ParseError, ParseErrors
 from ..model import assign_unique_ids, entry_id, find_links
-from ..types import Digest, Entry
+from ..types import BuildWarning, Digest, Entry
 from .files import list_source_files, read_source_file
 from .lines import (
     CONTROL,
+    CONTROLS,
     decode,
     entry_links,
     is_authors_line,
@@ -36,7 +37,11 @@ from .lines import (
 )
 
 #: Bumped whenever parsing changes what it returns (invalidates the parse cache).
-PARSER_VERSION = 2
+PARSER_VERSION = 3
+
+#: Kind of the warning for a date line that differs from the file name's date (the digest
+#: source's own; its other kinds are shared with the vault, see :mod:`.lines`).
+DATE_DIFFERS = "date differs from file name"
 
 _KO_DATE = re.compile(
     r"^(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일(?:\s*\(?[월화수목금토일]\)?(?:요일)?)?$"
@@ -98,7 +103,11 @@ def parse_text(text: str, path: str, config: Config) -> Digest:
     has_control = CONTROL.search(text) is not None  # one scan; per line only when needed
     for no, raw in enumerate(text.split("\n"), start=1):
         if has_control and CONTROL.search(raw):
-            warnings.append(f"{path}:{no}: removed control character(s) illegal in XML")
+            warnings.append(
+                BuildWarning(
+                    CONTROLS, f"{path}:{no}", "removed control character(s) illegal in XML"
+                )
+            )
             raw = CONTROL.sub("", raw)
         if len(raw) > config.max_link_length and "://" in raw:
             _check_link_length(raw, path, no, config)
@@ -114,7 +123,11 @@ def parse_text(text: str, path: str, config: Config) -> Digest:
         file_date = _FILE_DATE.search(Path(path).name)
         if file_date and _ymd(*file_date.groups()) not in (None, date):
             warnings.append(
-                f"{path}:{lines[0].no}: date line {date} differs from the file name; using the date line"
+                BuildWarning(
+                    DATE_DIFFERS,
+                    f"{path}:{lines[0].no}",
+                    f"date line {date} differs from the file name; using the date line",
+                )
             )
         body = lines[1:]
     else:

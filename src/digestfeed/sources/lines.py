@@ -14,6 +14,14 @@ from collections.abc import Iterable, Sequence
 from ..config import Config
 from ..errors import ParseError
 from ..model import find_links, has_tag_text, normalize_tag, tag_slug
+from ..types import BuildWarning, Level
+
+# Kinds of the warnings made here, shared by both sources (see digestfeed.types.BuildWarning).
+CONTROLS = "control characters"
+DROPPED_TAG = "dropped hashtag"
+NO_ABSTRACT = "no abstract"
+NO_KOREAN = "no Korean comment"
+NO_ENGLISH = "no English comment"
 
 #: Characters XML 1.0 forbids (C0 controls but tab and newline; U+FFFE, U+FFFF): removed.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
@@ -112,7 +120,11 @@ def parse_tags(
                 "script, with '-', '_', '.', '+' or '#' between them",
             )
         if not has_tag_text(token):
-            warnings.append(f"{where}: hashtag {token!r} has no letters or digits; dropped")
+            warnings.append(
+                BuildWarning(
+                    DROPPED_TAG, where, f"hashtag {token!r} has no letters or digits; dropped"
+                )
+            )
             continue
         slug = normalize_tag(token, config.tag_aliases)
         if len(slug) > config.max_tag_length:
@@ -153,15 +165,18 @@ def join_lines(texts: Iterable[str]) -> str:
     return "\n".join(t.rstrip() for t in texts if t.strip()).strip()
 
 
-def missing_parts(where: str, kind: str, abstract: object, ko: object, en: object) -> list[str]:
-    """The warnings for an entry (or note) without an abstract, a Korean or an English comment."""
-    out = []
+def missing_parts(
+    where: str, noun: str, abstract: object, ko: object, en: object, level: Level = "warning"
+) -> list[str]:
+    """The warnings (or, with ``level="info"``, infos) for an entry (or note) without an
+    abstract, a Korean or an English comment; ``noun`` names it in the message."""
+    out: list[str] = []
     if not abstract:
-        out.append(f"{where}: {kind} has no abstract")
+        out.append(BuildWarning(NO_ABSTRACT, where, f"{noun} has no abstract", level))
     if not ko:
-        out.append(f"{where}: {kind} has no Korean comment")
+        out.append(BuildWarning(NO_KOREAN, where, f"{noun} has no Korean comment", level))
     elif not en:
-        out.append(f"{where}: {kind} has no English comment")
+        out.append(BuildWarning(NO_ENGLISH, where, f"{noun} has no English comment", level))
     return out
 
 

@@ -86,18 +86,20 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import ParseError, ParseErrors
-from ..model import entry_arxiv_id, entry_id, make_id
-from ..types import BuildWarning, Digest, Entry, Level
+from ..model import entry_arxiv_id, entry_id
+from ..types import BuildWarning, Digest, Entry, Level, make_id
 from .export import render_digest
 from .files import read_source_file
 from .lines import (
     CONTROL,
+    CONTROLS,
     decode,
     entry_links,
     has_hangul,
     is_authors_line,
     is_tag_line,
     join_lines,
+    missing_parts,
     parse_tags,
     split_authors,
     split_parts,
@@ -110,7 +112,7 @@ __all__ = ["UNTAGGED", "NotesSource", "note_date", "parse_note", "read_notes", "
 UNTAGGED = "#untagged"
 
 # Warning kinds (see digestfeed.types.BuildWarning): re-interpretations that lose or move text
-CONTROLS = "control characters"
+# (control characters and dropped hashtags have the kinds of .lines, shared with digests)
 IMAGE = "image dropped"
 MISSPELT = "misspelt <english>"
 NESTED = "nested <english>"
@@ -121,14 +123,11 @@ WRAPPED = "wrapped title"
 TITLE_REPLACED = "title replaced"
 EXTRA_TAGS = "extra hashtag line"
 STRAY_CHAR = "stray character"
-DROPPED_TAG = "dropped hashtag"
 MOVED = "moved text"
 WARNING: Level = "warning"
 INFO: Level = "info"
 # … and infos: what a note style legitimately lacks (counted; listed with -v)
-NO_ABSTRACT = "no abstract"
-NO_KOREAN = "no Korean comment"
-NO_ENGLISH = "no English comment"
+# (no abstract, no Korean / English comment: lines.missing_parts, at level INFO)
 ENGLISH_AFTER = "English after Korean"
 NO_URL = "no paper URL"
 NO_TITLE = "title from file name"
@@ -406,12 +405,12 @@ def parse_note(
         origin = "en" if eng else "tail" if i > last_tag else "abstract" if quoted else "ko"
         lines.append(_Line(no, seg.rstrip(), origin))
     tag_where = f"{path}:{body[last_tag][0]}" if tag_lines else f"{path}:{title_no}"
-    tags, labels = _parse_tags(tokens, config, warnings, tag_where)
+    tags, labels = parse_tags(tokens, config, warnings, tag_where)
     if not tags:
         warnings.append(
             BuildWarning(NO_TAGS, tag_where, f"no hashtag line; tagged {UNTAGGED}", "info")
         )
-        tags, labels = _parse_tags([UNTAGGED], config, warnings, tag_where)
+        tags, labels = parse_tags([UNTAGGED], config, warnings, tag_where)
 
     # 6. parts as the digest would split them (abstract, Korean, English lines in that order)
     ordered = [ln for o in ("abstract", "ko", "en", "tail") for ln in lines if ln.origin == o]
@@ -420,7 +419,7 @@ def parse_note(
     _warn_moves(parts, path, warnings)
     abstract, ko, en = (join_lines(ln.text for ln in parts[p]) for p in ("abstract", "ko", "en"))
     where = f"{path}:{title_no}"
-    warnings.extend(_missing_parts(where, abstract, ko, en))
+    warnings.extend(missing_parts(where, "note", abstract, ko, en, INFO))
     links = tuple(entry_links([title, abstract, ko, en]))
     arxiv = entry_arxiv_id(url) if url else None
     if arxiv:
@@ -504,35 +503,6 @@ def _warn_moves(parts: dict[str, list[_Line]], path: str, warnings: list[str]) -
                 level,
             )
         )
-
-
-def _missing_parts(where: str, abstract: str, ko: str, en: str) -> list[str]:
-    """Infos for a note without an abstract, a Korean or an English comment: older notes
-    simply have none, so they are counted, not warned about."""
-    out: list[str] = []
-    if not abstract:
-        out.append(BuildWarning(NO_ABSTRACT, where, "note has no abstract", "info"))
-    if not ko:
-        out.append(BuildWarning(NO_KOREAN, where, "note has no Korean comment", "info"))
-    elif not en:
-        out.append(BuildWarning(NO_ENGLISH, where, "note has no English comment", "info"))
-    return out
-
-
-def _parse_tags(
-    tokens: list[str], config: Config, warnings: list[str], where: str
-) -> tuple[list[str], list[str]]:
-    """:func:`~digestfeed.sources.lines.parse_tags`, its warnings given the kind
-    :data:`DROPPED_TAG`."""
-    start = len(warnings)
-    found = parse_tags(tokens, config, warnings, where)
-    prefix = f"{where}: "
-    for i in range(start, len(warnings)):
-        w = warnings[i]
-        if not isinstance(w, BuildWarning):
-            message = w[len(prefix) :] if w.startswith(prefix) else w
-            warnings[i] = BuildWarning(DROPPED_TAG, where if w.startswith(prefix) else "", message)
-    return found
 
 
 def read_notes(
