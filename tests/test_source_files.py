@@ -127,6 +127,21 @@ def test_digest_folder_with_a_symlink_is_an_error_publishing_nothing(
     assert not Path("feeds").exists()
 
 
+def test_a_symlink_and_a_broken_digest_are_reported_together(
+    entries: Path, secret_file: Path
+) -> None:
+    """A refused link does not hide the other files' errors: one run names them all, by file."""
+    (entries / "2025-05-09.txt").symlink_to(secret_file)
+    (entries / "2025-05-10.txt").write_text("2025-05-10\nTitle without authors\n#rl\n")
+    with pytest.raises(ParseErrors) as caught:
+        read_digest_dir(entries, Config())
+    assert [(Path(e.path).name, e.line) for e in caught.value.errors] == [
+        ("2025-05-09.txt", None),
+        ("2025-05-10.txt", 2),
+    ]
+    assert isinstance(caught.value.errors[0], RefusedFileError)
+
+
 def test_proc_environ_never_reaches_an_error(entries: Path) -> None:
     """A link to /proc/self/environ is refused by kind; none of its bytes appear in the message."""
     (entries / "2025-05-09.txt").symlink_to("/proc/self/environ")

@@ -261,18 +261,15 @@ def _make_entry(
 # --- the source plugin -------------------------------------------------------------------
 
 
-def digest_files(directory: Path) -> list[Path]:
-    """The digest files of a directory: regular ``*.txt`` files, not hidden, sorted by name.
-
-    A ``*.txt`` that is a symbolic link, device, FIFO or socket is an error naming it
-    (nothing of it is read or echoed), so a merged link can never publish another file.
+def digest_files(directory: Path) -> tuple[list[Path], list[ParseError]]:
+    """The digest files of a directory (regular ``*.txt`` files, not hidden, sorted by name)
+    and an error for each ``*.txt`` that is a symbolic link, device, FIFO or socket (naming
+    it; nothing of it is read or echoed), so a merged link can never publish another file.
     """
     if not directory.is_dir():
         raise ParseErrors([ParseError(str(directory), None, "not a directory of digests")])
     listing = list_source_files(directory, "*.txt")
-    if listing.refused:
-        raise ParseErrors([r.error() for r in listing.refused])
-    return list(listing.files)
+    return list(listing.files), [r.error() for r in listing.refused]
 
 
 def _cached_parse(cache: Cache, path: Path, config: Config, salt: str) -> Digest:
@@ -296,7 +293,7 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
     With a ``cache``, a file whose path and bytes were parsed before (with the same parser
     version and parse-relevant config) is not parsed again.
     """
-    digests, errors = [], []
+    digests = []
     salt = repr(
         (
             PARSER_VERSION,
@@ -312,7 +309,9 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
             config.max_tag_length,
         )
     )
-    for path in digest_files(directory):
+    paths, refused = digest_files(directory)
+    errors: list[ParseError] = list(refused)  # reported with the other files' errors
+    for path in paths:
         try:
             if cache is None:
                 digests.append(parse_digest(path, config))
@@ -323,7 +322,7 @@ def read_digest_dir(directory: Path, config: Config, cache: Cache | None = None)
         except OSError as exc:
             errors.append(ParseError(str(path), None, f"cannot read: {exc.strerror or exc}"))
     if errors:
-        raise ParseErrors(errors)
+        raise ParseErrors(sorted(errors, key=lambda e: e.path))
     return digests
 
 
