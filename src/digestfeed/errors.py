@@ -27,6 +27,15 @@ class ParseError(DigestfeedError, ValueError):
         loc = f"{path}:{line}" if line else path
         super().__init__(f"{loc}: {message}")
 
+    @classmethod
+    def at(cls, where: str, message: str) -> ParseError:
+        """The error at ``where``, an entry's ``source`` or a warning's place: ``path:line``
+        or a bare ``path``."""
+        path, _, line = where.rpartition(":")
+        if path and line.isdigit():
+            return cls(path, int(line), message)
+        return cls(where, None, message)
+
 
 class RefusedFileError(ParseError):
     """A source file that is not a regular file (a symbolic link, device, FIFO, socket) or is

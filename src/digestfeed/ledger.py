@@ -98,13 +98,6 @@ def _file_of(owner: str) -> str:
     return owner.partition(":")[2] or owner
 
 
-def _where(entry: Entry) -> tuple[str, int | None]:
-    path, _, line = entry.source.rpartition(":")
-    if path and line.isdigit():
-        return path, int(line)
-    return entry.source, None
-
-
 def authority_of(entry_id: str) -> tuple[str, str] | None:
     """``(tag_authority, tag_date)`` of a ``tag:`` id, else ``None``."""
     if not entry_id.startswith("tag:"):
@@ -511,11 +504,9 @@ class Ledger:
                         )
                     )
                 elif owner_here and owners[i] != owner:
-                    path, line = _where(entries[i])
                     errors.append(
-                        ParseError(
-                            path,
-                            line,
+                        ParseError.at(
+                            entries[i].source,
                             f"id {base} is published by {_file_of(owner)}: give this entry "
                             "another title, or remove it (a published id never passes to "
                             "another file while its owner is there)",

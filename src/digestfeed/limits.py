@@ -26,19 +26,12 @@ SITE_SIZE_KIND = "site size"
 FUTURE_SLACK = dt.timedelta(days=1)
 
 
-def _at(source: str, message: str) -> ParseError:
-    path, _, line = source.rpartition(":")
-    if path and line.isdigit():
-        return ParseError(path, int(line), message)
-    return ParseError(source, None, message)
-
-
 def entry_errors(entry: Entry, config: Config) -> list[ParseError]:
     """What of one entry exceeds a cap (tags per entry, tag length, link length)."""
     errors = []
     if len(entry.tags) > config.max_tags_per_entry:
         errors.append(
-            _at(
+            ParseError.at(
                 entry.source,
                 f"entry has {len(entry.tags)} tags, more than max_tags_per_entry "
                 f"({config.max_tags_per_entry})",
@@ -47,7 +40,7 @@ def entry_errors(entry: Entry, config: Config) -> list[ParseError]:
     long_tags = [t for t in entry.tags if len(t) > config.max_tag_length]
     if long_tags:
         errors.append(
-            _at(
+            ParseError.at(
                 entry.source,
                 f"tag {long_tags[0][:40]!r} has {len(long_tags[0])} characters, more than "
                 f"max_tag_length ({config.max_tag_length})",
@@ -56,7 +49,7 @@ def entry_errors(entry: Entry, config: Config) -> list[ParseError]:
     long_links = [link for link in entry.links if len(link) > config.max_link_length]
     if long_links:
         errors.append(
-            _at(
+            ParseError.at(
                 entry.source,
                 f"a link of {len(long_links[0])} characters, more than max_link_length "
                 f"({config.max_link_length})",
@@ -72,7 +65,7 @@ def check_digests(digests: Iterable[Digest], config: Config) -> list[ParseError]
         if len(digest.entries) > config.max_entries_per_digest:
             first_over = digest.entries[config.max_entries_per_digest]
             errors.append(
-                _at(
+                ParseError.at(
                     first_over.source,
                     f"digest {digest.date} has {len(digest.entries)} entries, more than "
                     f"max_entries_per_digest ({config.max_entries_per_digest})",
@@ -85,7 +78,7 @@ def check_digests(digests: Iterable[Digest], config: Config) -> list[ParseError]
             seen.update(entry.tags)
             if before <= config.max_tags_per_digest < len(seen):
                 errors.append(
-                    _at(
+                    ParseError.at(
                         entry.source,
                         f"digest {digest.date} has more than {config.max_tags_per_digest} "
                         f"distinct tags (max_tags_per_digest) from this entry on",

@@ -114,7 +114,7 @@ def parse_tags(
         checked = tag_slug(token)
         if checked.forbidden:
             shown = ", ".join(_char_name(ch) for ch in checked.forbidden[:5])
-            raise _error_at(
+            raise ParseError.at(
                 where,
                 f"hashtag {_short(token)} holds {shown}: a tag is letters and digits of any "
                 "script, with '-', '_', '.', '+' or '#' between them",
@@ -128,7 +128,7 @@ def parse_tags(
             continue
         slug = normalize_tag(token, config.tag_aliases)
         if len(slug) > config.max_tag_length:
-            raise _error_at(
+            raise ParseError.at(
                 where,
                 f"hashtag {_short(token)} makes a tag of {len(slug)} characters, more than "
                 f"max_tag_length ({config.max_tag_length})",
@@ -137,7 +137,7 @@ def parse_tags(
             tags.append(slug)
             labels.append(token)
     if len(tags) > config.max_tags_per_entry:
-        raise _error_at(
+        raise ParseError.at(
             where,
             f"{len(tags)} distinct tags, more than max_tags_per_entry ({config.max_tags_per_entry})",
         )
@@ -151,13 +151,6 @@ def _short(token: str) -> str:
 def _char_name(ch: str) -> str:
     """``U+200B ZERO WIDTH SPACE``: a character named, never printed raw (it may be a control)."""
     return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
-
-
-def _error_at(where: str, message: str) -> ParseError:
-    path, _, line = where.rpartition(":")
-    if path and line.isdigit():
-        return ParseError(path, int(line), message)
-    return ParseError(where, None, message)
 
 
 def join_lines(texts: Iterable[str]) -> str:
