@@ -26,6 +26,7 @@ from digestfeed.config import Config
 from digestfeed.ledger import first_published
 from digestfeed.pipeline import collect_entries
 from digestfeed.plan import LANGS, feed_title
+from digestfeed.render.atom import variant_suffix
 from digestfeed.render.content import entry_html
 from digestfeed.sources.digest import read_digest_dir
 from digestfeed.types import Entry, Lang
@@ -82,7 +83,7 @@ def build_baseline(
         fg.generator("baseline")
         for published, entry in items:
             fe = fg.add_entry(order="append")
-            fe.id(entry.id)
+            fe.id(entry.id + variant_suffix(lang))  # each language variant its own id
             fe.title(entry.title)
             fe.published(published)
             fe.updated(published)

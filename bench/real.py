@@ -23,8 +23,8 @@ seconds and peak RSS come from ``os.wait4``:
 5. ``one new (CI + checkout)``: as 4, and every input and output file is also rewritten
    with its own bytes (new inode and mtime, not timed), as ``actions/checkout`` leaves them
    while ``actions/cache`` restores the cache;
-6. ``Atom set``: the Atom feed set with no caps (``max_entries`` above any feed, Atom only,
-   ``--no-cache``), whole ``digestfeed build`` command; then ``naive``: ``bench/baseline.py``
+6. ``Atom set``: the Atom feed set with no caps (``max_entries`` and ``archive_page_size``
+   above any feed, so one document per feed as the naive way writes; Atom only, ``--no-cache``), whole ``digestfeed build`` command; then ``naive``: ``bench/baseline.py``
    (one feedgen ``FeedGenerator`` per feed), whole command;
 7. ``hugo``: the same entries as a Hugo site (``bench/hugo.py``: one page per entry and
    language, RSS for the home page and every tag per language, no item limit) built into an
@@ -221,7 +221,8 @@ class Size:
         self.config.write_text(f'cache_dir = "{self.cache}"\n', encoding="utf-8")
         self.atom_config = self.work / "atom.toml"
         self.atom_config.write_text(
-            f'max_entries = 1000000000\noutputs = ["atom"]\ncache_dir = "{self.work / "atom-cache"}"\n',
+            f'max_entries = 1000000000\narchive_page_size = 1000000000\noutputs = ["atom"]\n'
+            f'cache_dir = "{self.work / "atom-cache"}"\n',
             encoding="utf-8",
         )
         self.env = {**os.environ, "DIGESTFEED_NOW": NOW}
