@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..cli import EXIT_FINDING, handle_errors
+from ..reader import options
 
 if TYPE_CHECKING:
     from ..reader import Item, ReadResult
@@ -50,7 +51,7 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "jsonl", "atom", "rss", "jsonfeed"]),
+    type=click.Choice(["text", "json", "jsonl", *options.FEED_FORMATS]),
     default="text",
     show_default=True,
     help="json: one array; jsonl: one item per line; text: for people; "
@@ -74,21 +75,21 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.01),
-    default=30.0,
+    default=options.DEFAULT_TIMEOUT,
     show_default=True,
     help="Seconds for the whole fetch of one document: connect, headers, redirects, body.",
 )
 @click.option(
     "--max-bytes",
     type=click.IntRange(min=1),
-    default=10 * 1024 * 1024,
+    default=options.DEFAULT_MAX_BYTES,
     show_default=True,
     help="Size cap of one feed; larger downloads are aborted.",
 )
 @click.option(
     "--max-redirects",
     type=click.IntRange(min=0),
-    default=5,
+    default=options.DEFAULT_MAX_REDIRECTS,
     show_default=True,
     help="Redirects followed per fetch; a loop or more is a failed source.",
 )
@@ -102,21 +103,21 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
 @click.option(
     "--max-opml-depth",
     type=click.IntRange(min=0),
-    default=8,
+    default=options.DEFAULT_MAX_OPML_DEPTH,
     show_default=True,
     help="OPML lists read through other OPML lists, at most.",
 )
 @click.option(
     "--max-archive-depth",
     type=click.IntRange(min=0),
-    default=1000,
+    default=options.DEFAULT_MAX_ARCHIVE_DEPTH,
     show_default=True,
     help="Archive documents followed back from one feed with --backfill, at most.",
 )
 @click.option(
     "--max-sources",
     type=click.IntRange(min=1),
-    default=20_000,
+    default=options.DEFAULT_MAX_SOURCES,
     show_default=True,
     help="Documents (feeds, archives, OPML lists) read in one run, at most.",
 )
@@ -124,7 +125,7 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    default=4,
+    default=options.DEFAULT_CONCURRENCY,
     show_default=True,
     help="Concurrent fetches.",
 )
@@ -166,7 +167,7 @@ def read(
         elif fmt == "jsonl":
             for item in result:
                 out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
-        elif fmt in ("atom", "rss", "jsonfeed"):
+        elif fmt in options.FEED_FORMATS:
             import datetime as dt
 
             from ..reader.output import render

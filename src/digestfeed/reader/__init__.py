@@ -11,6 +11,33 @@ See :mod:`digestfeed.reader.reading` for the run/commit protocol and
 
 from __future__ import annotations
 
-from .reading import ITEM_JSON_KEYS, Item, Reader, ReadResult, SourceFailure, default_state_path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .reading import (
+        ITEM_JSON_KEYS,
+        Item,
+        Reader,
+        ReadResult,
+        SourceFailure,
+        default_state_path,
+    )
+
+#: Public names imported on first use (PEP 562), so that ``digestfeed read --help`` and
+#: the command's options (:mod:`.options`) do not load the reader.
+_LAZY = frozenset(
+    {"ITEM_JSON_KEYS", "Item", "Reader", "ReadResult", "SourceFailure", "default_state_path"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import reading
+
+    value = getattr(reading, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["ITEM_JSON_KEYS", "Item", "ReadResult", "Reader", "SourceFailure", "default_state_path"]

@@ -25,10 +25,8 @@ if TYPE_CHECKING:
     import http.client
 
 from ..errors import ReadError
+from .options import DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT
 
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_MAX_REDIRECTS = 5
 USER_AGENT = "digestfeed-reader/0.1 (+https://github.com/digestfeed)"
 _CHUNK = 64 * 1024
 

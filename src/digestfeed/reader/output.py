@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 import lxml.etree as etree
 
+from .options import FEED_FORMATS
+
 if TYPE_CHECKING:
     from .reading import Item
 
-#: ``--format`` values that write one feed document.
-FEED_FORMATS = ("atom", "rss", "jsonfeed")
 MEDIA_TYPES = {
     "atom": "application/atom+xml",
     "rss": "application/rss+xml",
@@ -154,14 +154,10 @@ def render(
     items: Sequence[Item], fmt: str, *, lang: str, sources: Sequence[str], now: dt.datetime
 ) -> bytes:
     """The items as one ``fmt`` document (see :data:`FEED_FORMATS`)."""
-    shown = [Shown(item, lang) for item in items]
-    if fmt == "atom":
-        return _atom(shown, sources, now)
-    if fmt == "rss":
-        return _rss(shown, sources, now)
-    if fmt == "jsonfeed":
-        return _jsonfeed(shown, sources, now)
-    raise ValueError(f"unknown feed format {fmt!r}")
+    if fmt not in FEED_FORMATS:
+        raise ValueError(f"unknown feed format {fmt!r}")
+    write = {"atom": _atom, "rss": _rss, "jsonfeed": _jsonfeed}[fmt]
+    return write([Shown(item, lang) for item in items], sources, now)
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> Any:

@@ -24,22 +24,21 @@ from typing import Any
 from ..errors import ReadError
 from . import identity, text
 from .dedupe import Deduper, printed_id
-from .fetch import (
+from .fetch import Fetched, FetchError, Validators, fetch, is_url
+from .options import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ARCHIVE_DEPTH,
     DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_OPML_DEPTH,
     DEFAULT_MAX_REDIRECTS,
+    DEFAULT_MAX_SOURCES,
     DEFAULT_TIMEOUT,
-    Fetched,
-    FetchError,
-    Validators,
-    fetch,
-    is_url,
 )
 from .sources import LinkRefused, Twins, expand, follow_link, twin_roots
 from .state import FeedRow, ItemRow, State
 
 #: Keys of an item's JSON form, in order (the ``read --format json`` contract).
 ITEM_JSON_KEYS = ("id", "title", "date", "tags", "comments", "links", "feeds", "first_seen")
-DEFAULT_CONCURRENCY = 4
 #: Processes that parse feeds when a run has many to parse (feedparser is CPU-bound).
 DEFAULT_PARSE_WORKERS = min(2, os.cpu_count() or 1)
 #: Documents waiting to be parsed before starting the parse processes pays off.
@@ -47,12 +46,6 @@ PARALLEL_FROM = 16
 #: How far ahead of the one being handled fetched documents are sent to be parsed.
 LOOKAHEAD = 8
 STATE_ENV = "DIGESTFEED_STATE"
-#: OPML lists reached through other OPML lists, at most (a list you name is depth 0).
-DEFAULT_MAX_OPML_DEPTH = 8
-#: RFC 5005 archive documents followed back from one feed, at most.
-DEFAULT_MAX_ARCHIVE_DEPTH = 1000
-#: Documents (feeds, archives, OPML lists) read in one run, at most.
-DEFAULT_MAX_SOURCES = 20_000
 
 
 def default_state_path() -> Path:
