@@ -355,3 +355,50 @@ def test_update_with_nothing_new_does_no_work(seed_and_foreign_site, tmp_path, m
     r.update_feeds()
     assert len(runs) == 3  # a user change is carried over
     assert all(e.important for e in r.get_entries() if paper_id(e.id) == kept.id)
+
+
+def test_file_url_and_path_of_one_folder_are_one_origin(seed_and_foreign_site, tmp_path, caplog):
+    """A feed added as a file: URL and one added as a path, in the same folder, are one origin: no spoof warning, one entry per paper."""
+    feeds = seed_and_foreign_site / "feeds"
+    r = reader_lib.make_reader(str(tmp_path / "db.sqlite"), feed_root="", plugins=[PLUGIN])
+    r.add_feed((feeds / "all.atom").as_uri())
+    r.add_feed(str(feeds / "en.atom"))
+    with caplog.at_level("WARNING", logger="digestfeed.reader_plugin"):
+        r.update_feeds()
+    assert not [rec for rec in caplog.records if "belongs to" in rec.getMessage()]
+    visible = unread_by_paper(r)
+    assert sorted(visible) == sorted(PAPERS) and all(len(v) == 1 for v in visible.values())
+
+
+class _WithoutStorage:
+    """A reader library ``Reader`` as another version might be: no ``_storage`` attribute."""
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+
+    def __getattr__(self, name: str):
+        if name == "_storage":
+            raise AttributeError(name)
+        return getattr(self._reader, name)
+
+
+def test_dedupe_works_without_the_private_connection(seed_and_foreign_site, tmp_path):
+    """Without the reader library's private storage (another version), a run still dedupes, only without faster commits."""
+    r = subscribed(
+        seed_and_foreign_site, tmp_path / "db.sqlite", seed_feeds(seed_and_foreign_site), plugins=[]
+    )
+    r.update_feeds()
+    result = dedupe(_WithoutStorage(r))
+    assert result.copies == 24 and result.writes > 0
+    visible = unread_by_paper(r)
+    assert sorted(visible) == sorted(PAPERS) and all(len(v) == 1 for v in visible.values())
+
+
+def test_synchronous_setting_is_restored_after_a_run(seed_and_foreign_site, tmp_path):
+    """The plugin's faster commits last only while it writes: the connection's synchronous setting is as before afterwards."""
+    r = subscribed(seed_and_foreign_site, tmp_path / "db.sqlite", seed_feeds(seed_and_foreign_site))
+    db = r._storage.get_db()
+    db.execute("PRAGMA synchronous = FULL")
+    r.update_feeds()
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert len(list(r.get_entries(read=True))) == 24  # the plugin did write

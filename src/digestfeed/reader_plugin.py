@@ -53,7 +53,7 @@ from __future__ import annotations
 import contextlib
 import html.parser
 import logging
-import posixpath
+import os
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +62,8 @@ from typing import Any
 
 from digestfeed.reader import identity
 from digestfeed.reader.dedupe import RULE_STRENGTH, other_paper
+from digestfeed.reader.fetch import is_url
+from digestfeed.reader.sources import file_path
 
 __all__ = ["PLUGIN_NAME", "DedupeResult", "dedupe", "duplicate_tag", "init_reader"]
 
@@ -166,11 +168,12 @@ def _bilingual(entry: Any) -> bool:
 
 
 def _origin(feed_url: str) -> str:
-    """A feed URL's origin (scheme, host, port); a feed file's: its folder."""
-    if feed_url.startswith(("http://", "https://")):
+    """A feed URL's origin (scheme, host, port); a feed file's (a path or a ``file:`` URL):
+    its folder, by the rules of ``digestfeed read``."""
+    if is_url(feed_url):
         return identity.origin(feed_url)
-    path = feed_url[len("file:") :] if feed_url.startswith("file:") else feed_url
-    return "file://" + posixpath.dirname(path.replace("\\", "/"))
+    path = file_path(feed_url) if feed_url.lower().startswith("file:") else feed_url
+    return identity.folder_origin(os.path.dirname(path))
 
 
 def _own_key(e: Any, keys: list[tuple[str, str]], repeats: dict[tuple[str, str], int]) -> str:
@@ -351,10 +354,9 @@ def _fast_commits(reader: Any) -> Iterator[None]:
         db = reader._storage.get_db()
         (before,) = db.execute("PRAGMA synchronous").fetchone()
         (mode,) = db.execute("PRAGMA journal_mode").fetchone()
-    except Exception:  # another storage: leave it alone
-        yield
-        return
-    if str(mode).lower() != "wal":
+    except Exception:  # another reader library version or storage: leave it alone
+        db, mode = None, None
+    if db is None or str(mode).lower() != "wal":
         yield
         return
     db.execute("PRAGMA synchronous = NORMAL")

@@ -33,10 +33,12 @@ only a shared id makes two entries one (the dedupe applies that, not this module
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
 import urllib.parse
 from collections.abc import Iterable
+from pathlib import Path
 
 RULES = ("id", "arxiv", "doi", "link", "title", "feed-id")
 #: Rules that join entries of different feeds (paper identity, then link, then title).
@@ -184,6 +186,12 @@ def origin(location: str) -> str:
         port = None
     port = port or {"http": 80, "https": 443}.get(scheme)
     return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def folder_origin(folder: str | os.PathLike[str]) -> str:
+    """The origin of a feed file that stands for no URL: the folder it was named through,
+    as a ``file:`` URI (absolute, so two spellings of one folder are one origin)."""
+    return Path(folder).absolute().as_uri()
 
 
 def same_origin(owner: str, other: str) -> bool:

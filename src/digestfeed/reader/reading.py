@@ -436,8 +436,7 @@ class _Run:
             return identity.origin(location)
         if via.url and is_url(via.url):
             return identity.origin(via.url)
-        folder = via.twins.root if via.twins is not None else Path(location).parent
-        return Path(folder).absolute().as_uri()
+        return identity.folder_origin(via.twins.root if via.twins else Path(location).parent)
 
     def follow(self, location: str, row: FeedRow) -> None:
         """Expand an OPML list; with --backfill, follow a feed's ``prev-archive`` link."""
