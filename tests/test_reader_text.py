@@ -36,6 +36,13 @@ def test_data_keeps_joiners_and_drops_controls_and_overrides():
     assert text.data(raw) == f"\u0915\u094d{ZWJ}\u0937 \u0645{ZWNJ}\u0646{ZWSP}{RLM}\t\nxy"
 
 
+def test_xml_is_data_without_what_xml_cannot_hold():
+    """XML text drops lone surrogates, U+FFFE and U+FFFF besides what data drops; joiners, tabs and newlines stay."""
+    raw = f"a\ud800b\ufffec\uffffd{ZWJ}e\t\n\x1b{RLO}f"
+    assert text.xml(raw) == f"abcd{ZWJ}e\t\nf"
+    assert text.xml(None) == ""
+
+
 @pytest.mark.parametrize(
     ("url", "kept"),
     [

@@ -32,10 +32,10 @@ from .parse import (
     _read_content,
     clean_text,
     file_base,
-    is_web,
     make_sighting,
     resolve,
 )
+from .text import is_web
 
 #: Deepest nesting of arrays and objects accepted (a JSON Feed needs about five).
 MAX_DEPTH = 64

@@ -13,12 +13,12 @@ publishes) shows every paper once. One entry per item:
   it, so reading the output back gives the same comments; ``lang="ko"`` and ``xml:lang``
   only on a Korean one, since the reader's other bucket is "not Korean", not surely
   English), every link of the item, and every feed it was seen in;
-- **links**: the first absolute link is the entry's main link, the others ``related``
+- **links**: the first absolute http(s) link is the entry's main link, the others ``related``
   (Atom); feeds it was seen in over HTTP are ``via`` links;
 - **tags** as written, one category each.
 
 The feed's own id is a UUID 5 over the sources, its ``updated`` the newest entry's (or
-the run's time when there are none). Text is cleaned of characters XML cannot hold.
+the run's time when there are none). Text is cleaned by :func:`.text.xml`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import datetime as dt
 import email.utils
 import html
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import lxml.etree as etree
 
 from .options import FEED_FORMATS
+from .text import is_web, xml
 
 if TYPE_CHECKING:
     from .reading import Item
@@ -50,20 +50,6 @@ _NAMESPACE = uuid.UUID("5f8a2c1e-0d7b-5e0a-9c3b-7d1f6a4e2b90")
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _A = f"{{{ATOM_NS}}}"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def xml_text(text: str | None) -> str:
-    """``text`` without the characters XML 1.0 cannot hold."""
-    return _NOT_XML.sub("", text or "")
-
-
-def _absolute(url: str) -> bool:
-    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/\s]", url))
-
-
-def _web(url: str) -> bool:
-    return url.lower().startswith(("http://", "https://")) and _absolute(url)
 
 
 class Shown:
@@ -79,9 +65,9 @@ class Shown:
         else:
             self.lang, self.comment = "", ""
         self.id = entry_id(item.id, self.lang)
-        links = [xml_text(link) for link in item.links]
-        self.links = [link for link in links if _absolute(link)]
-        self.title = xml_text(item.title) or (links[0] if links else "(untitled)")
+        links = [xml(link) for link in item.links]
+        self.links = [link for link in links if is_web(link)]
+        self.title = xml(item.title) or (links[0] if links else "(untitled)")
         self.updated = _when(item.date) or _when(item.first_seen)
         self.published = _when(item.date)
 
@@ -90,27 +76,27 @@ class Shown:
         if self.comment:
             lang = ' lang="ko"' if self.lang == "ko" else ""
             parts.append(
-                f'<div class="comment"{lang}><p>{html.escape(xml_text(self.comment))}</p></div>'
+                f'<div class="comment"{lang}><p>{html.escape(xml(self.comment))}</p></div>'
             )
-        links = [xml_text(link) for link in self.item.links]
+        links = [xml(link) for link in self.item.links]
         if links:
             parts.append(
                 "<ul>"
                 + "".join(
                     f'<li><a href="{html.escape(u)}">{html.escape(u)}</a></li>'
-                    if _web(u)
+                    if is_web(u)
                     else f"<li>{html.escape(u)}</li>"
                     for u in links
                 )
                 + "</ul>"
             )
-        feeds = [xml_text(f) for f in self.item.feeds]
+        feeds = [xml(f) for f in self.item.feeds]
         if feeds:
             parts.append(
                 "<p>Seen in: "
                 + ", ".join(
                     f'<a href="{html.escape(f)}">{html.escape(f)}</a>'
-                    if _web(f)
+                    if is_web(f)
                     else html.escape(f)
                     for f in feeds
                 )
@@ -143,7 +129,7 @@ def _feed_facts(
     shown: Sequence[Shown], sources: Sequence[str], now: dt.datetime
 ) -> tuple[str, str, dt.datetime]:
     feed_id = f"urn:uuid:{uuid.uuid5(_NAMESPACE, chr(0).join(sorted(sources)))}"
-    title = xml_text(f"digestfeed read: {' '.join(sources)}")
+    title = xml(f"digestfeed read: {' '.join(sources)}")
     if len(title) > 200:
         title = title[:199] + "…"
     stamps = [s.updated for s in shown if s.updated is not None]
@@ -188,10 +174,10 @@ def _atom(shown: Sequence[Shown], sources: Sequence[str], now: dt.datetime) -> b
         for n, link in enumerate(s.links):
             _sub(entry, f"{_A}link", rel="alternate" if n == 0 else "related", href=link)
         for feed in s.item.feeds:
-            if _web(feed):
-                _sub(entry, f"{_A}link", rel="via", href=xml_text(feed))
+            if is_web(feed):
+                _sub(entry, f"{_A}link", rel="via", href=xml(feed))
         for tag in s.item.tags:
-            _sub(entry, f"{_A}category", term=xml_text(tag))
+            _sub(entry, f"{_A}category", term=xml(tag))
         _sub(entry, f"{_A}content", s.content_html(), type="html")
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
@@ -205,19 +191,19 @@ def _rss(shown: Sequence[Shown], sources: Sequence[str], now: dt.datetime) -> by
     root = etree.Element("rss", version="2.0")
     channel = _sub(root, "channel")
     _sub(channel, "title", title)
-    _sub(channel, "link", next((s for s in sources if _web(s)), GENERATOR_URI))
+    _sub(channel, "link", next((s for s in sources if is_web(s)), GENERATOR_URI))
     _sub(channel, "description", "Every paper once, deduplicated by digestfeed read")
     _sub(channel, "lastBuildDate", _rss_date(updated))
     _sub(channel, "generator", GENERATOR)
     for s in shown:
         item = _sub(channel, "item")
         _sub(item, "title", s.title)
-        web = [link for link in s.links if _web(link)]
+        web = [link for link in s.links if is_web(link)]
         if web:
             _sub(item, "link", web[0])
         _sub(item, "description", s.content_html())
         for tag in s.item.tags:
-            _sub(item, "category", xml_text(tag))
+            _sub(item, "category", xml(tag))
         _sub(item, "guid", s.id, isPermaLink="false")
         if s.published is not None:
             _sub(item, "pubDate", _rss_date(s.published))
@@ -229,7 +215,7 @@ def _jsonfeed(shown: Sequence[Shown], sources: Sequence[str], now: dt.datetime) 
     items = []
     for s in shown:
         obj: dict[str, Any] = {"id": s.id}
-        web = [link for link in s.links if _web(link)]
+        web = [link for link in s.links if is_web(link)]
         if web:
             obj["url"] = web[0]
         obj["title"] = s.title
@@ -239,7 +225,7 @@ def _jsonfeed(shown: Sequence[Shown], sources: Sequence[str], now: dt.datetime) 
         if s.updated is not None:
             obj["date_modified"] = _rfc3339(s.updated)
         if s.item.tags:
-            obj["tags"] = [xml_text(t) for t in s.item.tags]
+            obj["tags"] = [xml(t) for t in s.item.tags]
         if s.lang == "ko":
             obj["language"] = s.lang
         obj["_digestfeed_read"] = {"links": list(s.item.links), "feeds": list(s.item.feeds)}

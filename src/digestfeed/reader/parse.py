@@ -29,6 +29,7 @@ import lxml.etree as etree
 import lxml.html
 
 from . import identity
+from .text import CONTROL, is_web
 from .xmlsafe import FeedParseError, prepare
 
 
@@ -65,7 +66,6 @@ class Opml:
 
 
 _LANG = re.compile(r"^\s*([A-Za-z]{2,3})")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CHAR_REF = re.compile(r"&#(x[0-9a-f]+|[0-9]+);", re.IGNORECASE)
 
 
@@ -75,9 +75,9 @@ def _no_controls(html: str) -> str:
     def ref(m: re.Match[str]) -> str:
         n = m.group(1)
         code = int(n[1:], 16) if n[0] in "xX" else int(n)
-        return " " if code > 0x10FFFF or _CONTROL.match(chr(code)) else m.group(0)
+        return " " if code > 0x10FFFF or CONTROL.match(chr(code)) else m.group(0)
 
-    return _CONTROL.sub(" ", _CHAR_REF.sub(ref, html))
+    return CONTROL.sub(" ", _CHAR_REF.sub(ref, html))
 
 
 def parse_body(
@@ -112,12 +112,6 @@ def _opml(location: str, base_url: str, root: etree._Element) -> Opml:
         if url:
             feeds.append((url.strip(), urllib.parse.urljoin(base_url, url.strip())))
     return Opml(location, tuple(feeds))
-
-
-def is_web(url: str | None) -> bool:
-    """An absolute http(s) URL."""
-    parts = urllib.parse.urlsplit(url or "")
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def file_base(*candidates: str | None) -> str:
@@ -322,12 +316,12 @@ def html_text(frag: Any) -> str:
     for block in frag.iter("p", "div", "li", "h1", "h2", "h3", "h4", "blockquote", "pre"):
         block.tail = "\n" + (block.tail or "")
     lines = (" ".join(line.split()) for line in frag.text_content().splitlines())
-    return _CONTROL.sub("", "\n".join(line for line in lines if line))
+    return CONTROL.sub("", "\n".join(line for line in lines if line))
 
 
 def clean_text(text: str) -> str:
     """One line of text: tags are not interpreted, control characters and runs of spaces go."""
-    return " ".join(_CONTROL.sub(" ", text or "").split())
+    return " ".join(CONTROL.sub(" ", text or "").split())
 
 
 def _date(entry: Any) -> tuple[str | None, float | None]:

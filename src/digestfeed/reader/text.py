@@ -9,7 +9,8 @@ Two rules, one module, used by every output path of the feed reader:
   formatting character (no look-alike text).
 - **Data** (:func:`data`): text written to JSON or feeds loses only C0/C1 controls
   (tab and newline stay) and the bidi embeddings, overrides and isolates; zero-width
-  joiners and non-joiners stay, since words in many scripts need them.
+  joiners and non-joiners stay, since words in many scripts need them. :func:`xml` also
+  drops what XML 1.0 cannot hold (lone surrogates, U+FFFE, U+FFFF), for feeds.
 
 :func:`link` keeps a link only if it is an ``http(s)`` URL with a host, a ``mailto:``
 address or a relative reference (no scheme: a saved feed with no base of its own keeps its
@@ -35,7 +36,10 @@ _INVISIBLE = (
     "\U000e0000-\U000e007f"
 )
 
+#: C0 (except tab and newline), DEL and C1 controls: what no text from outside keeps.
+CONTROL = re.compile(f"[{_C0_C1}]")
 _DATA = re.compile(f"[{_C0_C1}{_BIDI_OVERRIDES}]")
+_XML = re.compile(f"[{_C0_C1}{_BIDI_OVERRIDES}\ud800-\udfff\ufffe\uffff]")
 _TERMINAL = re.compile(f"[{_C0_C1}{_BIDI_OVERRIDES}{_INVISIBLE}]")
 _LINE_BREAKS = re.compile(r"[\t\n\u2028\u2029\x85\r\x0b\x0c]+")
 _LINK_SCHEMES = ("http", "https", "mailto")
@@ -45,6 +49,17 @@ _UNSAFE_IN_LINK = re.compile(f"[\\s{_C0_C1}{_BIDI_OVERRIDES}{_INVISIBLE}\u2028\u
 def data(text: str) -> str:
     """For JSON and feeds: without C0/C1 controls (tab, newline kept) and bidi overrides."""
     return _DATA.sub("", text)
+
+
+def xml(text: str | None) -> str:
+    """For XML feeds: as :func:`data`, and without the characters XML 1.0 cannot hold."""
+    return _XML.sub("", text or "")
+
+
+def is_web(url: str | None) -> bool:
+    """An absolute http(s) URL with a host."""
+    parts = urllib.parse.urlsplit(url or "")
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def terminal(text: str) -> str:
