@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
+import hashlib
 import io
 import ipaddress
 import os
@@ -54,6 +55,12 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     content_location: str | None = None  #: the response's ``Content-Location``, as sent
+    #: SHA-256 of ``body`` (hex), computed once, in the fetching thread
+    sha256: str | None = dataclasses.field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.body is not None:
+            object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
 
     @property
     def not_modified(self) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import datetime as dt
-import hashlib
 import itertools
 import os
 from collections import deque
@@ -326,9 +325,7 @@ class _Run:
         """The document is the one parsed last time (304, or the same bytes)."""
         if row is None or not row.sha256:
             return False
-        if fetched.not_modified:
-            return True
-        return fetched.body is not None and hashlib.sha256(fetched.body).hexdigest() == row.sha256
+        return fetched.not_modified or fetched.sha256 == row.sha256
 
     def link(self, url: str, parent: str, twins: Twins | None, **depth: int) -> None:
         """Schedule a document that ``parent`` links (an OPML outline, an archive link)."""
@@ -386,8 +383,7 @@ class _Run:
         parsing: cf.Future[Any] | None = None,
     ) -> None:
         self.stats["fetched"] += 1
-        sha = hashlib.sha256(fetched.body).hexdigest() if fetched.body is not None else None
-        if row is not None and row.sha256 and (fetched.not_modified or sha == row.sha256):
+        if row is not None and self.unchanged(row, fetched):
             self.stats["unchanged"] += 1
             if (fetched.etag, fetched.last_modified) != (row.etag, row.last_modified):
                 row.etag, row.last_modified = fetched.etag, fetched.last_modified
@@ -414,7 +410,7 @@ class _Run:
             return
         self.stats["parsed"] += 1
         new_row = FeedRow(
-            location, etag=fetched.etag, last_modified=fetched.last_modified, sha256=sha
+            location, etag=fetched.etag, last_modified=fetched.last_modified, sha256=fetched.sha256
         )
         if isinstance(parsed, Opml):
             new_row.kind = "opml"
