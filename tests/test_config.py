@@ -82,3 +82,22 @@ def test_invalid_pyproject_table_names_file_and_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(root=tmp_path)
     assert info.value.key == "max_entries" and "pyproject.toml" in str(info.value)
+
+
+def test_every_config_key_is_in_the_sample_config_and_the_readme() -> None:
+    """The repository's digestfeed.toml sets every key to its default; README names each one."""
+    import dataclasses
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    sample = tomllib.loads((root / "digestfeed.toml").read_text(encoding="utf-8"))
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    defaults = Config()
+    for field in dataclasses.fields(Config):
+        assert field.name in sample, f"{field.name} missing from digestfeed.toml"
+        assert f"`{field.name}`" in readme, f"{field.name} missing from README"
+        if field.name != "tag_aliases":  # the sample shows one alias
+            value = sample[field.name]
+            assert (tuple(value) if isinstance(value, list) else value) == getattr(
+                defaults, field.name
+            ), field.name
