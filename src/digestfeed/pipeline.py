@@ -25,9 +25,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from . import lastbuild, uptodate
 from .cache import Cache, check_cache_dir
@@ -291,13 +291,8 @@ def build_digests(
 
     hashes = cache.hashes if cache is not None else None
     if check:
-        timed = ledger.apply(entries, config, now, hashes, owners, copies)
-        result.entries = len(timed)
-        result.add_warnings(ledger.warnings)
-        feedset = plan(timed, config, ledger.pages)
-        ledger.set_pages(feedset.archive_pages)
+        feedset = _apply(ledger, entries, owners, copies, config, now, hashes, result)
         result.ledger_changed = ledger.changed
-        result.feedset, result.feeds = feedset, len(feedset.feeds)
         compared = compare(out_dir, _files(feedset, outputs, formats), progress)
         result.files, result.changed = compared.files, compared.changed
         result.missing, result.removed = compared.missing, compared.removed
@@ -308,13 +303,8 @@ def build_digests(
     with locked(out_dir):
         if not reset_ids and _file_stamp(ledger_path) != ledger.stamp:
             ledger = Ledger.load(ledger_path)  # another build updated it meanwhile
-        timed = ledger.apply(entries, config, now, hashes, owners, copies)
-        result.entries = len(timed)
-        result.add_warnings(ledger.warnings)
-        feedset = plan(timed, config, ledger.pages)
-        ledger.set_pages(feedset.archive_pages)
+        feedset = _apply(ledger, entries, owners, copies, config, now, hashes, result)
         result.ledger_changed = ledger.changed or reset_ids
-        result.feedset, result.feeds = feedset, len(feedset.feeds)
         published = publish(
             out_dir,
             _files(feedset, outputs, formats),
@@ -338,6 +328,27 @@ def build_digests(
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _apply(
+    ledger: Ledger,
+    entries: Sequence[Entry],
+    owners: Sequence[str],
+    copies: Collection[str],
+    config: Config,
+    now: dt.datetime | None,
+    hashes: Mapping[Any, str] | None,
+    result: BuildResult,
+) -> FeedSet:
+    """The ledger's ids and times for ``entries``, planned into the feed set (its archive
+    pages recorded in the ledger); counts and ledger warnings go to ``result``."""
+    timed = ledger.apply(entries, config, now, hashes, owners, copies)
+    result.entries = len(timed)
+    result.add_warnings(ledger.warnings)
+    feedset = plan(timed, config, ledger.pages)
+    ledger.set_pages(feedset.archive_pages)
+    result.feedset, result.feeds = feedset, len(feedset.feeds)
+    return feedset
 
 
 def source_pairs(sources: Sources, config: Config) -> list[tuple[str, Path]]:
