@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from html import escape
 
 from ..config import Config
 from ..plan import LANG_NAMES, LANGS
 from ..types import Document, Feed, FeedSet, Lang, rfc3339
 from ..urls import day_page
 from .content import entry_html
+from .frame import FRAME_VERSION, tag_links
+from .frame import count_label as _n
+from .frame import esc as _e
+from .frame import page as _page
 from .pages import day_files, days
 
 #: Feed formats the directory links to, in order: extension → (label, media type).
@@ -40,52 +43,12 @@ RENDER_VERSION = 4
 
 LANG_ATTR = {None: "ko", "ko": "ko", "en": "en"}
 
-CSS = """
-:root { color-scheme: light dark; }
-body { font-family: system-ui, "Noto Sans CJK KR", "Noto Sans KR", "Apple SD Gothic Neo",
-       "Malgun Gothic", sans-serif; line-height: 1.6; max-width: 60rem; margin: 0 auto;
-       padding: 1rem 1.25rem 3rem; }
-h1 { font-size: 1.6rem; margin-bottom: .25rem; }
-h2 { font-size: 1.25rem; margin-top: 2rem; }
-table { border-collapse: collapse; width: 100%; font-size: .95rem; }
-th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #8884; vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.formats a { white-space: nowrap; }
-.sub { color: #888; font-size: .9rem; }
-article { border-top: 1px solid #8884; padding-top: .5rem; margin-top: 1.5rem; }
-article h2 { font-size: 1.1rem; margin: .25rem 0; }
-.authors { font-size: .85rem; color: #888; }
-.abstract { font-size: .9rem; }
-.comment { border-left: 3px solid #8888; padding-left: .75rem; }
-.tags a { margin-right: .4rem; }
-/* Phones: Hangul wraps between words, long URLs anywhere, dates and counts never. */
-body { word-break: keep-all; overflow-wrap: break-word; }
-time, td.num, .formats a { white-space: nowrap; }
-.abstract, .comment, .paper, .authors { overflow-wrap: anywhere; }
-@media (max-width: 40rem) {
-  body { padding: .75rem .6rem 2rem; }
-  h1 { font-size: 1.3rem; }
-  table { font-size: .8rem; }
-  th, td { padding: .25rem .2rem; }
-  .formats { display: inline-flex; flex-direction: column; }
-  .formats .sep { display: none; }
-}
-"""
-
 
 def site_href(url: str, config: Config, prefix: str) -> str:
     """``url`` relative to a page ``prefix`` below ``feeds/`` when it is inside the site (so
     the pages work from disk too), else as it is."""
     base = config.feed_base_url
     return prefix + url[len(base) :] if url.startswith(base) else url
-
-
-def _n(count: int, noun: str = "entry", plural: str = "entries") -> str:
-    return f"{count} {noun if count == 1 else plural}"
-
-
-def _e(text: str) -> str:
-    return escape(text, quote=True)
 
 
 def _formats(formats: Sequence[str]) -> list[str]:
@@ -112,25 +75,6 @@ def _feed_links(name: str, formats: Sequence[str], base: str) -> str:
         label, media = FEED_FORMATS[ext]
         links.append(f'<a href="{_e(base + name)}.{ext}" type="{media}">{label}</a>')
     return '<span class="formats">' + '<span class="sep"> · </span>'.join(links) + "</span>"
-
-
-def _page(title: str, head: list[str], body: list[str]) -> bytes:
-    lines = [
-        "<!DOCTYPE html>",
-        '<html lang="ko">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>",
-        *head,
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
-        *body,
-        "</body>",
-        "</html>",
-    ]
-    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _date(feed: Feed) -> str:
@@ -296,11 +240,7 @@ def render_tag_page(
         body.append(f'<h2>글 · <span lang="en">Entries</span> ({len(shown)})</h2>')
     for timed in shown:
         entry = timed.entry
-        labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
-        tags = " ".join(
-            f'<a href="{_e(slug)}.html">{_e(lab)}</a>'
-            for slug, lab in zip(entry.tags, labels, strict=False)
-        )
+        tags = tag_links(entry, "")
         body += [
             f'<article id="{_e(entry.id)}">',
             f'<h2 lang="en"><a href="{_e(site_href(config.entry_url(entry), config, "../"))}">{_e(entry.title)}</a></h2>',
@@ -325,6 +265,7 @@ def tag_fingerprint(
             (
                 "html",
                 RENDER_VERSION,
+                FRAME_VERSION,
                 feedset.config,
                 tuple(formats),
                 feed.name,

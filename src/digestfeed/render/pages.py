@@ -5,7 +5,8 @@ order), each in an ``<article>`` whose ``id`` is the entry's anchor
 (:func:`digestfeed.urls.entry_anchor`: the title slug, or ``arxiv-<id>``), with its paper
 link, authors, abstract and both comments, each part marked with ``lang``. The look, the
 rules (static, no JavaScript, relative links, every text escaped) and the CSS are the HTML
-directory's (:mod:`digestfeed.render.html`), which yields these pages with its own.
+directory's (:mod:`digestfeed.render.html`, which yields these pages with its own), shared
+through :mod:`digestfeed.render.frame`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from ..types import FeedSet, Timed, rfc3339
 from ..urls import day_page, entry_anchor
 from .content import entry_html
+from .frame import FRAME_VERSION, count_label, esc, page, tag_links
 
 #: Bumped when the bytes this module writes change for the same input.
 RENDER_VERSION = 1
@@ -41,37 +43,31 @@ def days(feedset: FeedSet) -> dict[str, list[Timed]]:
 
 
 def render_day(date: str, entries: Sequence[Timed], feedset: FeedSet) -> bytes:
-    from .html import _e, _n, _page  # the directory's page frame and CSS: one look
-
     config = feedset.config
     body = [
         '<nav><a href="../index.html">← 모든 피드 · <span lang="en">All feeds</span></a></nav>',
         "<header>",
         f'<h1><time datetime="{date}">{date}</time></h1>',
-        f'<p class="sub">{_e(config.site_title)} · {_n(len(entries))}</p>',
+        f'<p class="sub">{esc(config.site_title)} · {count_label(len(entries))}</p>',
         "</header>",
     ]
     for timed in entries:
         entry = timed.entry
         anchor = entry_anchor(entry.id)
         href, label = paper_link(timed)
-        labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
-        tags = " ".join(
-            f'<a href="../tags/{_e(slug)}.html">{_e(lab)}</a>'
-            for slug, lab in zip(entry.tags, labels, strict=False)
-        )
+        tags = tag_links(entry, "../tags/")
         body += [
-            f'<article id="{_e(anchor)}">',
-            f'<h2 lang="en"><a href="{_e(href)}">{_e(entry.title)}</a></h2>',
-            f'<p class="sub"><a href="#{_e(anchor)}">'
+            f'<article id="{esc(anchor)}">',
+            f'<h2 lang="en"><a href="{esc(href)}">{esc(entry.title)}</a></h2>',
+            f'<p class="sub"><a href="#{esc(anchor)}">'
             f'<time datetime="{rfc3339(timed.published)}">{date}</time></a>'
-            f' · <a lang="en" href="{_e(href)}">{label}</a>'
+            f' · <a lang="en" href="{esc(href)}">{label}</a>'
             + (f' · <span class="tags">{tags}</span>' if tags else "")
             + "</p>",
             entry_html(entry, None),
             "</article>",
         ]
-    return _page(f"{date} — {config.site_title}", [], body)
+    return page(f"{date} — {config.site_title}", [], body)
 
 
 def day_fingerprint(date: str, entries: Sequence[Timed], salt: bytes) -> str:
@@ -85,9 +81,7 @@ def day_fingerprint(date: str, entries: Sequence[Timed], salt: bytes) -> str:
 
 def day_files(feedset: FeedSet) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
     """``(days/<date>.html, fingerprint, render)`` for every digest date."""
-    from .html import RENDER_VERSION as HTML_VERSION
-
-    salt = repr(("days", RENDER_VERSION, HTML_VERSION, feedset.config)).encode()
+    salt = repr(("days", RENDER_VERSION, FRAME_VERSION, feedset.config)).encode()
     for date, entries in sorted(days(feedset).items()):
         yield (
             day_page(date),
