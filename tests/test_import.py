@@ -100,6 +100,18 @@ def test_seed_post_imports_as_the_seed(seed_path: Path, tmp_path: Path) -> None:
     same_entries(parse_digest(result.written[0]), parse_digest(seed_path))
 
 
+def test_an_imported_digest_is_an_ordinary_file(seed_path: Path, tmp_path: Path) -> None:
+    """An imported digest gets the mode of any file the user makes (0666 less the umask), not 0600."""
+    posts = read_posts(rss([seed_item(seed_path)]), "feed.rss", CONFIG)
+    old = os.umask(0o022)
+    try:
+        result = import_posts(posts, tmp_path / "entries", CONFIG)
+    finally:
+        os.umask(old)
+    assert Path(result.written[0]).stat().st_mode & 0o777 == 0o644
+    assert not [p for p in (tmp_path / "entries").iterdir() if p.suffix == ".tmp"]
+
+
 def test_post_without_date_line_takes_its_publication_day_in_the_config_zone(
     seed_path: Path, tmp_path: Path
 ) -> None:

@@ -31,7 +31,6 @@ import difflib
 import email.utils
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from .config import Config
 from .errors import ParseError, ReadError
 from .sources.digest import parse_date_line, parse_text
 from .sources.export import format_date_line
-from .sources.files import read_source_file
+from .sources.files import read_source_file, stage_beside
 from .sources.lines import CONTROL, is_authors_line
 from .types import BuildWarning, Digest
 
@@ -418,14 +417,11 @@ def _write_one(target: Path, text: str, post: Post, overwrite: bool, result: Imp
 
 
 def _atomic_write(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".import-", suffix=".tmp", dir=target.parent)
+    tmp = stage_beside(target, text.encode("utf-8"), ".import-")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -34,13 +34,13 @@ import datetime as dt
 import difflib
 import json
 import os
-import tempfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .config import Config
 from .errors import LedgerError, ParseError, ParseErrors
+from .sources.files import stage_beside
 from .types import BuildWarning, Entry, Timed, rfc3339, timed_key
 
 _encode_string = json.encoder.encode_basestring  # the ensure_ascii=False form
@@ -287,18 +287,7 @@ class Ledger:
         """Write the ledger to a temporary file beside ``path`` (to ``os.replace`` it later)."""
         path = path or self.path
         assert path is not None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".ledger.", suffix=".tmp", dir=path.parent)
-        try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; the ledger is an ordinary file
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.dumps())
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return Path(tmp)
+        return stage_beside(path, self.dumps().encode("utf-8"), ".ledger.")
 
     def check_authority(self, config: Config) -> None:
         """Refuse a ``tag_authority``/``tag_date`` other than the one the published ids are

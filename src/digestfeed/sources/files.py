@@ -27,6 +27,7 @@ import errno
 import fnmatch
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from ..errors import ParseError, RefusedFileError
@@ -177,3 +178,20 @@ def read_source_file(path: str | Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) 
         raise ParseError(name, None, f"cannot read: {exc.strerror or 'error'}") from None
     finally:
         os.close(fd)
+
+
+def stage_beside(path: Path, data: bytes, prefix: str) -> Path:
+    """A temporary file beside ``path`` holding ``data`` (to ``os.replace`` onto ``path``),
+    with an ordinary file's mode (``0o666`` less the umask; ``mkstemp`` alone makes 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
