@@ -213,6 +213,21 @@ def test_a_future_digest_is_a_warning_and_changes_nothing_published(project: Pat
     assert future.replace("2025-06-01", "2027-11-18") in later.warnings
 
 
+def test_a_no_change_rebuild_judges_the_future_by_its_own_build_time(project: Path) -> None:
+    """A rebuild with nothing changed never repeats the last build's clock-dependent warning."""
+    (project / "entries" / "2026-01-01.txt").write_text(
+        "2026-01-01\n" + entry_text(1), encoding="utf-8"
+    )
+    first = digestfeed.build(now=NOW)
+    assert [warning_kind(w) for w in first.warnings].count(FUTURE_KIND) == 1
+    again = digestfeed.build(now=NOW + dt.timedelta(days=1))
+    (future,) = [w for w in again.warnings if warning_kind(w) == FUTURE_KIND]
+    assert "after the build time (2025-06-02)" in future and not again.changed
+    past = digestfeed.build(now=NOW + dt.timedelta(days=400))
+    assert not [w for w in past.warnings if warning_kind(w) == FUTURE_KIND]
+    assert not past.changed
+
+
 def test_tomorrow_is_not_a_future_digest(project: Path) -> None:
     """A digest dated the day after the build time (time zones) gets no warning."""
     (project / "entries" / "2025-06-02.txt").write_text(

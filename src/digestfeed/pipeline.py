@@ -34,7 +34,7 @@ from .cache import Cache, check_cache_dir
 from .config import Config, load_config
 from .errors import BuildError, ParseErrors, PluginError
 from .ledger import LEDGER_NAME, Ledger, clock_now, owner_of
-from .limits import check_digests, future_warnings, site_size_warning
+from .limits import FUTURE_KIND, check_digests, future_warnings, site_size_warning
 from .plan import plan
 from .plugins import (
     SOURCES,
@@ -175,6 +175,8 @@ def build(
         if reset_ids or store is None
         else uptodate.current(config, out_dir, inputs, ledger_path, store)
     )
+    if snapshot is not None and any(warning_kind(w) == FUTURE_KIND for w in snapshot.warnings):
+        snapshot = None  # that warning depends on the clock: never replay it, build again
     if snapshot is not None:  # nothing changed since the last build: no parse, no render
         digests_n, entries_n, feeds_n, files_n = snapshot.summary
         result = BuildResult(digests_n, entries_n, feeds_n, files_n)
