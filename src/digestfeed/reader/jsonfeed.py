@@ -27,6 +27,7 @@ from .parse import (
     FeedParseError,
     ParsedFeed,
     Sighting,
+    _bucket,
     _lang,
     _parse_date,
     _read_content,
@@ -34,6 +35,7 @@ from .parse import (
     file_base,
     make_sighting,
     resolve,
+    stamp,
 )
 from .text import is_web
 
@@ -113,11 +115,7 @@ def _date(item: dict[str, Any]) -> tuple[str | None, float | None]:
     for key in ("date_published", "date_modified"):
         when = _parse_date(_text(item.get(key)))
         if when is not None:
-            if when.tzinfo is None:
-                import datetime as dt
-
-                when = when.replace(tzinfo=dt.UTC)
-            return when.isoformat(), when.timestamp()
+            return stamp(when)
     return None, None
 
 
@@ -141,7 +139,7 @@ def _sighting(
     else:
         summary = clean_text(_text(item.get("summary")))
         if summary:
-            comments = {"ko" if lang == "ko" else "en": summary}
+            comments = {_bucket(lang): summary}
     tags = item.get("tags")
     return make_sighting(
         location,

@@ -266,17 +266,13 @@ def _read_content(
     value: str, ctype: str, base: str, lang: str | None, by_digestfeed: bool
 ) -> tuple[dict[str, str], list[str]]:
     """Comments by language and every link of an entry's content."""
-    value = _no_controls(value)  # lxml refuses them; a terminal must never see them
     if "html" not in ctype:
-        text = clean_text(value)
+        text = clean_text(_no_controls(value))
         return ({_bucket(lang): text} if text else {}), []
-    try:
-        frag = lxml.html.fragment_fromstring(value, create_parent="div")
-    except (etree.ParserError, ValueError):
-        text = clean_text(re.sub(r"<[^>]*>", " ", value))
+    frag = _fragment(value)
+    if isinstance(frag, str):
+        text = clean_text(frag)
         return ({_bucket(lang): text} if text else {}), []
-    for bad in frag.xpath(".//script|.//style|.//template"):
-        bad.drop_tree()
     links = []
     for a in frag.iter("a"):
         href = a.get("href")
@@ -298,15 +294,22 @@ def _read_content(
     return comments, links
 
 
-def _html_to_text(value: str) -> str:
-    value = _no_controls(value)
+def _fragment(value: str) -> Any:
+    """HTML parsed without controls, scripts, styles and templates; text with the tags
+    blanked out when lxml cannot parse it."""
+    value = _no_controls(value)  # lxml refuses them; a terminal must never see them
     try:
         frag = lxml.html.fragment_fromstring(value, create_parent="div")
     except (etree.ParserError, ValueError):
         return re.sub(r"<[^>]*>", " ", value)
     for bad in frag.xpath(".//script|.//style|.//template"):
         bad.drop_tree()
-    return str(frag.text_content())
+    return frag
+
+
+def _html_to_text(value: str) -> str:
+    frag = _fragment(value)
+    return frag if isinstance(frag, str) else str(frag.text_content())
 
 
 def html_text(frag: Any) -> str:
@@ -336,10 +339,15 @@ def _date(entry: Any) -> tuple[str | None, float | None]:
                 y, mo, d, h, mi, sec = parsed[:6]
                 when = dt.datetime(y, mo, d, h, mi, sec, tzinfo=dt.UTC)
         if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.UTC)
-            return when.isoformat(), when.timestamp()
+            return stamp(when)
     return None, None
+
+
+def stamp(when: dt.datetime) -> tuple[str, float]:
+    """``(ISO 8601 with its offset, POSIX seconds)`` of a date; one without an offset is UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.isoformat(), when.timestamp()
 
 
 def _parse_date(raw: str) -> dt.datetime | None:
@@ -363,7 +371,3 @@ __all__ = [
     "parse_body",
     "parse_feed",
 ]
-
-
-def iter_feed_urls(opml: Opml) -> Iterable[str]:
-    return (absolute for _, absolute in opml.feeds)

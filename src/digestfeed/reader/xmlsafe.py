@@ -58,8 +58,6 @@ class Prepared:
 
     body: bytes  #: UTF-8, with an ``encoding='utf-8'`` declaration
     root: etree._Element
-    encoding: str  #: the encoding the bytes were read in
-    repaired: bool  #: the strict parse needed the repair step
 
 
 def to_utf8(body: bytes, content_type: str = "") -> tuple[bytes, str]:
@@ -153,9 +151,8 @@ def prepare(body: bytes, content_type: str = "") -> Prepared:
     """Decode, check and parse untrusted XML; raise :class:`FeedParseError` with the reason."""
     if not body.strip():
         raise FeedParseError("empty document")
-    utf8, encoding = to_utf8(body, content_type)
+    utf8, _ = to_utf8(body, content_type)
     refuse_entity_declarations(utf8)
-    repaired = False
     try:
         root = _parse(utf8)
     except etree.XMLSyntaxError:
@@ -164,11 +161,11 @@ def prepare(body: bytes, content_type: str = "") -> Prepared:
             root = _parse(fixed)
         except etree.XMLSyntaxError as exc:
             raise FeedParseError(f"malformed XML: {exc}") from None
-        utf8, repaired = fixed, True
+        utf8 = fixed
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):  # type: ignore[attr-defined]
         raise FeedParseError(ENTITIES_REFUSED)
-    return Prepared(utf8, root, encoding, repaired)
+    return Prepared(utf8, root)
 
 
 def safe_root(body: bytes, content_type: str = "") -> etree._Element:
