@@ -446,8 +446,6 @@ def import_feed(
     are stored again only after an import that left no digest behind (no conflict), so a
     conflict is reported again on the next run.
     """
-    import hashlib
-
     from .reader import fetch as fetching
 
     key = f"import:{location}"
@@ -470,8 +468,7 @@ def import_feed(
             raise ReadError(f"{location}: {exc}") from None
         if fetched.body is None:
             return ImportResult(not_modified=True)
-        digest_of_body = hashlib.sha256(fetched.body).hexdigest()
-        if row is not None and row.sha256 == digest_of_body:
+        if row is not None and row.sha256 == fetched.sha256:
             return ImportResult(not_modified=True)
         feed_warnings: list[str] = []
         posts = read_posts(fetched.body, location, config, fetched.content_type, feed_warnings)
@@ -486,7 +483,7 @@ def import_feed(
                     location=key,
                     etag=fetched.etag,
                     last_modified=fetched.last_modified,
-                    sha256=digest_of_body,
+                    sha256=fetched.sha256,
                 ),
                 dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             )
