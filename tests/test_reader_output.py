@@ -188,3 +188,34 @@ def test_newsboat_exec_source_shows_each_paper_once(site: Path, tmp_path: Path) 
     assert len(rows) == len(items) == 27
     assert len({guid for guid, _ in rows}) == len(rows)
     assert sorted(title for _, title in rows) == sorted(i["title"] for i in items)
+
+
+@pytest.mark.parametrize(
+    ("comments", "lang", "shown"),
+    [
+        ({"ko": "한국어", "en": "English"}, "ko", ("ko", "한국어")),
+        ({"ko": "한국어", "en": "English"}, "en", ("en", "English")),
+        ({"ko": None, "en": "English"}, "ko", ("en", "English")),
+        ({"ko": "", "en": "English"}, "ko", ("en", "English")),
+        ({"ko": "한국어", "en": None}, "en", ("ko", "한국어")),
+        ({"ko": None, "en": None}, "en", ("", "")),
+    ],
+)
+def test_comment_shown_is_the_asked_language_else_the_other(comments, lang, shown) -> None:
+    """Text and feed output show the comment in --lang, else the other language's, else none."""
+    from digestfeed.reader import Item
+
+    item = Item(
+        id="x",
+        title="T",
+        date=None,
+        tags=(),
+        comments=comments,
+        links=(),
+        feeds=(),
+        first_seen="2026-01-01T00:00:00+00:00",
+        rule="id",
+        key="id:x",
+        new=True,
+    )
+    assert item.comment_in(lang) == shown

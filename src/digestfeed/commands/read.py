@@ -19,8 +19,7 @@ def _text(item: Item, lang: str, verbose: bool) -> str:
     from ..reader.text import terminal
     from ..reader.text import terminal_line as line
 
-    other = "en" if lang == "ko" else "ko"
-    comment = item.comments.get(lang) or item.comments.get(other) or ""
+    _, comment = item.comment_in(lang)
     date = (item.date or "")[:10] or "----------"
     pad = " " * 12
     lines = [f"{line(date)}  {line(item.title)}"]

@@ -56,14 +56,8 @@ class Shown:
     """What one output entry shows of an item."""
 
     def __init__(self, item: Item, lang: str) -> None:
-        other = "en" if lang == "ko" else "ko"
         self.item = item
-        if item.comments.get(lang):
-            self.lang, self.comment = lang, item.comments[lang] or ""
-        elif item.comments.get(other):
-            self.lang, self.comment = other, item.comments[other] or ""
-        else:
-            self.lang, self.comment = "", ""
+        self.lang, self.comment = item.comment_in(lang)
         self.id = entry_id(item.id, self.lang)
         links = [xml(link) for link in item.links]
         self.links = [link for link in links if is_web(link)]

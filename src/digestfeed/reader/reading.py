@@ -88,6 +88,15 @@ class Item:
             "first_seen": self.first_seen,
         }
 
+    def comment_in(self, lang: str) -> tuple[str, str]:
+        """``(language, comment)`` to show for ``lang`` (``ko`` or ``en``): the comment in
+        ``lang``, else in the other language, else ``("", "")``."""
+        for shown in (lang, "en" if lang == "ko" else "ko"):
+            comment = self.comments.get(shown)
+            if comment:
+                return shown, comment
+        return "", ""
+
     @classmethod
     def _from_row(cls, row: ItemRow) -> Item:
         # text from outside, made safe for data (JSON, feeds); see digestfeed.reader.text
