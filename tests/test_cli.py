@@ -117,3 +117,23 @@ def test_parse_text_summarises_every_entry(seed_path: Path) -> None:
         assert f"    #{' #'.join(entry.tags)}" in lines
         assert f"    {entry.id}" in lines
     assert "    Yehui Tang, Yichun Yin, Yaoyuan Wang +71" in lines
+
+
+def test_closed_output_pipe_stops_quietly(seed_path: Path) -> None:
+    """A reader of the output that went away (`| head`) ends the command with 141, no traceback."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to the pipe now fails with EPIPE
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "digestfeed", "parse", str(seed_path), "--format", "json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141
+    assert proc.stderr == ""

@@ -24,6 +24,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Exit codes: 1 = stale/failed sources (a finding), 2 = bad input or usage.
 EXIT_FINDING = 1
 EXIT_BAD_INPUT = 2
+#: 128 + SIGPIPE: the shell's code for a command whose output pipe was closed.
+EXIT_BROKEN_PIPE = 141
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -48,6 +50,13 @@ def handle_errors(func: F) -> F:
             raise  # usage errors: click prints them with the command's usage line (exit 2)
         except KeyboardInterrupt:
             fail("digestfeed: interrupted", 130)
+        except BrokenPipeError:
+            # Whoever read our output went away (`digestfeed read … | head`): stop quietly, as
+            # shell tools do, with the shell's code for SIGPIPE. Nothing was committed: the
+            # reader's state and the build's files are written only after their output.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             fail(f"digestfeed: {where}{exc.strerror or exc}")
