@@ -5,6 +5,7 @@ replicated to N years, the CI replay, the naive Atom way and Hugo on the same en
     python bench/real.py --sizes 10 --repeat 5     # more repeats, one size
     python bench/real.py --input entries/          # another digest directory (or a vault)
     python bench/real.py --profile 10              # cProfile a full and a one-new build
+    python bench/real.py --readme                  # the README's table of the last results
 
 The input is replicated by ``bench/replicate.py`` (default: ``../shared/corpus/notes-2024``
 rendered as digests). digestfeed runs from a throwaway **non-editable** install of this
@@ -472,6 +473,37 @@ def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def readme_table(summaries: list[dict[str, Any]]) -> str:
+    """The README's Performance table: one row per size, CPU medians (ratios in brackets)."""
+    lines = [
+        "| archive | full build | no change | one new digest | one new, CI replay "
+        "| CI replay + fresh checkout | Atom set: naive / digestfeed | Hugo, same entries "
+        "| peak RSS | site |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in summaries:
+        rc = s["ratios"]["cpu"]
+
+        def step(name: str, ratio: str, s: dict[str, Any] = s, rc: dict[str, Any] = rc) -> str:
+            if name not in s:
+                return "—"
+            return f"{s[name]['cpu']:.2f} s ({_pct(rc[ratio])})"
+
+        hugo = (
+            f"{s['hugo']['cpu']:.1f} s (digestfeed {_x(rc['full/hugo'])})" if "hugo" in s else "—"
+        )
+        lines.append(
+            f"| {s['years']} y: {s['digests']:,} digests, {s['entries']:,} entries "
+            f"| {s['full']['cpu']:.2f} s | {step('nochange', 'nochange/full')} "
+            f"| {step('onenew_local', 'onenew_local/full')} | {step('onenew_ci', 'onenew_ci/full')} "
+            f"| {step('onenew_checkout', 'onenew_checkout/full')} "
+            f"| {s['naive']['cpu']:.2f} s / {s['atom']['cpu']:.2f} s = {_x(rc['naive/atom'])} "
+            f"| {hugo} | {s['peak_site_rss_mb']:.0f} MB "
+            f"| {s['site_bytes'] / MB:,.0f} MB, {s['site_files']:,} files |"
+        )
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- profile
 
 
@@ -538,10 +570,14 @@ def main() -> None:
     parser.add_argument(
         "--report", action="store_true", help="only print the report of the last results"
     )
+    parser.add_argument(
+        "--readme", action="store_true", help="only print the README table of the last results"
+    )
     args = parser.parse_args()
-    if args.report:
+    if args.report or args.readme:
         saved = json.loads((Path(args.out) / "real-results.json").read_text())
-        print(report([summarize(r) for r in saved["results"]], args))
+        summaries = [summarize(r) for r in saved["results"]]
+        print(readme_table(summaries) if args.readme else report(summaries, args))
         return
     if args.hugo and not (shutil.which("hugo") or Path("/usr/bin/hugo").exists()):
         log("hugo is not installed: skipping Hugo")
