@@ -56,6 +56,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import replicate  # noqa: E402
+from sitefiles import compare_sets, tree_size  # noqa: E402
 
 NOW = "2030-01-01T00:00:00+09:00"  #: $DIGESTFEED_NOW: the build clock, for reproducible bytes
 MB = 1_000_000
@@ -148,18 +149,6 @@ def rmtree(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def tree_size(directory: Path) -> tuple[int, int]:
-    """(bytes, files) of a published tree: every file not hidden, not under a hidden dir."""
-    total = count = 0
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if not name.startswith("."):
-                total += os.stat(os.path.join(root, name)).st_size
-                count += 1
-    return total, count
-
-
 def fresh_checkout(*directories: Path) -> int:
     """Rewrite every file under ``directories`` with its own bytes (new inode, new mtime), as
     a fresh ``git checkout`` leaves them; hidden files and directories are left alone."""
@@ -176,29 +165,6 @@ def fresh_checkout(*directories: Path) -> int:
                 os.replace(tmp, path)
                 count += 1
     return count
-
-
-def compare_sets(a: Path, b: Path) -> str:
-    """Cross-check two Atom sets: the same file names, the same entry ids in the same order."""
-    from lxml import etree
-
-    atom = "{http://www.w3.org/2005/Atom}"
-
-    def ids(path: Path) -> list[str | None]:
-        out = []
-        for _, el in etree.iterparse(str(path), tag=f"{atom}entry"):
-            out.append(el.findtext(f"{atom}id"))
-            el.clear()
-        return out
-
-    names_a = {p.relative_to(a).as_posix() for p in a.rglob("*.atom")}
-    names_b = {p.relative_to(b).as_posix() for p in b.rglob("*.atom")}
-    if names_a != names_b:
-        return f"DIFFERENT feed names ({len(names_a ^ names_b)} differ)"
-    bad = [n for n in sorted(names_a) if ids(a / n) != ids(b / n)]
-    if bad:
-        return f"DIFFERENT entries in {len(bad)} feeds, e.g. {bad[0]}"
-    return f"same {len(names_a)} feeds, same entries in the same order"
 
 
 # ---------------------------------------------------------------- one size
