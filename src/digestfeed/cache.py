@@ -35,7 +35,7 @@ import sqlite3
 import stat as stat_mod
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -101,50 +101,55 @@ class Cache:
         meta = dict(db.execute("SELECT key, value FROM meta"))
         return meta.get("version") == str(CACHE_VERSION) and meta.get("code") == code_stamp()
 
-    def _load_files(self) -> None:
-        self._files = {}
+    def _read_rows(self, read: Callable[[sqlite3.Connection], None]) -> bool:
+        """Run ``read`` on the cache file when this digestfeed wrote it; False when nothing
+        was read (no file, another digestfeed's, or one SQLite cannot read, which is removed:
+        a cold cache). Another digestfeed's file is left for :meth:`save` to clear."""
         if self.path is None or not self.path.exists():
-            return
-        try:
-            db = self._connect()
-            assert db is not None
-            try:
-                if self._current(db):
-                    self._files = {
-                        path: (stat, sha)
-                        for path, stat, sha in db.execute("SELECT path, stat, sha FROM files")
-                    }
-            finally:
-                db.close()
-        except sqlite3.Error:
-            self._files = {}
-            self._discard()
-
-    def _load(self) -> None:
-        self._parsed, self._written = {}, {}
-        if self.path is None or not self.path.exists():
-            return
+            return False
         try:
             db = self._connect()
             assert db is not None
             try:
                 if not self._current(db):
-                    return  # another digestfeed wrote it: start cold (save() clears it)
-                self._parsed = {
-                    row[0]: (row[1], row[2], row[3])
-                    for row in db.execute("SELECT path, salt, sha, digest FROM parsed")
-                }
-                self._written = {
-                    (out, rel): (fp, None if size is None else (size, mtime), sha)
-                    for out, rel, fp, size, mtime, sha in db.execute(
-                        "SELECT out, rel, fp, size, mtime, sha FROM written"
-                    )
-                }
+                    return False
+                read(db)
+                return True
             finally:
                 db.close()
         except sqlite3.Error:
-            self._parsed, self._written = {}, {}
             self._discard()
+            return False
+
+    def _load_files(self) -> None:
+        files: dict[str, tuple[str, str | None]] = {}
+
+        def read(db: sqlite3.Connection) -> None:
+            files.update(
+                (path, (stat, sha))
+                for path, stat, sha in db.execute("SELECT path, stat, sha FROM files")
+            )
+
+        self._files = files if self._read_rows(read) else {}
+
+    def _load(self) -> None:
+        parsed: dict[str, tuple[str, str, str]] = {}
+        written: dict[tuple[str, str], Written] = {}
+
+        def read(db: sqlite3.Connection) -> None:
+            parsed.update(
+                (row[0], (row[1], row[2], row[3]))
+                for row in db.execute("SELECT path, salt, sha, digest FROM parsed")
+            )
+            written.update(
+                ((out, rel), (fp, None if size is None else (size, mtime), sha))
+                for out, rel, fp, size, mtime, sha in db.execute(
+                    "SELECT out, rel, fp, size, mtime, sha FROM written"
+                )
+            )
+
+        ok = self._read_rows(read)
+        self._parsed, self._written = (parsed, written) if ok else ({}, {})
 
     def _discard(self) -> None:
         """Remove a cache file SQLite cannot read (a crash mid-write, a stray file)."""
