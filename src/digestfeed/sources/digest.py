@@ -7,11 +7,9 @@ parser cannot place is a :class:`~digestfeed.errors.ParseError` naming ``path:li
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 from dateutil import parser as dateparser
@@ -29,7 +27,6 @@ from .lines import (
     entry_links,
     is_authors_line,
     is_tag_line,
-    join_lines,
     missing_parts,
     parse_tags,
     split_authors,
@@ -48,12 +45,6 @@ _KO_DATE = re.compile(
 )
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _FILE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Line:
-    no: int
-    text: str
 
 
 def parse_date_line(text: str) -> str | None:
@@ -93,14 +84,36 @@ def parse_digest(path: str | Path, config: Config | None = None) -> Digest:
 
 
 def parse_bytes(data: bytes, path: str, config: Config) -> Digest:
-    return parse_text(decode(data, path), path, config)
+    return _parse(decode(data, path), path, config, _may_hold_control(data))
 
 
 def parse_text(text: str, path: str, config: Config) -> Digest:
     """Parse digest ``text`` read from ``path`` (used in messages and ``source``)."""
+    return _parse(text, path, config, CONTROL.search(text) is not None)
+
+
+#: The bytes of the characters :data:`CONTROL` removes, but ``\r`` (decoding makes it a line end).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
+def _may_hold_control(data: bytes) -> bool:
+    """Whether the decoded text of ``data`` may hold a :data:`CONTROL` character: one byte
+    scan, several times cheaper than the regex on the text."""
+    return (
+        len(data.translate(None, _CONTROL_BYTES)) != len(data)
+        or b"\xef\xbf\xbe" in data  # U+FFFE
+        or b"\xef\xbf\xbf" in data  # U+FFFF
+    )
+
+
+def _parse(text: str, path: str, config: Config, has_control: bool) -> Digest:
+    """Parse ``text``; ``has_control``: whether it may hold a :data:`CONTROL` character (only
+    then is each line searched for one)."""
     warnings: list[str] = []
-    lines: list[_Line] = []
-    has_control = CONTROL.search(text) is not None  # one scan; per line only when needed
+    # The non-blank lines, trailing white space cut, and their line numbers.
+    texts: list[str] = []
+    nos: list[int] = []
+    max_link_length = config.max_link_length
     for no, raw in enumerate(text.split("\n"), start=1):
         if has_control and CONTROL.search(raw):
             warnings.append(
@@ -109,15 +122,17 @@ def parse_text(text: str, path: str, config: Config) -> Digest:
                 )
             )
             raw = CONTROL.sub("", raw)
-        if len(raw) > config.max_link_length and "://" in raw:
+        if len(raw) > max_link_length and "://" in raw:
             _check_link_length(raw, path, no, config)
-        if raw.strip():
-            lines.append(_Line(no, raw.rstrip()))
-    if not lines:
+        line = raw.rstrip()
+        if line:
+            texts.append(line)
+            nos.append(no)
+    if not texts:
         raise ParseError(path, 1, "empty digest: no date line and no entries")
 
-    date = parse_date_line(lines[0].text)
-    if date is not None and len(lines) > 1 and is_authors_line(lines[1].text):
+    date = parse_date_line(texts[0])
+    if date is not None and len(texts) > 1 and is_authors_line(texts[1]):
         date = None  # the first line is a title followed by its authors
     if date is not None:
         file_date = _FILE_DATE.search(Path(path).name)
@@ -125,26 +140,26 @@ def parse_text(text: str, path: str, config: Config) -> Digest:
             warnings.append(
                 BuildWarning(
                     DATE_DIFFERS,
-                    f"{path}:{lines[0].no}",
+                    f"{path}:{nos[0]}",
                     f"date line {date} differs from the file name; using the date line",
                 )
             )
-        body = lines[1:]
+        first = 1
     else:
         m = _FILE_DATE.search(Path(path).name)
         date = _ymd(*m.groups()) if m else None
         if date is None:
             raise ParseError(
                 path,
-                lines[0].no,
+                nos[0],
                 "no date line (expected e.g. '2025년 5월 8일', '2025-05-08' or 'May 8, 2025') "
                 "and the file name holds no YYYY-MM-DD date",
             )
-        body = lines
+        first = 0
 
-    entries = _parse_entries(body, path, date, config, warnings)
+    entries = _parse_entries(texts, nos, first, path, date, config, warnings)
     if not entries:
-        raise ParseError(path, lines[0].no, "no entries after the date line")
+        raise ParseError(path, nos[0], "no entries after the date line")
     return Digest(path, date, tuple(assign_unique_ids(entries)), tuple(warnings))
 
 
@@ -159,63 +174,68 @@ def _check_link_length(line: str, path: str, no: int, config: Config) -> None:
             )
 
 
+def _is_authors(text: str) -> bool:
+    """:func:`is_authors_line` of a line without trailing white space."""
+    text = text.lstrip()
+    return len(text) > 1 and text[0] == "(" and text[-1] == ")"
+
+
 def _parse_entries(
-    lines: Sequence[_Line], path: str, date: str, config: Config, warnings: list[str]
+    texts: list[str],
+    nos: list[int],
+    first: int,
+    path: str,
+    date: str,
+    config: Config,
+    warnings: list[str],
 ) -> list[Entry]:
+    """The entries of the lines ``texts[first:]`` (line numbers ``nos``)."""
     entries: list[Entry] = []
     tags_seen: set[str] = set()
-    i = 0
-    while i < len(lines):
-        title = lines[i]
-        if is_tag_line(title.text):
-            raise ParseError(path, title.no, "tag line with no entry before it")
-        if is_authors_line(title.text):
-            raise ParseError(path, title.no, "authors line with no title line before it")
-        if i + 1 >= len(lines) or not is_authors_line(lines[i + 1].text):
-            got = lines[i + 1].text[:60] if i + 1 < len(lines) else "end of file"
+    n = len(texts)
+    # Whether each line starts with '#' (only those can be tag lines): one pass, not a call
+    # per line and entry.
+    hashed = [text.lstrip()[:1] == "#" for text in texts]
+    i = first
+    while i < n:
+        title = texts[i]
+        if hashed[i] and is_tag_line(title):
+            raise ParseError(path, nos[i], "tag line with no entry before it")
+        if _is_authors(title):
+            raise ParseError(path, nos[i], "authors line with no title line before it")
+        if i + 1 >= n or not _is_authors(texts[i + 1]):
+            got = texts[i + 1][:60] if i + 1 < n else "end of file"
             raise ParseError(
                 path,
-                title.no,
-                f"title {title.text.strip()[:60]!r} has no authors line "
+                nos[i],
+                f"title {title.strip()[:60]!r} has no authors line "
                 f"(expected '(Author, …)' on the next line, got {got!r})",
             )
-        authors_line = lines[i + 1]
         j = i + 2
-        while j < len(lines) and not is_tag_line(lines[j].text):
+        while j < n and not (hashed[j] and is_tag_line(texts[j])):
             j += 1
-        if j >= len(lines):
+        if j >= n:
             raise ParseError(
                 path,
-                title.no,
-                f"entry {title.text.strip()[:60]!r} has no tag line (e.g. '#rl #tool') before the end of the file",
+                nos[i],
+                f"entry {title.strip()[:60]!r} has no tag line (e.g. '#rl #tool') before the end of the file",
             )
-        entry_warnings: list[str] = []
-        entry = _make_entry(
-            title,
-            authors_line,
-            lines[i + 2 : j],
-            lines[j],
-            path,
-            date,
-            len(entries),
-            config,
-            entry_warnings,
-        )
-        warnings.extend(entry_warnings)
+        entry = _make_entry(texts, nos, i, j, path, date, len(entries), config)
+        warnings.extend(entry.warnings)
         entries.append(entry)
         before = len(tags_seen)
         tags_seen.update(entry.tags)
         if before <= config.max_tags_per_digest < len(tags_seen):
             raise ParseError(
                 path,
-                lines[j].no,
+                nos[j],
                 f"more than max_tags_per_digest ({config.max_tags_per_digest}) distinct tags "
                 "in this digest",
             )
         if len(entries) > config.max_entries_per_digest:
             raise ParseError(
                 path,
-                title.no,
+                nos[i],
                 f"more than max_entries_per_digest ({config.max_entries_per_digest}) entries",
             )
         i = j + 1
@@ -223,29 +243,31 @@ def _parse_entries(
 
 
 def _make_entry(
-    title: _Line,
-    authors: _Line,
-    body: Sequence[_Line],
-    tag_line: _Line,
+    texts: list[str],
+    nos: list[int],
+    i: int,
+    j: int,
     path: str,
     date: str,
     position: int,
     config: Config,
-    warnings: list[str],
 ) -> Entry:
-    first, end = split_parts([line.text for line in body])
+    """The entry of title line ``i`` (authors on ``i + 1``, body up to the tag line ``j``)."""
+    body = texts[i + 2 : j]
+    first, end = split_parts(body)
     abstract, ko, en = body[:first], body[first:end], body[end:]
-    where = f"{path}:{title.no}"
-    warnings.extend(missing_parts(where, "entry", abstract, ko, en))
-    tags, labels = parse_tags(tag_line.text.split(), config, warnings, f"{path}:{tag_line.no}")
-    title_text = title.text.strip()
-    fields = [title_text, *(join_lines(ln.text for ln in part) for part in (abstract, ko, en))]
-    links = entry_links(fields)
+    where = f"{path}:{nos[i]}"
+    warnings = missing_parts(where, "entry", abstract, ko, en)
+    tags, labels = parse_tags(texts[j].split(), config, warnings, f"{path}:{nos[j]}")
+    title = texts[i].strip()
+    # The lines are non-blank with trailing white space cut: join_lines is a join and a strip.
+    fields = [title, "\n".join(abstract).strip(), "\n".join(ko).strip(), "\n".join(en).strip()]
+    links = entry_links(fields) if any("://" in field for field in fields) else ()
     return Entry(
-        id=entry_id(config.tag_authority, config.tag_date, date, title_text),
+        id=entry_id(config.tag_authority, config.tag_date, date, title),
         date=date,
-        title=title_text,
-        authors=split_authors(authors.text),
+        title=title,
+        authors=split_authors(texts[i + 1]),
         abstract=fields[1],
         comment_ko=fields[2],
         comment_en=fields[3],
