@@ -249,3 +249,34 @@ def test_inputs_are_rehashed_only_when_their_stat_changes(
     (site / "feeds" / "all.atom").unlink()
     assert build().exit_code == 0  # type: ignore[attr-defined]
     assert hashed.count("2025-05-08.txt") == 1
+
+
+def test_cached_digest_equals_the_parsed_one(tmp_path: Path, seed_path: Path) -> None:
+    """A digest read back from the cache equals the parsed one: fields, warnings with their kinds (one object shared by entry and digest), content hashes."""
+    import dataclasses
+
+    from digestfeed.ledger import hash_key
+    from digestfeed.sources.digest import parse_digest
+    from digestfeed.types import BuildWarning
+
+    parsed = parse_digest(seed_path)
+    shared = BuildWarning("no English comment", f"{parsed.path}:2", "entry has no English comment")
+    info = BuildWarning("no abstract", f"{parsed.path}:9", "no abstract", "info")
+    first = dataclasses.replace(parsed.entries[0], warnings=(shared, info))
+    digest = dataclasses.replace(
+        parsed,
+        entries=(first, *parsed.entries[1:]),
+        warnings=("a plain warning", shared, info),
+        plugin="digest",
+    )
+    writer = Cache(tmp_path)
+    writer.put_parsed("d.txt", "salt", "sha", digest)
+    writer.save()
+    reader = Cache(tmp_path)
+    assert reader.parsed("d.txt", "other salt", "sha") is None
+    back = reader.parsed("d.txt", "salt", "sha")
+    assert back == digest
+    assert [type(w) for w in back.warnings] == [str, BuildWarning, BuildWarning]
+    assert [repr(w) for w in back.warnings] == [repr(w) for w in digest.warnings]
+    assert back.entries[0].warnings[0] is back.warnings[1]
+    assert reader.hashes == {hash_key(e): e.content_hash() for e in digest.entries}

@@ -44,7 +44,7 @@ from .ledger import hash_key
 from .types import BuildWarning, Digest, Entry
 
 #: Bumped whenever the tables change meaning (a cache of another version is dropped whole).
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 CACHE_FILE = "build.sqlite"
 
 _SCHEMA = (
@@ -71,9 +71,10 @@ class Cache:
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
         self.path = directory / CACHE_FILE if directory is not None else None
-        self._parsed: dict[str, tuple[str, str, str]] | None = None  # path → salt, sha, json
+        #: path → salt, sha, JSON (UTF-8 bytes as read; text as put)
+        self._parsed: dict[str, tuple[str, str, str | bytes]] | None = None
         self._written: dict[tuple[str, str], Written] | None = None
-        self._dirty_parsed: dict[str, tuple[str, str, str]] = {}
+        self._dirty_parsed: dict[str, tuple[str, str, str | bytes]] = {}
         self._dirty_written: dict[tuple[str, str], Written | None] = {}
         self._used_paths: set[str] = set()
         self._files: dict[str, tuple[str, str | None]] | None = None  # path → stat, sha
@@ -133,13 +134,16 @@ class Cache:
         self._files = files if self._read_rows(read) else {}
 
     def _load(self) -> None:
-        parsed: dict[str, tuple[str, str, str]] = {}
+        parsed: dict[str, tuple[str, str, str | bytes]] = {}
         written: dict[tuple[str, str], Written] = {}
 
         def read(db: sqlite3.Connection) -> None:
+            # the JSON as its UTF-8 bytes: json.loads decodes them faster than sqlite3 does
             parsed.update(
-                (row[0], (row[1], row[2], row[3]))
-                for row in db.execute("SELECT path, salt, sha, digest FROM parsed")
+                (path, (salt, sha, data))
+                for path, salt, sha, data in db.execute(
+                    "SELECT path, salt, sha, CAST(digest AS BLOB) FROM parsed"
+                )
             )
             written.update(
                 ((out, rel), (fp, None if size is None else (size, mtime), sha))
@@ -238,7 +242,7 @@ class Cache:
             digest = unpack_digest(json.loads(row[2]), self.hashes)
         except (ValueError, TypeError, IndexError, KeyError):
             return None  # a row this code cannot read is a miss
-        self._parsed[path] = (row[0], row[1], "")  # the text is read once: free its memory
+        self._parsed[path] = (row[0], row[1], b"")  # the text is read once: free its memory
         return digest
 
     def put_parsed(self, path: str, salt: str, sha: str, digest: Digest) -> None:
@@ -249,7 +253,7 @@ class Cache:
         packed = pack_digest(digest)
         for entry, fields in zip(digest.entries, packed[2], strict=True):  # type: ignore[call-overload]
             self.hashes[hash_key(entry)] = fields[-1]
-        row = (salt, sha, json.dumps(packed, ensure_ascii=False))
+        row = (salt, sha, json.dumps(packed, ensure_ascii=False, separators=(",", ":")))
         if self._parsed.get(path) != row:
             self._parsed[path] = row
             self._dirty_parsed[path] = row
@@ -459,7 +463,7 @@ _TUPLE_INDEXES = tuple(i for i, name in enumerate(_ENTRY_FIELDS) if name in _TUP
 _WARNINGS_INDEX = _ENTRY_FIELDS.index("warnings")
 #: Part of every parse-cache salt: a change to the packing or to :class:`Entry`'s fields
 #: invalidates packed digests.
-DIGEST_PACK_VERSION = ("digest-json-1", _ENTRY_FIELDS)
+DIGEST_PACK_VERSION = ("digest-json-2", _ENTRY_FIELDS)
 
 
 def pack_warning(warning: str) -> object:
@@ -480,12 +484,28 @@ def unpack_warning(packed: object) -> str:
 
 
 def pack_digest(digest: Digest) -> list[object]:
-    """A parsed digest as JSON-ready lists, each entry followed by its content hash (so a
-    rebuild does not recompute it)."""
+    """A parsed digest as JSON-ready lists: ``[path, date, entries, warnings, digest's
+    warnings, plugin]``. Each warning object is packed once (``warnings``; a digest's
+    warnings are its entries' warnings and a few of its own) and referred to by its index;
+    each entry's fields are followed by its content hash (so a rebuild does not recompute it).
+    """
+    table: list[object] = []
+    index: dict[int, int] = {}  # id(warning) → its index in table
+
+    def refs(warnings: Iterable[str]) -> list[int]:
+        out = []
+        for w in warnings:
+            i = index.get(id(w))
+            if i is None:
+                i = index[id(w)] = len(table)
+                table.append(pack_warning(w))
+            out.append(i)
+        return out
+
     entries = [
         [
             *(
-                [pack_warning(w) for w in value]
+                refs(value)
                 if name == "warnings"
                 else list(value)
                 if name in _TUPLE_FIELDS
@@ -497,27 +517,25 @@ def pack_digest(digest: Digest) -> list[object]:
         ]
         for e in digest.entries
     ]
-    return [
-        digest.path,
-        digest.date,
-        entries,
-        [pack_warning(w) for w in digest.warnings],
-        digest.plugin,
-    ]
+    own = refs(digest.warnings)
+    return [digest.path, digest.date, entries, table, own, digest.plugin]
 
 
 def unpack_digest(packed: list[Any], hashes: dict[Any, str] | None) -> Digest:
-    """The :class:`Digest` of :func:`pack_digest`; each entry's content hash goes into
-    ``hashes`` (under ``ledger.hash_key(entry)``) when given."""
-    path, date, packed_entries, warnings, plugin = packed
+    """The :class:`Digest` of :func:`pack_digest` (a warning shared by an entry and its
+    digest is one object again); each entry's content hash goes into ``hashes`` (under
+    ``ledger.hash_key(entry)``) when given."""
+    path, date, packed_entries, table, own, plugin = packed
+    warnings = [w if type(w) is str else BuildWarning(*w) for w in table]
+    pick = warnings.__getitem__
     entries = []
-    n = len(_ENTRY_FIELDS)
     for fields in packed_entries:
+        content_hash = fields.pop()
         for i in _TUPLE_INDEXES:
             fields[i] = tuple(fields[i])
-        fields[_WARNINGS_INDEX] = tuple(unpack_warning(w) for w in fields[_WARNINGS_INDEX])
-        entry = Entry(*fields[:n])
+        fields[_WARNINGS_INDEX] = tuple(map(pick, fields[_WARNINGS_INDEX]))
+        entry = Entry(*fields)
         if hashes is not None:
-            hashes[hash_key(entry)] = fields[n]
+            hashes[hash_key(entry)] = content_hash
         entries.append(entry)
-    return Digest(path, date, tuple(entries), tuple(unpack_warning(w) for w in warnings), plugin)
+    return Digest(path, date, tuple(entries), tuple(map(pick, own)), plugin)
