@@ -98,3 +98,15 @@ def test_other_code_invalidates_the_cache(
     monkeypatch.setattr("digestfeed.uptodate.code_stamp", lambda: "another version")
     result = build()
     assert parses and "0 changed" in result.output  # type: ignore[attr-defined]
+
+
+def test_malformed_snapshot_takes_the_full_path(built_seed_site: Path, parses: list[str]) -> None:
+    """A snapshot whose key matches but whose other fields are malformed is not used: the build reads the digests again."""
+    import json
+
+    path = built_seed_site / ".digestfeed-cache" / "last-state.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["warnings"] = [7]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = build()
+    assert result.exit_code == 0 and parses  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .cache import Cache, code_stamp, ensure_cache_dir, pack_warning, unpack_warning
 from .config import Config
@@ -80,16 +81,24 @@ def _content(path: Path | str, cache: Cache, max_bytes: int) -> str:
 def _hash_tree(h: hashlib._Hash, directory: str, prefix: str, cache: Cache, cap: int) -> None:
     """Every file's content under ``directory``, sub-folders included (a vault nests its
     notes in year folders); hidden names (the ledger, keyed apart, ``.obsidian/``) are
-    skipped."""
+    skipped. The lines are hashed in one update (the same hash as one update per line)."""
+    lines: list[str] = []
+    _tree_lines(lines, directory, prefix, cache, cap)
+    h.update("".join(lines).encode())
+
+
+def _tree_lines(lines: list[str], directory: str, prefix: str, cache: Cache, cap: int) -> None:
     with os.scandir(directory) as it:
-        for item in sorted(it, key=lambda e: e.name):
-            if item.name.startswith("."):  # the ledger (keyed below), editor files
-                continue
-            if item.is_dir(follow_symlinks=False):
-                h.update(f"{prefix}{item.name}/\n".encode())
-                _hash_tree(h, item.path, f"{prefix}{item.name}/", cache, cap)
-            else:
-                h.update(f"{prefix}{item.name}\0{_content(item.path, cache, cap)}\n".encode())
+        items = sorted(it, key=lambda e: e.name)
+    for item in items:
+        name = item.name
+        if name.startswith("."):  # the ledger (keyed below), editor files
+            continue
+        if item.is_dir(follow_symlinks=False):
+            lines.append(f"{prefix}{name}/\n")
+            _tree_lines(lines, item.path, f"{prefix}{name}/", cache, cap)
+        else:
+            lines.append(f"{prefix}{name}\0{_content(item.path, cache, cap)}\n")
 
 
 def _key(sources: str, ledger_path: Path, cache: Cache) -> str | None:
@@ -132,22 +141,35 @@ def current(
     """The last build's snapshot when ``out_dir`` is still exactly its result, else ``None``."""
     if sources is None:
         return None
-    snap = _load(_path(config))
-    if snap is None or snap.out != str(out_dir.resolve()):
+    data = _read(_path(config))
+    # the cheap comparisons first: after an edit, the snapshot's warnings are never unpacked
+    if data is None or data.get("out") != str(out_dir.resolve()):
         return None
-    if snap.key != _key(sources, ledger_path, cache) or owned_stats(out_dir) != snap.outputs:
+    key = _key(sources, ledger_path, cache)
+    if key is None or data.get("key") != key:
+        return None
+    snap = _snapshot(data)
+    if snap is None or owned_stats(out_dir) != snap.outputs:
         return None
     if any(stat_key(out_dir / rel) != stat for rel, stat in snap.extra.items()):
         return None
     return snap
 
 
-def _load(path: Path) -> Snapshot | None:
-    """The snapshot in ``path`` (JSON), ``None`` when absent or not one this code wrote."""
+def _read(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path`` when this code wrote it (its version), else ``None``."""
     try:
         data = json.loads(path.read_bytes())
-        if data.get("version") != SNAPSHOT_VERSION:
-            return None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != SNAPSHOT_VERSION:
+        return None
+    return data
+
+
+def _snapshot(data: dict[str, Any]) -> Snapshot | None:
+    """The :class:`Snapshot` of :func:`_read`'s object, ``None`` when it is malformed."""
+    try:
         return Snapshot(
             str(data["out"]),
             str(data["key"]),
