@@ -19,7 +19,9 @@ next one fills (RFC 5005 makes it optional).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from .config import Config
 from .types import Document, Feed, FeedSet, Lang, Timed
@@ -64,40 +66,67 @@ def plan(entries: Sequence[Timed], config: Config, boundaries: Boundaries | None
     """
     ordered = _newest_first(entries)
     seqs = _seqs(entries)
+    # The whole set is sorted once per order a feed needs (first publication, newest
+    # update); a tag feed's entries in either order are these lists filtered, which equals
+    # sorting the feed itself because the sorts are stable and start from ``ordered``.
+    by_seq = sorted(ordered, key=lambda t: (seqs[t.entry.id], t.entry.id))
+    by_updated = _newest_updated_first(ordered)
     labels: dict[str, str] = {}
     by_tag: dict[str, list[Timed]] = {}
+    seq_by_tag: dict[str, list[Timed]] = {}
+    updated_by_tag: dict[str, list[Timed]] = {}
     # First publication first: a tag's label is its spelling in the first-published entry
     # that has it, so a back-dated digest never renames a tag.
-    for timed in sorted(entries, key=lambda t: (seqs[t.entry.id], t.entry.id)):
-        for slug, label in zip(
-            timed.entry.tags, timed.entry.tag_labels or timed.entry.tags, strict=False
-        ):
+    for timed in by_seq:
+        entry = timed.entry
+        for slug, label in zip(entry.tags, entry.tag_labels or entry.tags, strict=False):
             labels.setdefault(slug, label if label.startswith("#") else f"#{label}")
+        for slug in entry.tags:
+            seq_by_tag.setdefault(slug, []).append(timed)
     for timed in ordered:
         for slug in timed.entry.tags:
             by_tag.setdefault(slug, []).append(timed)
-    feeds: list[Feed] = []
-    for lang in LANGS:
-        feeds.append(Feed(lang or "all", lang, None, None, feed_title(config, lang, None), ordered))
+    for timed in by_updated:
+        for slug in timed.entry.tags:
+            updated_by_tag.setdefault(slug, []).append(timed)
+    groups: list[tuple[list[Feed], _Orders]] = [
+        (
+            [
+                Feed(lang or "all", lang, None, None, feed_title(config, lang, None), ordered)
+                for lang in LANGS
+            ],
+            _Orders(by_seq, by_updated),
+        )
+    ]
     for slug in sorted(by_tag):
+        tagged = tuple(by_tag[slug])
+        feeds_of_tag = []
         for lang in LANGS:
-            title = feed_title(config, lang, labels[slug])
-            feeds.append(
+            feeds_of_tag.append(
                 Feed(
                     f"tags/{slug}" + (f".{lang}" if lang else ""),
                     lang,
                     slug,
                     labels[slug],
-                    title,
-                    tuple(by_tag[slug]),
+                    feed_title(config, lang, labels[slug]),
+                    tagged,
                 )
             )
+        groups.append((feeds_of_tag, _Orders(seq_by_tag[slug], updated_by_tag[slug])))
+    feeds: list[Feed] = []
     documents: list[Document] = []
     pages: dict[str, tuple[int, ...]] = {}
     old = boundaries or {}
-    for feed in feeds:
-        docs, pages[feed.name] = split(feed, config, seqs, old.get(feed.name, ()))
-        documents.extend(docs)
+    for group, orders in groups:
+        feeds.extend(group)
+        layouts: dict[tuple[int, ...], _Layout] = {}  # a feed's language variants share one
+        for feed in group:
+            written = tuple(old.get(feed.name, ()))
+            layout = layouts.get(written)
+            if layout is None:
+                layout = layouts[written] = _layout(orders, config, seqs, written)
+            documents.extend(layout.documents(feed))
+            pages[feed.name] = layout.bounds
     # feeds no longer built keep their pages recorded (a tag may come back)
     for name, bounds in old.items():
         pages.setdefault(name, tuple(bounds))
@@ -115,62 +144,99 @@ def _render_order(documents: list[Document], seqs: Mapping[str, int]) -> list[Do
     """
     current = [doc for doc in documents if not doc.archive]
     archives = [doc for doc in documents if doc.archive]
+    # a page holds its entries newest first: its first entry has its highest seq
     archives.sort(
-        key=lambda doc: max((seqs[t.entry.id] for t in doc.entries), default=0), reverse=True
+        key=lambda doc: seqs[doc.entries[0].entry.id] if doc.entries else 0, reverse=True
     )  # stable: feed order among equals
     return current + archives
 
 
-def split(
-    feed: Feed,
-    config: Config,
-    seqs: Mapping[str, int] | None = None,
-    boundaries: Sequence[int] = (),
-) -> tuple[list[Document], tuple[int, ...]]:
-    """The subscription document and the archive pages of ``feed``, and its boundaries
-    (``boundaries`` plus the pages that filled now)."""
-    seqs = seqs if seqs is not None else _seqs(feed.entries)
+class _Orders(NamedTuple):
+    """A feed's entries in the two orders its documents need."""
+
+    by_seq: Sequence[Timed]  #: first publication first (seq, then id)
+    by_updated: Sequence[Timed]  #: newest ``updated`` first
+
+
+class _Layout(NamedTuple):
+    """How a feed's entries fall into documents, shared by its language variants."""
+
+    bounds: tuple[int, ...]  #: the boundaries given plus the pages that filled now
+    current: tuple[Timed, ...]  #: the subscription document, newest ``updated`` first
+    pages: tuple[tuple[Timed, ...], ...]  #: archive pages, oldest first, each newest first
+
+    newest: tuple[dt.datetime | None, ...]  #: the newest ``updated`` of current and pages
+
+    def documents(self, feed: Feed) -> list[Document]:
+        """The subscription document and the archive pages of ``feed``."""
+        if not self.bounds:
+            return [
+                Document(feed, feed.name, self.current, False, complete=True, newest=self.newest[0])
+            ]
+        paths = [f"archive/{feed.name}/{n}" for n in range(1, len(self.bounds) + 1)]
+        docs = [
+            Document(
+                feed,
+                feed.name,
+                self.current,
+                archive=False,
+                complete=False,
+                prev_archive=paths[-1],
+                newest=self.newest[0],
+            )
+        ]
+        for i, page in enumerate(self.pages):
+            docs.append(
+                Document(
+                    feed,
+                    paths[i],
+                    page,
+                    archive=True,
+                    complete=False,
+                    prev_archive=paths[i - 1] if i else None,
+                    newest=self.newest[i + 1],
+                )
+            )
+        return docs
+
+
+def _layout(
+    orders: _Orders, config: Config, seqs: Mapping[str, int], boundaries: tuple[int, ...]
+) -> _Layout:
+    """Split a feed: pages already written keep their boundaries; the entries after the last
+    one fill new pages of ``config.archive_page_size``; the rest is the open part."""
     size = config.archive_page_size
-    by_seq = sorted(feed.entries, key=lambda t: (seqs[t.entry.id], t.entry.id))
+    by_seq = orders.by_seq
     bounds = list(boundaries)
     last = bounds[-1] if bounds else 0
     open_part = [t for t in by_seq if seqs[t.entry.id] > last]
-    while len(open_part) >= size:
-        bounds.append(seqs[open_part[size - 1].entry.id])
-        open_part = open_part[size:]
+    start = 0
+    while len(open_part) - start >= size:
+        start += size
+        bounds.append(seqs[open_part[start - 1].entry.id])
+    open_part = open_part[start:]
     if not bounds:
-        docs = [
-            Document(
-                feed, feed.name, tuple(_newest_updated_first(feed.entries)), False, complete=True
-            )
-        ]
-        return docs, ()
-    paths = [f"archive/{feed.name}/{n}" for n in range(1, len(bounds) + 1)]
+        everything = tuple(orders.by_updated)
+        return _Layout((), everything, (), (everything[0].updated if everything else None,))
     pages: list[list[Timed]] = [[] for _ in bounds]
     n = 0
     for timed in by_seq:
         seq = seqs[timed.entry.id]
         while n < len(bounds) and seq > bounds[n]:
             n += 1
-        if n < len(bounds):
-            pages[n].append(timed)
-    newest = _newest_updated_first(feed.entries)[: config.max_entries]
+        if n == len(bounds):
+            break
+        pages[n].append(timed)
+    newest = list(orders.by_updated[: config.max_entries])
     shown = {t.entry.id for t in newest}
     current = _newest_updated_first(newest + [t for t in open_part if t.entry.id not in shown])
-    docs = [
-        Document(
-            feed, feed.name, tuple(current), archive=False, complete=False, prev_archive=paths[-1]
-        )
-    ]
-    for i, page in enumerate(pages):
-        docs.append(
-            Document(
-                feed,
-                paths[i],
-                tuple(reversed(page)),  # newest first, in first-publication order
-                archive=True,
-                complete=False,
-                prev_archive=paths[i - 1] if i else None,
-            )
-        )
-    return docs, tuple(bounds)
+    newest_first = tuple(tuple(reversed(page)) for page in pages)  # in first-publication order
+    return _Layout(
+        tuple(bounds),
+        tuple(current),
+        newest_first,
+        (
+            current[0].updated if current else None,  # current is newest updated first
+            *(max((t.updated for t in page), default=None) for page in newest_first),
+        ),
+    )
