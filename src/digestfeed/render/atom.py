@@ -87,8 +87,14 @@ _SIBLING_SLOT = "@@digestfeed-sibling-slot@@"
 SIBLINGS: dict[Lang, tuple[str, ...]] = {None: ("ko", "en"), "ko": ("en",), "en": ("ko",)}
 
 
+_XML_TEXT_SPECIAL = re.compile("[&<>\r]")
+_XML_ATTR_SPECIAL = re.compile('[&<>"\n\r\t]')
+
+
 def _xml_text(text: str) -> str:
     """Escape ``text`` exactly as lxml serialises element text."""
+    if _XML_TEXT_SPECIAL.search(text) is None:  # most titles and ids: one scan, no copies
+        return text
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     )
@@ -126,10 +132,6 @@ class _Rendered:
                 if body
                 else None
             )
-
-    def variant(self, lang: Lang) -> bytes | None:
-        pieces = self.pieces[lang]
-        return b"".join(pieces) if pieces is not None else None
 
 
 def variant_suffix(lang: Lang) -> str:
@@ -189,40 +191,57 @@ class EntryRenderer:
         self._by_hand = True
 
     def __call__(self, timed: Timed, lang: Lang) -> bytes:
+        return b"".join(self.pieces(timed, lang))
+
+    def pieces(self, timed: Timed, lang: Lang) -> tuple[bytes, ...]:
+        """The entry's bytes as pieces to join: a document joins all its entries' pieces
+        at once, instead of copying each entry into bytes of its own first."""
         rendered = self.memo.get(timed.entry.id, lambda: self._template(timed))
-        data = rendered.variant(lang) if rendered is not None else None
-        if data is None:  # no template (slot text elsewhere in the entry) or an empty content
-            data = self._render(
-                timed,
-                entry_html(timed.entry, lang),
-                timed.entry.id + variant_suffix(lang),
-                SIBLINGS[lang],
+        pieces = rendered.pieces[lang] if rendered is not None else None
+        if pieces is None:  # no template (slot text elsewhere in the entry) or an empty content
+            pieces = (
+                self._render(
+                    timed,
+                    entry_html(timed.entry, lang),
+                    timed.entry.id + variant_suffix(lang),
+                    SIBLINGS[lang],
+                ),
             )
-        return data
+        return pieces
 
     def _template(self, timed: Timed) -> _Rendered | None:
-        blocks = entry_parts(timed.entry)
-        if any(_XML_ILLEGAL.search(block) for block in blocks):  # lxml would refuse them too
-            raise BuildError(f"{timed.entry.source}: entry text holds characters illegal in XML")
-        found = _cut(self._template_bytes(timed))
+        entry = timed.entry
+        blocks = entry_parts(entry)
+        # one scan of all the entry's text; only an entry that has such a character is
+        # looked at part by part (its content is an error, its title goes to feedgen)
+        legal = not _XML_ILLEGAL.search(
+            "\n".join((*blocks, entry.title, entry.url or "", *entry.tags, *entry.tag_labels))
+        )
+        if not legal and any(_XML_ILLEGAL.search(block) for block in blocks):
+            raise BuildError(f"{entry.source}: entry text holds characters illegal in XML")
+        found = _cut(self._template_bytes(timed, legal))
         if found is None:
             return None
         return _Rendered(found, blocks)
 
-    def _template_bytes(self, timed: Timed) -> bytes:
+    def _template_bytes(self, timed: Timed, legal: bool = False) -> bytes:
         """The entry with its slots: written by hand (what feedgen writes, a tenth of the
         time); the first entries of each shape (with or without tags, a paper URL) are
         also written by feedgen and compared, and one difference (another feedgen or lxml)
-        sends every later entry through feedgen."""
+        sends every later entry through feedgen. ``legal``: the caller found no character
+        XML cannot hold in the entry's text."""
         args = (timed, _CONTENT_SLOT, timed.entry.id + _ID_SLOT, (_SIBLING_SLOT,))
         entry = timed.entry
         if (
             not self._by_hand
             or not entry.title
-            or not self.config.author().get("name")
-            or any(
-                _XML_ILLEGAL.search(text)
-                for text in (entry.title, entry.url or "", *entry.tags, *entry.tag_labels)
+            or not self.config.curator
+            or (
+                not legal
+                and any(
+                    _XML_ILLEGAL.search(text)
+                    for text in (entry.title, entry.url or "", *entry.tags, *entry.tag_labels)
+                )
             )
         ):
             return self._render(*args)  # feedgen's rules (and errors) for the unusual
@@ -274,6 +293,8 @@ class EntryRenderer:
 
 def _attr(value: str) -> str:
     """Escape ``value`` exactly as lxml serialises an attribute value."""
+    if _XML_ATTR_SPECIAL.search(value) is None:  # most URLs and slugs
+        return value
     return (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -333,7 +354,7 @@ def alternates(feedset: FeedSet, formats: tuple[str, ...]) -> list[tuple[str, st
 def render_document(
     doc: Document,
     feedset: FeedSet,
-    entry: Callable[[Timed, Lang], bytes],
+    entry: EntryRenderer,
     formats: tuple[str, ...] = (),
 ) -> bytes:
     """One Atom document: feedgen head + the memoised entry bytes, newest first."""
@@ -377,7 +398,12 @@ def render_document(
     head: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     cut = head.rindex(b"</feed>")
     # one join, no intermediate copies: an uncapped feed can be tens of megabytes
-    return b"".join([head[:cut], *(entry(t, feed.lang) for t in doc.entries), head[cut:]])
+    parts = [head[:cut]]
+    pieces, lang = entry.pieces, feed.lang
+    for timed in doc.entries:
+        parts.extend(pieces(timed, lang))
+    parts.append(head[cut:])
+    return b"".join(parts)
 
 
 class AtomOutput:
