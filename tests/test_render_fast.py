@@ -156,7 +156,8 @@ def test_atom_falls_back_to_feedgen_on_a_difference(
     config = Config()
     timed = _seed_timed(seed_path, tmp_path, config)
     expected = [atom.EntryRenderer(config, Memo())(t, lang) for t in timed for lang in LANGS]
-    monkeypatch.setattr(atom, "_entry_by_hand", lambda *a: b"  <entry>wrong</entry>\n")
+    wrong = atom._HandParts("  <entry>wrong", "", "", "", "</entry>\n")
+    monkeypatch.setattr(atom, "_hand_parts", lambda *a: wrong)
     renderer = atom.EntryRenderer(config, Memo())
     assert [renderer(t, lang) for t in timed for lang in LANGS] == expected
     assert renderer._by_hand is False

@@ -101,16 +101,23 @@ def _xml_text(text: str) -> str:
 
 
 class _Rendered:
-    """One entry's template, cut at its variant slots (the id suffix, the content, the
-    sibling link line), and its content blocks, each already XML-escaped; a variant is one
-    ``bytes.join`` of the pieces of its language."""
+    """One entry's bytes as the pieces each language variant joins: its pieces around the
+    variant slots (the id suffix, the content, the sibling links) and its content blocks,
+    each already XML-escaped."""
 
     __slots__ = ("pieces",)
 
-    def __init__(self, cut: _Cut, parts: tuple[str, str, str, str, str]) -> None:
+    def __init__(
+        self,
+        head: bytes,
+        to_content: bytes,
+        to_links: bytes,
+        siblings: dict[str, bytes],
+        tail: bytes,
+        parts: tuple[str, str, str, str, str],
+    ) -> None:
         authors, abstract, ko, en, paper = (_xml_text(part).encode("utf-8") for part in parts)
         self.pieces: dict[Lang, tuple[bytes, ...] | None] = {}
-        slot = _SIBLING_SLOT.encode()
         for lang in (None, "ko", "en"):
             chosen = [
                 b
@@ -124,19 +131,27 @@ class _Rendered:
                 if b
             ]
             body = [piece for block in chosen for piece in (b"\n", block)][1:]
-            links = [cut.sibling.replace(slot, x.encode()) for x in SIBLINGS[lang]]
-            suffix = variant_suffix(lang).encode()
+            links = [siblings[x] for x in SIBLINGS[lang]]
+            suffix = VARIANT_SUFFIX[lang]
             # an empty content is written <content type="html"/> by lxml: no template for it
             self.pieces[lang] = (
-                (cut.head, suffix, cut.to_content, *body, cut.to_links, *links, cut.tail)
-                if body
-                else None
+                (head, suffix, to_content, *body, to_links, *links, tail) if body else None
             )
+
+    @classmethod
+    def from_cut(cls, cut: _Cut, parts: tuple[str, str, str, str, str]) -> _Rendered:
+        """From a template feedgen wrote with slots."""
+        slot = _SIBLING_SLOT.encode()
+        siblings = {x: cut.sibling.replace(slot, x.encode()) for x in ("ko", "en")}
+        return cls(cut.head, cut.to_content, cut.to_links, siblings, cut.tail, parts)
 
 
 def variant_suffix(lang: Lang) -> str:
     """What a language variant appends to the entry id: ``""``, ``/ko`` or ``/en``."""
     return f"/{lang}" if lang else ""
+
+
+VARIANT_SUFFIX: dict[Lang, bytes] = {lang: variant_suffix(lang).encode() for lang in SIBLINGS}
 
 
 class _Cut(NamedTuple):
@@ -181,7 +196,7 @@ class EntryRenderer:
     """
 
     #: Templates also written through feedgen and compared, per shape of entry, before the
-    #: hand-written ones are trusted for that shape (see :meth:`_template_bytes`).
+    #: hand-written ones are trusted for that shape (see :meth:`_by_hand_checked`).
     CHECKS_PER_SHAPE = 2
 
     def __init__(self, config: Config, memo: Memo[str, _Rendered | None]) -> None:
@@ -219,42 +234,47 @@ class EntryRenderer:
         )
         if not legal and any(_XML_ILLEGAL.search(block) for block in blocks):
             raise BuildError(f"{entry.source}: entry text holds characters illegal in XML")
-        found = _cut(self._template_bytes(timed, legal))
-        if found is None:
-            return None
-        return _Rendered(found, blocks)
+        if legal and self._by_hand and entry.title and self.config.curator:
+            rendered = self._by_hand_checked(timed, blocks)
+            if rendered is not None:
+                return rendered
+        # feedgen's rules (and errors) for the unusual: a template with slots, then cut
+        found = _cut(self._render(timed, _CONTENT_SLOT, entry.id + _ID_SLOT, (_SIBLING_SLOT,)))
+        return _Rendered.from_cut(found, blocks) if found is not None else None
 
-    def _template_bytes(self, timed: Timed, legal: bool = False) -> bytes:
-        """The entry with its slots: written by hand (what feedgen writes, a tenth of the
-        time); the first entries of each shape (with or without tags, a paper URL) are
-        also written by feedgen and compared, and one difference (another feedgen or lxml)
-        sends every later entry through feedgen. ``legal``: the caller found no character
-        XML cannot hold in the entry's text."""
-        args = (timed, _CONTENT_SLOT, timed.entry.id + _ID_SLOT, (_SIBLING_SLOT,))
-        entry = timed.entry
-        if (
-            not self._by_hand
-            or not entry.title
-            or not self.config.curator
-            or (
-                not legal
-                and any(
-                    _XML_ILLEGAL.search(text)
-                    for text in (entry.title, entry.url or "", *entry.tags, *entry.tag_labels)
-                )
-            )
-        ):
-            return self._render(*args)  # feedgen's rules (and errors) for the unusual
-        data = _entry_by_hand(self.config, *args)
+    def _by_hand_checked(
+        self, timed: Timed, blocks: tuple[str, str, str, str, str]
+    ) -> _Rendered | None:
+        """The entry's pieces written by hand (what feedgen writes, a tenth of the time).
+        The first entries of each shape (with or without tags, a paper URL) are also
+        written by feedgen in every variant and compared: one difference (another feedgen
+        or lxml) sends this and every later entry through feedgen (``None``)."""
+        parts = _hand_parts(self.config, timed)
+        rendered = _Rendered(
+            parts.head.encode(),
+            parts.to_content.encode(),
+            parts.to_links.encode(),
+            {lang: _sibling_line(parts.page, lang).encode() for lang in ("ko", "en")},
+            parts.tail.encode(),
+            blocks,
+        )
         shape = (bool(timed.entry.tags), bool(timed.entry.url))
         done = self._checked.get(shape, 0)
         if done < self.CHECKS_PER_SHAPE:
             self._checked[shape] = done + 1
-            reference = self._render(*args)
-            if reference != data:
-                self._by_hand = False
-                return reference
-        return data
+            for lang, pieces in rendered.pieces.items():
+                if pieces is None:
+                    continue
+                reference = self._render(
+                    timed,
+                    entry_html(timed.entry, lang),
+                    timed.entry.id + variant_suffix(lang),
+                    SIBLINGS[lang],
+                )
+                if reference != b"".join(pieces):
+                    self._by_hand = False
+                    return None
+        return rendered
 
     def _render(self, timed: Timed, html: str, id_: str, siblings: tuple[str, ...]) -> bytes:
         config, entry = self.config, timed.entry
@@ -306,45 +326,74 @@ def _attr(value: str) -> str:
     )
 
 
-def _entry_by_hand(
-    config: Config, timed: Timed, html: str, id_: str, siblings: tuple[str, ...]
-) -> bytes:
+class _HandParts(NamedTuple):
+    """An Atom entry as feedgen and lxml write it, around its variant slots."""
+
+    head: str  #: up to the id suffix (the id written)
+    to_content: str  #: from the id suffix to the content text
+    to_links: str  #: from the content text to the sibling links
+    page: str  #: the entry's page (escaped), for the sibling links
+    tail: str  #: after the sibling links
+
+
+def _hand_parts(config: Config, timed: Timed) -> _HandParts:
     """The bytes :meth:`EntryRenderer._render` gets from feedgen and lxml, written directly
     (element order of ``FeedEntry.atom_entry``, lxml's escaping and two-space indent)."""
     entry = timed.entry
-    author = config.author()
-    lines = [
-        "  <entry>",
-        f"    <id>{_xml_text(id_)}</id>",
-        f"    <title>{_xml_text(entry.title)}</title>",
-        f"    <updated>{timed.updated.isoformat()}</updated>",
-        "    <author>",
-        f"      <name>{_xml_text(author['name'])}</name>",
+    to_content = [
+        f"</id>\n    <title>{_xml_text(entry.title)}</title>\n"
+        f"    <updated>{timed.updated.isoformat()}</updated>\n"
+        f"    <author>\n      <name>{_xml_text(config.curator)}</name>\n"
     ]
-    if author.get("uri"):
-        lines.append(f"      <uri>{_xml_text(author['uri'])}</uri>")
-    lines.append("    </author>")
-    lines.append(f'    <content type="html">{_xml_text(html)}</content>')
+    if config.curator_uri:
+        to_content.append(f"      <uri>{_xml_text(config.curator_uri)}</uri>\n")
+    to_content.append('    </author>\n    <content type="html">')
+    to_links = ["</content>\n"]
     labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
     for slug, label in zip(entry.tags, labels, strict=False):
         scheme_url = config.tag_url(slug)
         scheme = f' scheme="{_attr(scheme_url)}"' if scheme_url else ""
-        lines.append(
+        to_links.append(
             f'    <category term="{_attr(slug)}"{scheme}'
             + (f' label="{_attr(label)}"' if label else "")
-            + "/>"
+            + "/>\n"
         )
-    lines.append(f"    <published>{timed.published.isoformat()}</published>")
     page = _attr(config.entry_url(entry))
-    lines.append(f'    <link rel="alternate" type="text/html" href="{page}"/>')
-    lines.extend(
-        f'    <link rel="alternate" type="text/html" hreflang="{_attr(lang)}" href="{page}"/>'
-        for lang in siblings
+    to_links.append(
+        f"    <published>{timed.published.isoformat()}</published>\n"
+        f'    <link rel="alternate" type="text/html" href="{page}"/>\n'
     )
-    if entry.url:
-        lines.append(f'    <link rel="related" href="{_attr(entry.url)}"/>')
-    lines.append("  </entry>\n")
-    return "\n".join(lines).encode("utf-8")
+    related = f'    <link rel="related" href="{_attr(entry.url)}"/>\n' if entry.url else ""
+    return _HandParts(
+        f"  <entry>\n    <id>{_xml_text(entry.id)}",
+        "".join(to_content),
+        "".join(to_links),
+        page,
+        related + "  </entry>\n",
+    )
+
+
+def _sibling_line(page: str, lang: str) -> str:
+    return f'    <link rel="alternate" type="text/html" hreflang="{_attr(lang)}" href="{page}"/>\n'
+
+
+def _entry_by_hand(
+    config: Config, timed: Timed, html: str, id_: str, siblings: tuple[str, ...]
+) -> bytes:
+    """One whole entry written by hand (``id_`` extends the entry's id): what
+    :meth:`EntryRenderer._render` writes with the same arguments."""
+    parts = _hand_parts(config, timed)
+    if not id_.startswith(timed.entry.id):
+        raise ValueError("id_ must extend the entry's id")
+    return (
+        parts.head
+        + _xml_text(id_[len(timed.entry.id) :])
+        + parts.to_content
+        + _xml_text(html)
+        + parts.to_links
+        + "".join(_sibling_line(parts.page, lang) for lang in siblings)
+        + parts.tail
+    ).encode("utf-8")
 
 
 def alternates(feedset: FeedSet, formats: tuple[str, ...]) -> list[tuple[str, str]]:
