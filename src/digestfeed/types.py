@@ -200,11 +200,35 @@ class Timed:
     def __post_init__(self) -> None:
         if not self.hash:
             object.__setattr__(self, "hash", self.entry.content_hash())
+        for name in ("published", "updated"):
+            value = getattr(self, name)
+            shared = shared_timezone(value)
+            if shared is not value:
+                object.__setattr__(self, name, shared)
         object.__setattr__(
             self,
             "key",
             timed_key(self.entry, self.hash, rfc3339(self.published), rfc3339(self.updated)),
         )
+
+
+#: One ``datetime.timezone`` object per (offset, name): see :func:`shared_timezone`.
+_TIMEZONES: dict[tuple[dt.timedelta | None, str | None], dt.tzinfo] = {}
+
+
+def shared_timezone(value: dt.datetime) -> dt.datetime:
+    """``value`` with the one shared ``datetime.timezone`` object of its offset and name.
+
+    Each parsed time carries a timezone object of its own, and Python compares two aware
+    times whose tzinfo objects differ by asking both for their offsets: sorting ten
+    thousand entries by time was ten times slower than with one object per offset. The
+    value, its offset and its name are unchanged.
+    """
+    tz = value.tzinfo
+    if type(tz) is not dt.timezone:  # naive, or a zoneinfo zone (shared already)
+        return value
+    shared = _TIMEZONES.setdefault((tz.utcoffset(None), tz.tzname(None)), tz)
+    return value if shared is tz else value.replace(tzinfo=shared)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
