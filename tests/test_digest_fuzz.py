@@ -3,6 +3,8 @@ and the writer/parser pair is exact on representable entries."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +14,7 @@ from digestfeed.config import Config
 from digestfeed.errors import ParseError
 from digestfeed.sources.digest import parse_bytes, parse_text
 from digestfeed.sources.export import render_digest
-from digestfeed.sources.lines import split_authors
+from digestfeed.sources.lines import decode, is_authors_line, split_authors
 from digestfeed.types import Digest
 
 CONFIG = Config()
@@ -130,3 +132,51 @@ def test_authors_split_join_split_is_stable(inner: str) -> None:
     """split_authors of the rendered '(A, B)' line gives the same authors back."""
     authors = split_authors(f"({inner})")
     assert split_authors("(" + ", ".join(authors) + ")") == authors
+
+
+def _parse_outcome(parse: Callable[[], Digest]) -> object:
+    try:
+        return parse()
+    except ParseError as exc:
+        return str(exc)
+
+
+@SETTINGS
+@given(_mutated_seed() | _TEXT, st.sampled_from(["", "\ufeff"]))
+def test_bytes_parse_as_their_decoded_text(text: str, bom: str) -> None:
+    """A file's bytes and its decoded text parse alike: same digest and warnings (control
+    characters too), or the same error."""
+    data = (bom + text).encode("utf-8", "surrogatepass")
+    try:
+        decoded = decode(data, "fuzz.txt")
+    except ParseError:
+        return
+    assert _parse_outcome(lambda: parse_bytes(data, "fuzz.txt", CONFIG)) == _parse_outcome(
+        lambda: parse_text(decoded, "fuzz.txt", CONFIG)
+    )
+
+
+_BRACKETED = re.compile(r"^\((.*)\)$", re.DOTALL)
+
+
+def _commas_at_depth_zero(body: str) -> tuple[str, ...]:
+    out, current, depth = [], "", 0
+    for ch in body:
+        depth += ch in "([{"
+        depth = max(0, depth - (ch in ")]}"))
+        if ch == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return tuple(a for a in [*out, current.strip()] if a)
+
+
+@SETTINGS
+@given(st.text(st.sampled_from(list("ab (),[]{}\n\t\u3000\u2028")), max_size=14))
+def test_an_authors_line_is_round_brackets_around_the_stripped_text(text: str) -> None:
+    """is_authors_line: the stripped line is '(…)'; split_authors splits what is inside it
+    (else the whole text) at the commas outside brackets."""
+    inside = _BRACKETED.match(text.strip())
+    assert is_authors_line(text) is (inside is not None)
+    assert split_authors(text) == _commas_at_depth_zero(inside.group(1) if inside else text)

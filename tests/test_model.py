@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digestfeed.model import normalize_tag, title_slug
 from digestfeed.types import Entry
@@ -90,3 +94,75 @@ def test_link_trimming_keeps_a_bracket_opened_inside() -> None:
     assert find_links("(https://en.wikipedia.org/wiki/A_(b)).") == [
         "https://en.wikipedia.org/wiki/A_(b)"
     ]
+
+
+_URL_TEXT = st.lists(
+    st.sampled_from(
+        [
+            "http",
+            "https",
+            "HTTPS",
+            "httpſ",
+            "://",
+            ":/",
+            "//",
+            ":",
+            "/",
+            "s",
+            "x",
+            "a.b",
+            "(",
+            ")",
+            " ",
+            ".",
+            ",",
+            "\n",
+            "<",
+            "]",
+            "한",
+            "ſ",
+            "İ",
+        ]
+    )
+    | st.text(max_size=3),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_URL_TEXT)
+def test_links_are_every_match_of_the_url_rule(text: str) -> None:
+    """iter_links finds exactly the URL regex's matches (leftmost, non-overlapping), trimmed."""
+    from digestfeed.model import _URL_RE, _trimmed_end, iter_links
+
+    expected = []
+    for match in _URL_RE.finditer(text):
+        end = _trimmed_end(match.group(0))
+        if end > len("https://"):
+            expected.append((match.start(), match.start() + end, match.group(0)[:end]))
+    assert list(iter_links(text)) == expected
+
+
+def _title_slug_word_by_word(title: str, limit: int) -> str:
+    ascii_ = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = ""
+    for word in re.findall(r"[a-z0-9]+", ascii_.lower()):
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > limit and slug:
+            break
+        slug = candidate[:limit]
+    return slug
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["ab", "C", "d9", " ", "-", "é", "ﬁ", "한", "x" * 25]), max_size=12
+    ).map("".join)
+    | st.text(max_size=80),
+    st.integers(1, 70),
+)
+def test_title_slug_adds_whole_words_up_to_the_limit(title: str, limit: int) -> None:
+    """A title slug is the ASCII words joined by '-', word by word while they fit the limit
+    (a first word longer than the limit is cut)."""
+    assert title_slug(title, limit) == _title_slug_word_by_word(title, limit)

@@ -46,13 +46,29 @@ def iter_links(text: str) -> Iterator[tuple[int, int, str]]:
 
     Linear in the length of ``text``, whatever follows a URL (a megabyte of ``)`` too).
     """
-    if "://" not in text:  # most comments hold no URL: skip the regex scan
-        return
-    for match in _URL_RE.finditer(text):
+    for match in _url_matches(text):
         url = match.group(0)
         end = _trimmed_end(url)
         if end > len("https://"):
             yield match.start(), match.start() + end, url[:end]
+
+
+def _url_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_URL_RE.finditer(text)``, found faster: a URL holds ``://`` 4 or 5
+    characters after its start (``http``, ``https``), so the regex is only tried there, at
+    each ``://`` in order (earlier ones give earlier starts), from where the last match ended.
+    """
+    end = 0  # where the last match ended: the next one starts there or later
+    colon = text.find("://", 4)
+    while colon != -1:
+        for start in (colon - 5, colon - 4):
+            if start >= end:
+                match = _URL_RE.match(text, start)
+                if match:
+                    yield match
+                    end = match.end()
+                    break
+        colon = text.find("://", max(colon + 1, end + 4))
 
 
 def _trimmed_end(url: str) -> int:
@@ -71,6 +87,8 @@ def _trimmed_end(url: str) -> int:
 
 def find_links(text: str) -> list[str]:
     """Every http(s) URL in ``text``, in order, without trailing punctuation."""
+    if "://" not in text:  # most texts hold no URL: no generator made
+        return []
     return [url for _, _, url in iter_links(text)]
 
 
@@ -141,7 +159,8 @@ def _tag_slug(text: str) -> TagSlug:
 
 def has_tag_text(tag: str) -> bool:
     """Whether a hashtag holds a letter or digit after its ``#`` (``##`` and ``#--`` do not)."""
-    return any(ch.isalnum() for ch in tag[1:] if ch not in _TAG_WORDS)
+    # '+' and '#' (the _TAG_WORDS) are not alphanumeric; most tags decide at their first letter.
+    return tag[1:2].isalnum() or any(ch.isalnum() for ch in tag[2:])
 
 
 def normalize_tag(tag: str, aliases: Mapping[str, str] | None = None) -> str:
@@ -161,10 +180,19 @@ def normalize_tag(tag: str, aliases: Mapping[str, str] | None = None) -> str:
     return slug
 
 
+_SLUG_WORD = re.compile(r"[a-z0-9]+")
+
+
 def title_slug(title: str, limit: int = 60) -> str:
     """ASCII slug of a title for ids: ``ZeroSearch: Incentivize…`` → ``zerosearch-incentivize…``."""
-    ascii_ = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_.lower())
+    if title.isascii():  # NFKD leaves ASCII as it is
+        ascii_ = title
+    else:
+        ascii_ = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    words = _SLUG_WORD.findall(ascii_.lower())
+    slug = "-".join(words)
+    if len(slug) <= limit:  # every word fits: what the loop below would make
+        return slug
     slug = ""
     for word in words:
         candidate = f"{slug}-{word}" if slug else word

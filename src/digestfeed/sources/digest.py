@@ -174,12 +174,6 @@ def _check_link_length(line: str, path: str, no: int, config: Config) -> None:
             )
 
 
-def _is_authors(text: str) -> bool:
-    """:func:`is_authors_line` of a line without trailing white space."""
-    text = text.lstrip()
-    return len(text) > 1 and text[0] == "(" and text[-1] == ")"
-
-
 def _parse_entries(
     texts: list[str],
     nos: list[int],
@@ -201,9 +195,9 @@ def _parse_entries(
         title = texts[i]
         if hashed[i] and is_tag_line(title):
             raise ParseError(path, nos[i], "tag line with no entry before it")
-        if _is_authors(title):
+        if is_authors_line(title):
             raise ParseError(path, nos[i], "authors line with no title line before it")
-        if i + 1 >= n or not _is_authors(texts[i + 1]):
+        if i + 1 >= n or not is_authors_line(texts[i + 1]):
             got = texts[i + 1][:60] if i + 1 < n else "end of file"
             raise ParseError(
                 path,
@@ -262,7 +256,7 @@ def _make_entry(
     title = texts[i].strip()
     # The lines are non-blank with trailing white space cut: join_lines is a join and a strip.
     fields = [title, "\n".join(abstract).strip(), "\n".join(ko).strip(), "\n".join(en).strip()]
-    links = entry_links(fields) if any("://" in field for field in fields) else ()
+    links = entry_links(fields)
     return Entry(
         id=entry_id(config.tag_authority, config.tag_date, date, title),
         date=date,

@@ -26,7 +26,6 @@ NO_ENGLISH = "no English comment"
 #: Characters XML 1.0 forbids (C0 controls but tab and newline; U+FFFE, U+FFFF): removed.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_AUTHORS = re.compile(r"^\((.*)\)$", re.DOTALL)
 
 
 def has_hangul(text: str) -> bool:
@@ -51,15 +50,17 @@ def is_tag_line(text: str) -> bool:
 
 
 def is_authors_line(text: str) -> bool:
-    return _AUTHORS.match(text.strip()) is not None
+    """A line in round brackets once stripped: ``(A, B)``."""
+    text = text.strip()
+    return len(text) > 1 and text[0] == "(" and text[-1] == ")"
 
 
 def split_authors(text: str) -> tuple[str, ...]:
     """``(A, B (Org, X), C)`` → ``("A", "B (Org, X)", "C")``: commas at bracket depth 0."""
-    inner = _AUTHORS.match(text.strip())
-    body = inner.group(1) if inner else text
-    if not any(b in body for b in "([{"):  # no brackets inside: every comma separates
-        return tuple(a for a in (part.strip() for part in body.split(",")) if a)
+    stripped = text.strip()
+    body = stripped[1:-1] if is_authors_line(stripped) else text
+    if "(" not in body and "[" not in body and "{" not in body:  # every comma separates
+        return tuple([a for a in map(str.strip, body.split(",")) if a])
     out: list[str] = []
     current: list[str] = []
     depth = 0
@@ -91,7 +92,7 @@ def split_parts(lines: Sequence[str]) -> tuple[int, int]:
     """Where the body of an entry splits: ``abstract = lines[:a]``, ``ko = lines[a:b]``,
     ``en = lines[b:]``. The Korean comment runs from the first to the last line holding
     Hangul; with no Hangul at all, every line is abstract."""
-    korean = [k for k, text in enumerate(lines) if has_hangul(text)]
+    korean = [k for k, text in enumerate(lines) if not text.isascii() and _HANGUL.search(text)]
     if not korean:
         return len(lines), len(lines)
     return korean[0], korean[-1] + 1
@@ -110,6 +111,7 @@ def parse_tags(
     """
     tags: list[str] = []
     labels: list[str] = []
+    aliases = config.tag_aliases
     for token in tokens:
         checked = tag_slug(token)
         if checked.forbidden:
@@ -126,7 +128,7 @@ def parse_tags(
                 )
             )
             continue
-        slug = normalize_tag(token, config.tag_aliases)
+        slug = normalize_tag(token, aliases) if aliases else checked.slug
         if len(slug) > config.max_tag_length:
             raise ParseError.at(
                 where,
