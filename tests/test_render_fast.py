@@ -161,3 +161,29 @@ def test_atom_falls_back_to_feedgen_on_a_difference(
     renderer = atom.EntryRenderer(config, Memo())
     assert [renderer(t, lang) for t in timed for lang in LANGS] == expected
     assert renderer._by_hand is False
+
+
+def test_rss_falls_back_to_feedgen_on_a_difference(
+    seed_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the hand-written RSS item differs from feedgen's (another lxml, say), feedgen writes them all."""
+    config = Config()
+    timed = _seed_timed(seed_path, tmp_path, config)
+    expected = [rss.ItemRenderer(config, Memo())(t, lang) for t in timed for lang in LANGS]
+    monkeypatch.setattr(rss, "_hand_item", lambda *a: (b"<item>", b"<guid>", b"</item>\n"))
+    renderer = rss.ItemRenderer(config, Memo())
+    assert [renderer(t, lang) for t in timed for lang in LANGS] == expected
+    assert renderer._by_hand is False
+
+
+def test_rss_dates_are_feedgens_in_any_locale() -> None:
+    """pubDate written by hand equals feedgen's C-locale RFC 822 date, for several offsets and days."""
+    import datetime as dt
+
+    from feedgen.util import formatRFC2822
+
+    for days in range(0, 400, 37):
+        for hours in (-5, 0, 9, 5.5):
+            tz = dt.timezone(dt.timedelta(hours=hours))
+            when = dt.datetime(2024, 1, 1, 7, 3, 9, tzinfo=tz) + dt.timedelta(days=days)
+            assert rss._rfc822(when) == formatRFC2822(when)
