@@ -187,3 +187,33 @@ def test_rss_dates_are_feedgens_in_any_locale() -> None:
             tz = dt.timezone(dt.timedelta(hours=hours))
             when = dt.datetime(2024, 1, 1, 7, 3, 9, tzinfo=tz) + dt.timedelta(days=days)
             assert rss._rfc822(when) == formatRFC2822(when)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_atom_heads_by_hand_equal_feedgen(seed_path: Path, tmp_path: Path, config: Config) -> None:
+    """Every document head of the seed (subscription, complete, archive pages, each language) written by hand is feedgen's."""
+    from digestfeed.plan import plan
+
+    config = config.replace(archive_page_size=3, max_entries=2)
+    feedset = plan(_seed_timed(seed_path, tmp_path, config), config)
+    markers = set()
+    for doc in feedset.documents:
+        head = atom._head(doc, feedset, ("atom", "json", "rss"))
+        assert atom._head_by_hand(head, config) == atom._head_by_feedgen(head, config), doc.path
+        markers.add(head.marker)
+    assert markers == {"archive", "complete", None}
+
+
+def test_atom_heads_fall_back_to_feedgen_on_a_difference(
+    seed_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a hand-written head differs from feedgen's, that head and every later one come from feedgen."""
+    from digestfeed.plan import plan
+
+    config = Config()
+    feedset = plan(_seed_timed(seed_path, tmp_path, config), config)
+    heads = [atom._head(doc, feedset, ()) for doc in feedset.documents]
+    monkeypatch.setattr(atom, "_head_by_hand", lambda *a: b"<feed>wrong</feed>\n")
+    renderer = atom.HeadRenderer(config)
+    assert [renderer(h) for h in heads] == [atom._head_by_feedgen(h, config) for h in heads]
+    assert renderer._by_hand is False

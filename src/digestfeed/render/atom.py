@@ -11,6 +11,7 @@ bytes are spliced in. Two feedgen behaviours are worked around here:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -400,55 +401,139 @@ def alternates(feedset: FeedSet, formats: tuple[str, ...]) -> list[tuple[str, st
     return [(ext, ALTERNATE_TYPES[ext]) for ext in formats if ext in ALTERNATE_TYPES]
 
 
+class _Head(NamedTuple):
+    """What a document's head holds (the ``<feed>`` element without its entries)."""
+
+    lang: Lang
+    id: str
+    title: str
+    updated: dt.datetime
+    links: list[tuple[str, str, str | None]]  #: (href, rel, type), in document order
+    marker: str | None  #: ``fh:complete`` or ``fh:archive``
+
+
+def _head(doc: Document, feedset: FeedSet, formats: tuple[str, ...]) -> _Head:
+    config, feed = feedset.config, doc.feed
+    atom = "application/atom+xml"
+    links: list[tuple[str, str, str | None]] = [(config.feed_url(f"{doc.path}.atom"), "self", atom)]
+    if not doc.archive:
+        for ext, media in alternates(feedset, formats):
+            links.append((config.feed_url(f"{doc.path}.{ext}"), "alternate", media))
+        if config.hub:
+            links.append((config.hub, "hub", None))
+    else:
+        links.append((config.feed_url(f"{doc.current}.atom"), "current", atom))
+    if doc.prev_archive:
+        links.append((config.feed_url(f"{doc.prev_archive}.atom"), "prev-archive", atom))
+    if doc.next_archive:
+        links.append((config.feed_url(f"{doc.next_archive}.atom"), "next-archive", atom))
+    # the web page last: readers that take the last alternate as the site (newsboat) get it
+    links.append((feed_home(config, feed.tag), "alternate", "text/html"))
+    return _Head(
+        feed.lang,
+        feedset.feed_id(doc.path),
+        feed.title if not doc.archive else f"{feed.title} — archive {doc.path.rsplit('/', 1)[-1]}",
+        feedset.newest_update(doc),
+        links,
+        "archive" if doc.archive else ("complete" if doc.complete else None),
+    )
+
+
+_GENERATOR_URI = "https://pypi.org/project/digestfeed/"
+
+
+def _head_by_feedgen(head: _Head, config: Config) -> bytes:
+    fg = FeedGenerator()
+    fg.register_extension("history", History, None, atom=True, rss=False)
+    fg.history.marker = head.marker
+    fg.id(head.id)
+    fg.title(head.title)
+    fg.updated(head.updated)
+    fg.author(config.author())
+    for href, rel, media in head.links:
+        if media is None:
+            fg.link(href=href, rel=rel)
+        else:
+            fg.link(href=href, rel=rel, type=media)
+    if head.lang:
+        fg.language(head.lang)
+    fg.generator("digestfeed", uri=_GENERATOR_URI)
+    data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return data
+
+
+def _head_by_hand(head: _Head, config: Config) -> bytes:
+    """What :func:`_head_by_feedgen` writes (feedgen's element order, lxml's escaping and
+    indent), written directly."""
+    lang = f' xml:lang="{_attr(head.lang)}"' if head.lang else ""
+    lines = [
+        "<?xml version='1.0' encoding='UTF-8'?>",
+        f'<feed xmlns:fh="{FH_NS}" xmlns="{ATOM_NS}"{lang}>',
+        f"  <id>{_xml_text(head.id)}</id>",
+        f"  <title>{_xml_text(head.title)}</title>",
+        f"  <updated>{head.updated.isoformat()}</updated>",
+        "  <author>",
+        f"    <name>{_xml_text(config.curator)}</name>",
+    ]
+    if config.curator_uri:
+        lines.append(f"    <uri>{_xml_text(config.curator_uri)}</uri>")
+    lines.append("  </author>")
+    for href, rel, media in head.links:
+        kind = f' type="{_attr(media)}"' if media is not None else ""
+        lines.append(f'  <link href="{_attr(href)}" rel="{_attr(rel)}"{kind}/>')
+    lines.append(f'  <generator uri="{_GENERATOR_URI}">digestfeed</generator>')
+    if head.marker:
+        lines.append(f"  <fh:{head.marker}/>")
+    lines.append("</feed>\n")
+    return "\n".join(lines).encode("utf-8")
+
+
+class HeadRenderer:
+    """Document heads written by hand; the first heads of each shape (marker, language)
+    are also written by feedgen and compared, and one difference sends every later head
+    through feedgen (as for entries, see :class:`EntryRenderer`)."""
+
+    CHECKS_PER_SHAPE = 2
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._by_hand = True
+        self._checked: dict[tuple[str | None, bool], int] = {}
+
+    def __call__(self, head: _Head) -> bytes:
+        config = self.config
+        if (
+            not self._by_hand
+            or not config.curator
+            or not head.title
+            or _XML_ILLEGAL.search("\n".join((head.id, head.title, config.curator)))
+        ):
+            return _head_by_feedgen(head, config)  # feedgen's rules (and errors)
+        data = _head_by_hand(head, config)
+        shape = (head.marker, bool(head.lang))
+        done = self._checked.get(shape, 0)
+        if done < self.CHECKS_PER_SHAPE:
+            self._checked[shape] = done + 1
+            reference = _head_by_feedgen(head, config)
+            if reference != data:
+                self._by_hand = False
+                return reference
+        return data
+
+
 def render_document(
     doc: Document,
     feedset: FeedSet,
     entry: EntryRenderer,
     formats: tuple[str, ...] = (),
+    heads: HeadRenderer | None = None,
 ) -> bytes:
-    """One Atom document: feedgen head + the memoised entry bytes, newest first."""
-    config, feed = feedset.config, doc.feed
-    fg = FeedGenerator()
-    fg.register_extension("history", History, None, atom=True, rss=False)
-    fg.history.marker = "archive" if doc.archive else ("complete" if doc.complete else None)
-    fg.id(feedset.feed_id(doc.path))
-    fg.title(
-        feed.title if not doc.archive else f"{feed.title} — archive {doc.path.rsplit('/', 1)[-1]}"
-    )
-    fg.updated(feedset.newest_update(doc))
-    fg.author(config.author())
-    fg.link(href=config.feed_url(f"{doc.path}.atom"), rel="self", type="application/atom+xml")
-    if not doc.archive:
-        for ext, media in alternates(feedset, formats):
-            fg.link(href=config.feed_url(f"{doc.path}.{ext}"), rel="alternate", type=media)
-        if config.hub:
-            fg.link(href=config.hub, rel="hub")
-    else:
-        fg.link(
-            href=config.feed_url(f"{doc.current}.atom"), rel="current", type="application/atom+xml"
-        )
-    if doc.prev_archive:
-        fg.link(
-            href=config.feed_url(f"{doc.prev_archive}.atom"),
-            rel="prev-archive",
-            type="application/atom+xml",
-        )
-    if doc.next_archive:
-        fg.link(
-            href=config.feed_url(f"{doc.next_archive}.atom"),
-            rel="next-archive",
-            type="application/atom+xml",
-        )
-    # the web page last: readers that take the last alternate as the site (newsboat) get it
-    fg.link(href=feed_home(config, feed.tag), rel="alternate", type="text/html")
-    if feed.lang:
-        fg.language(feed.lang)
-    fg.generator("digestfeed", uri="https://pypi.org/project/digestfeed/")
-    head: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    """One Atom document: its head + the memoised entry bytes, newest first."""
+    head = (heads or HeadRenderer(feedset.config))(_head(doc, feedset, formats))
     cut = head.rindex(b"</feed>")
     # one join, no intermediate copies: an uncapped feed can be tens of megabytes
     parts = [head[:cut]]
-    pieces, lang = entry.pieces, feed.lang
+    pieces, lang = entry.pieces, doc.feed.lang
     for timed in doc.entries:
         parts.extend(pieces(timed, lang))
     parts.append(head[cut:])
@@ -465,10 +550,11 @@ class AtomOutput:
     ) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
         """``(relative path, fingerprint, render)`` for each file, rendered lazily."""
         entry = EntryRenderer(feedset.config, Memo.for_documents(feedset.documents))
+        heads = HeadRenderer(feedset.config)
         salt = fingerprint_salt("atom", RENDER_VERSION, feedset.config, formats)
         for doc in feedset.documents:
             yield (
                 f"{doc.path}.atom",
                 fingerprint(doc, salt),
-                lambda doc=doc: render_document(doc, feedset, entry, formats),  # type: ignore[misc]
+                lambda doc=doc: render_document(doc, feedset, entry, formats, heads),  # type: ignore[misc]
             )
