@@ -21,11 +21,15 @@ from ..types import Entry, Lang
 
 def linkify(text: str) -> str:
     """Escape ``text`` as HTML, turning URLs into links and line breaks into ``<br/>``."""
+    if "://" not in text:  # no URL (iter_links would find none): one escape
+        return escape(text, quote=False).replace("\n", "<br/>\n")
     out, pos = [], 0
     for start, end, url in iter_links(text):
         out.append(escape(text[pos:start], quote=False))
-        href = escape(url, quote=True)
-        out.append(f'<a href="{href}">{escape(url, quote=False)}</a>')
+        # A URL holds no '<', '>', '"' or "'" (they end it): escaping it, for the attribute
+        # and the text alike, is replacing '&'.
+        href = url.replace("&", "&amp;")
+        out.append(f'<a href="{href}">{href}</a>')
         pos = end
     out.append(escape(text[pos:], quote=False))
     return "".join(out).replace("\n", "<br/>\n")

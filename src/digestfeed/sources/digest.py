@@ -7,8 +7,11 @@ parser cannot place is a :class:`~digestfeed.errors.ParseError` naming ``path:li
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
+import itertools
+import os
 import re
 from pathlib import Path
 
@@ -110,32 +113,32 @@ def _parse(text: str, path: str, config: Config, has_control: bool) -> Digest:
     """Parse ``text``; ``has_control``: whether it may hold a :data:`CONTROL` character (only
     then is each line searched for one)."""
     warnings: list[str] = []
-    # The non-blank lines, trailing white space cut, and their line numbers.
-    texts: list[str] = []
-    nos: list[int] = []
-    max_link_length = config.max_link_length
-    for no, raw in enumerate(text.split("\n"), start=1):
-        if has_control and CONTROL.search(raw):
-            warnings.append(
-                BuildWarning(
-                    CONTROLS, f"{path}:{no}", "removed control character(s) illegal in XML"
+    raws = text.split("\n")
+    if has_control:
+        for k, raw in enumerate(raws):
+            if CONTROL.search(raw):
+                warnings.append(
+                    BuildWarning(
+                        CONTROLS, f"{path}:{k + 1}", "removed control character(s) illegal in XML"
+                    )
                 )
-            )
-            raw = CONTROL.sub("", raw)
-        if len(raw) > max_link_length and "://" in raw:
-            _check_link_length(raw, path, no, config)
-        line = raw.rstrip()
-        if line:
-            texts.append(line)
-            nos.append(no)
+                raws[k] = CONTROL.sub("", raw)
+    max_link_length = config.max_link_length
+    for k in [k for k, raw in enumerate(raws) if len(raw) > max_link_length and "://" in raw]:
+        _check_link_length(raws[k], path, k + 1, config)  # the first too long link raises
+    # The non-blank lines, trailing white space cut, and their line numbers.
+    stripped = [raw.rstrip() for raw in raws]
+    texts = list(filter(None, stripped))
+    nos = list(itertools.compress(range(1, len(stripped) + 1), stripped))
     if not texts:
         raise ParseError(path, 1, "empty digest: no date line and no entries")
 
     date = parse_date_line(texts[0])
     if date is not None and len(texts) > 1 and is_authors_line(texts[1]):
         date = None  # the first line is a title followed by its authors
+    name = _file_name(path)
     if date is not None:
-        file_date = _FILE_DATE.search(Path(path).name)
+        file_date = _FILE_DATE.search(name)
         if file_date and _ymd(*file_date.groups()) not in (None, date):
             warnings.append(
                 BuildWarning(
@@ -146,7 +149,7 @@ def _parse(text: str, path: str, config: Config, has_control: bool) -> Digest:
             )
         first = 1
     else:
-        m = _FILE_DATE.search(Path(path).name)
+        m = _FILE_DATE.search(name)
         date = _ymd(*m.groups()) if m else None
         if date is None:
             raise ParseError(
@@ -161,6 +164,14 @@ def _parse(text: str, path: str, config: Config, has_control: bool) -> Digest:
     if not entries:
         raise ParseError(path, nos[0], "no entries after the date line")
     return Digest(path, date, tuple(assign_unique_ids(entries)), tuple(warnings))
+
+
+def _file_name(path: str) -> str:
+    """``Path(path).name``, without making a Path for the usual ``dir/name.txt``."""
+    name = path.rpartition("/")[2]
+    if os.sep == "/" and name not in ("", "."):
+        return name
+    return Path(path).name
 
 
 def _check_link_length(line: str, path: str, no: int, config: Config) -> None:
@@ -187,13 +198,15 @@ def _parse_entries(
     entries: list[Entry] = []
     tags_seen: set[str] = set()
     n = len(texts)
-    # Whether each line starts with '#' (only those can be tag lines): one pass, not a call
-    # per line and entry.
-    hashed = [text.lstrip()[:1] == "#" for text in texts]
+    # The tag lines, found in one pass (only a line starting with '#' can be one).
+    tag_lines = [
+        k for k, text in enumerate(texts) if text.lstrip()[:1] == "#" and is_tag_line(text)
+    ]
+    is_tag = set(tag_lines)
     i = first
     while i < n:
         title = texts[i]
-        if hashed[i] and is_tag_line(title):
+        if i in is_tag:
             raise ParseError(path, nos[i], "tag line with no entry before it")
         if is_authors_line(title):
             raise ParseError(path, nos[i], "authors line with no title line before it")
@@ -205,9 +218,8 @@ def _parse_entries(
                 f"title {title.strip()[:60]!r} has no authors line "
                 f"(expected '(Author, …)' on the next line, got {got!r})",
             )
-        j = i + 2
-        while j < n and not (hashed[j] and is_tag_line(texts[j])):
-            j += 1
+        after = bisect.bisect_left(tag_lines, i + 2)
+        j = tag_lines[after] if after < len(tag_lines) else n  # the entry's tag line
         if j >= n:
             raise ParseError(
                 path,

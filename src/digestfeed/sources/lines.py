@@ -85,6 +85,8 @@ def decode(data: bytes, path: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ParseError(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    if b"\r" not in data:  # the usual '\n' line ends: nothing to replace
+        return text
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -177,4 +179,6 @@ def missing_parts(
 
 def entry_links(fields: Sequence[str]) -> list[str]:
     """Every URL of the title, abstract and comments, in order, each once."""
-    return list(dict.fromkeys(link for text in fields for link in find_links(text)))
+    return list(
+        dict.fromkeys([link for text in fields if "://" in text for link in find_links(text)])
+    )
