@@ -317,3 +317,77 @@ def test_restored_entry_keeps_its_times() -> None:
     again = ledger.apply(ENTRIES[:2], CONFIG, T1 + dt.timedelta(days=30))
     assert [(t.published, t.updated) for t in again] == [(t.published, t.updated) for t in before]
     assert not ledger.records[ENTRIES[1].id].deleted
+
+
+_GOOD = {
+    "date": "2025-05-01",
+    "hash": "h",
+    "owner": "digest:2025-05-01.txt",
+    "position": 0,
+    "published": "2025-05-01T09:00:00+09:00",
+    "seq": 1,
+    "title": "t",
+    "updated": "2025-05-01T09:00:00+09:00",
+}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"extra": 1}, "record 'x' is invalid"),
+        ({"position": True}, "'position'"),
+        ({"deleted": 1}, "'deleted' a boolean"),
+        ({"seq": 0}, "'seq' must be a positive integer"),
+        ({"title": None}, "'title' must be a string"),
+        ({"updated": "2025-05-01T09:00:00"}, "'updated' has no UTC offset"),
+        ({"published": "soon"}, "record 'x' is invalid"),
+    ],
+)
+def test_corrupt_record_among_good_ones_is_named(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    """One malformed record among well-formed ones is a LedgerError naming it and what is wrong."""
+    good = {f"ok{n}": {**_GOOD, "seq": n + 2} for n in range(3)}
+    entries = {**good, "x": {**_GOOD, **change}}
+    data = {"version": 2, "tag_authority": "a.org", "tag_date": "2025", "entries": entries}
+    path = tmp_path / ".ledger.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(LedgerError, match=message) as info:
+        Ledger.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_ledger_read_at_once_equals_record_by_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A well-formed ledger read with all records checked at once gives the records, times and text of the record-by-record check."""
+    path = tmp_path / ".ledger.json"
+    ledger = Ledger(path=path)
+    ledger.apply(ENTRIES, CONFIG, T1)
+    ledger.apply(ENTRIES[1:], CONFIG, T2)  # one deleted record
+    ledger.save()
+    fast = Ledger.load(path)
+    monkeypatch.setattr("digestfeed.ledger._well_formed", lambda entries: None)
+    slow = Ledger.load(path)
+    assert fast.records == slow.records and list(fast.records) == list(slow.records)
+    assert any(r.deleted for r in fast.records.values())
+    assert fast.dumps() == slow.dumps() == path.read_text(encoding="utf-8")
+    assert fast.apply(ENTRIES, CONFIG, T2) == slow.apply(ENTRIES, CONFIG, T2)
+
+
+def test_new_entries_follow_first_published_across_a_clock_change() -> None:
+    """New entries get first_published times (also on a day whose publish hour the clock skips) and seqs in published order."""
+    from digestfeed.ledger import first_published
+
+    config = Config(timezone="Europe/Berlin", publish_hour=2)
+    entries = [
+        make(date, position, f"Paper {date} {position}")
+        for date in ("2025-03-29", "2025-03-30", "2025-03-31", "2025-10-26")
+        for position in range(3)
+    ]
+    timed = Ledger().apply(list(reversed(entries)), config, T1)
+    for t in timed:
+        expected = first_published(t.entry, config).isoformat()
+        assert t.published.isoformat() == t.updated.isoformat() == expected
+    ordered = sorted(timed, key=lambda t: (t.published.timestamp(), t.entry.id))
+    assert [t.seq for t in ordered] == list(range(1, len(entries) + 1))

@@ -35,8 +35,9 @@ import difflib
 import json
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import Config
 from .errors import LedgerError, ParseError, ParseErrors
@@ -55,8 +56,9 @@ SIMILAR = 0.8
 SIMILAR_SAME_POSITION = 0.6
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
+    """One id's line in the ledger (a named tuple: thousands are read and made per build)."""
+
     id: str
     date: str
     position: int
@@ -91,7 +93,15 @@ def owner_of(entry: Entry, plugin: str = "digest") -> str:
     """``<plugin>:<file name>`` of the file an entry comes from (``entry.source`` is
     ``path:line``; the folder is dropped so that a moved file keeps its ids)."""
     path = entry.source.rpartition(":")[0] if ":" in entry.source else entry.source
-    return f"{plugin}:{Path(path).name}"
+    return f"{plugin}:{_file_name(path)}"
+
+
+def _file_name(path: str) -> str:
+    """``Path(path).name``; a POSIX path's last part is taken without making a Path."""
+    name = path.rpartition("/")[2]
+    if os.name == "posix" and name not in ("", ".", ".."):
+        return name
+    return Path(path).name
 
 
 def _file_of(owner: str) -> str:
@@ -152,6 +162,8 @@ class Ledger:
         #: Per feed, the seq of the last entry of each full archive page (see
         #: :mod:`digestfeed.plan`): written pages never move.
         self.pages: dict[str, tuple[int, ...]] = {}
+        #: RFC 3339 text → its datetime, for the times already parsed (by :meth:`load`).
+        self._times: dict[str, dt.datetime] = {}
 
     @classmethod
     def load(cls, path: Path) -> Ledger:
@@ -179,11 +191,12 @@ class Ledger:
                 f"{path}: not a digestfeed ledger of version "
                 + " or ".join(map(str, READABLE_VERSIONS))
             )
-        records = []
         entries = data.get("entries")
         if not isinstance(entries, dict):
             raise LedgerError(f"{path}: 'entries' must be an object")
-        for entry_id, raw in entries.items():
+        fast = _well_formed(entries) if version >= 2 else None
+        records, times = fast if fast is not None else ([], {})
+        for entry_id, raw in entries.items() if fast is None else ():
             try:
                 if not isinstance(raw, dict):
                     raise TypeError("not an object")
@@ -224,6 +237,7 @@ class Ledger:
             found = {authority_of(r.id) for r in records} - {None}
             authority = found.pop() if len(found) == 1 else None
         ledger = cls(records, path, authority)
+        ledger._times = times
         if version >= 2:
             ledger.pages = pages
         ledger.changed = version != LEDGER_VERSION
@@ -340,32 +354,28 @@ class Ledger:
             raise ValueError("owners must be parallel to entries")
         entries, owner_list = self._assign_ids(entries, owner_list, set(copies), hashes)
         entries = self._resolve_ids(entries, owner_list)
+        records, times = self.records, self._times
         out: list[Timed] = []
         edited: list[int] = []
         present = set()
-        new: list[int] = []
+        new: list[tuple[int, Entry, str, str]] = []  # (index in out, entry, owner, hash)
         changed = False
         for entry, owner in zip(entries, owner_list, strict=True):
-            present.add(entry.id)
-            digest = (hashes.get(hash_key(entry)) if hashes else None) or entry.content_hash()
-            record = self.records.get(entry.id)
+            entry_id = entry.id
+            present.add(entry_id)
+            digest = (
+                hashes.get((entry.source, entry.position, entry.date, entry.title))  # hash_key
+                if hashes
+                else None
+            ) or entry.content_hash()
+            record = records.get(entry_id)
             if record is None:
-                published = rfc3339(first_published(entry, config))
-                record = Record(
-                    entry.id,
-                    entry.date,
-                    entry.position,
-                    entry.title,
-                    digest,
-                    published,
-                    published,
-                    owner=owner,
-                )
-                new.append(len(out))
-            elif record.hash != digest:
+                new.append((len(out), entry, owner, digest))
+                out.append(None)  # type: ignore[arg-type]  # made by _add_new below
+                continue
+            if record.hash != digest:
                 edited.append(len(out))
-                record = dataclasses.replace(
-                    record,
+                record = record._replace(
                     hash=digest,
                     title=entry.title,
                     deleted=False,
@@ -375,38 +385,76 @@ class Ledger:
                 )
             elif (
                 record.deleted
-                or (record.date, record.position) != (entry.date, entry.position)
+                or record.date != entry.date
+                or record.position != entry.position
                 or record.owner != owner
             ):
                 # restored unchanged, moved or renamed: not an edit, so its times stay
-                record = dataclasses.replace(
-                    record, date=entry.date, position=entry.position, deleted=False, owner=owner
+                record = record._replace(
+                    date=entry.date, position=entry.position, deleted=False, owner=owner
                 )
             else:
-                out.append(timed_of_record(entry, record))
+                out.append(_timed(entry, record, times))
                 continue
             changed = True
-            self.records[entry.id] = record
-            out.append(timed_of_record(entry, record))
+            records[entry_id] = record
+            out.append(_timed(entry, record, times))
         if new:
-            self._number(out, new)
+            self._add_new(out, new, config)
+            changed = True
         if edited:
             self._stamp_edits(out, edited, (now or clock_now(config.tz)).replace(microsecond=0))
-        for entry_id, record in list(self.records.items()):
-            if entry_id not in present and not record.deleted:
-                self.records[entry_id] = dataclasses.replace(record, deleted=True)
-                changed = True
-        self.changed = self.changed or changed
+        gone = [k for k, r in records.items() if not r.deleted and k not in present]
+        for entry_id in gone:
+            records[entry_id] = records[entry_id]._replace(deleted=True)
+        self.changed = self.changed or changed or bool(gone)
         return out
 
-    def _number(self, out: list[Timed], new: list[int]) -> None:
-        """Next seqs for the new entries, oldest ``published`` first (ties: by id)."""
-        seq = max((r.seq for r in self.records.values()), default=0)
-        for i in sorted(new, key=lambda i: (out[i].published, out[i].entry.id)):
+    def _add_new(
+        self, out: list[Timed], new: list[tuple[int, Entry, str, str]], config: Config
+    ) -> None:
+        """Records for the new entries (``(index in out, entry, owner, content hash)``, in
+        entry order): first published at their digest's date and position, the next seqs
+        in ``published`` order (ties: by id)."""
+        records, times = self.records, self._times
+        bases: dict[str, dt.datetime] = {}
+        minutes: dict[int, dt.timedelta] = {}
+        published: list[str] = []
+        for _, entry, _, _ in new:
+            base = bases.get(entry.date)
+            if base is None:  # first_published, once per date
+                base = bases[entry.date] = dt.datetime.fromisoformat(entry.date).replace(
+                    hour=config.publish_hour, tzinfo=config.tz
+                )
+            step = minutes.get(entry.position)
+            if step is None:
+                step = minutes[entry.position] = dt.timedelta(minutes=entry.position)
+            text = rfc3339(base - step)
+            if text not in times:
+                times[text] = _parse(text)
+            published.append(text)
+        seq = max((r.seq for r in records.values()), default=0)
+        seqs = [0] * len(new)
+        for k in sorted(
+            range(len(new)), key=lambda k: (times[published[k]].timestamp(), new[k][1].id)
+        ):
             seq += 1
-            record = dataclasses.replace(self.records[out[i].entry.id], seq=seq)
-            self.records[record.id] = record
-            out[i] = timed_of_record(out[i].entry, record)
+            seqs[k] = seq
+        for (i, entry, owner, digest), text, number in zip(new, published, seqs, strict=True):
+            record = Record(
+                entry.id,
+                entry.date,
+                entry.position,
+                entry.title,
+                digest,
+                text,
+                text,
+                False,
+                owner,
+                number,
+            )
+            records[entry.id] = record
+            out[i] = _timed(entry, record, times)
 
     def _assign_ids(
         self,
@@ -423,17 +471,17 @@ class Ledger:
         gets the next free ``-N``; of an id a present owner publishes, it is an error,
         unless its source expects copies (next free ``-N``, warning; identical copy dropped).
         """
+        ids = [e.id for e in entries]
+        if len(set(ids)) == len(ids):
+            known = list(map(self.records.get, ids))
+            recorded = [o if r is None else r.owner for r, o in zip(known, owners, strict=True)]
+            if recorded == owners:
+                return list(entries), owners  # the common case: every id claimed once, by its owner
         claims: dict[str, list[int]] = {}
-        for i, entry in enumerate(entries):
-            claims.setdefault(entry.id, []).append(i)
-        if all(len(idx) == 1 for idx in claims.values()) and not any(
-            (r := self.records.get(e.id)) is not None and r.owner != o
-            for e, o in zip(entries, owners, strict=True)
-        ):
-            return list(entries), owners  # the common case: every id claimed once, by its owner
+        for i, entry_id in enumerate(ids):
+            claims.setdefault(entry_id, []).append(i)
         present = set(owners)
         taken = set(claims)
-        ids = [e.id for e in entries]
         dropped: set[int] = set()
         errors: list[ParseError] = []
 
@@ -533,8 +581,8 @@ class Ledger:
                     stamp += second
             taken.add(stamp)
             out[i] = dataclasses.replace(timed, updated=stamp)
-            self.records[timed.entry.id] = dataclasses.replace(
-                self.records[timed.entry.id], updated=rfc3339(stamp)
+            self.records[timed.entry.id] = self.records[timed.entry.id]._replace(
+                updated=rfc3339(stamp)
             )
             stamp -= second
 
@@ -579,25 +627,96 @@ class Ledger:
         return out
 
 
+#: The fields every version-2 record has (``deleted`` is written only when true).
+_REQUIRED = ("date", "hash", "owner", "position", "published", "seq", "title", "updated")
+_required = itemgetter(*_REQUIRED)
+_has_deleted = methodcaller("__contains__", "deleted")
+_deleted = methodcaller("get", "deleted", False)
+
+
+def _well_formed(
+    entries: dict[str, Any],
+) -> tuple[list[Record], dict[str, dt.datetime]] | None:
+    """The records of a version-2 ``entries`` object and their times parsed (RFC 3339 text
+    → datetime) when every record is well-formed, checked field by field over all records
+    at once; ``None`` when any is not (:meth:`Ledger.load` then checks them one by one, to
+    name the first that is not)."""
+    raws = list(entries.values())
+    if not set(map(type, raws)) <= {dict}:
+        return None
+    try:
+        rows = list(map(_required, raws))
+    except KeyError:
+        return None
+    if sum(map(len, raws)) != len(_REQUIRED) * len(raws) + sum(map(_has_deleted, raws)):
+        return None  # a field other than the known ones
+    if not rows:
+        return [], {}
+    date, digest, owner, position, published, seq, title, updated = zip(*rows, strict=True)
+    deleted = list(map(_deleted, raws))
+    if not (
+        all(set(map(type, column)) <= {str} for column in (date, digest, owner, title))
+        and set(map(type, published)) | set(map(type, updated)) <= {str}
+        and set(map(type, position)) <= {int}
+        and set(map(type, seq)) <= {int}
+        and min(seq) >= 1
+        and set(map(type, deleted)) <= {bool}
+    ):
+        return None
+    texts = set(published) | set(updated)
+    try:
+        times = dict(zip(texts, map(_parse, texts), strict=True))
+    except ValueError:
+        return None
+    if None in map(_tzinfo, times.values()):
+        return None
+    records = list(
+        map(Record, entries, date, position, title, digest, published, updated, deleted, owner, seq)
+    )
+    return records, times
+
+
+def _tzinfo(value: dt.datetime) -> dt.tzinfo | None:
+    return value.tzinfo
+
+
 def _migrated(records: list[Record]) -> list[Record]:
     """Version-1 records with seqs by published order (owners are filled in by the first
     :meth:`Ledger.apply` from the files that claim the ids)."""
     ordered = sorted(records, key=lambda r: (_parse(r.published), r.id))
-    return [dataclasses.replace(r, seq=n) for n, r in enumerate(ordered, 1)]
+    return [r._replace(seq=n) for n, r in enumerate(ordered, 1)]
 
 
 def timed_of_record(entry: Entry, record: Record) -> Timed:
     """The entry with the record's times (whose RFC 3339 text is already at hand)."""
-    timed = object.__new__(Timed)
-    for name, value in (
-        ("entry", entry),
-        ("published", _parse(record.published)),
-        ("updated", _parse(record.updated)),
-        ("hash", record.hash),
-        ("key", timed_key(entry, record.hash, record.published, record.updated)),
-        ("seq", record.seq),
-    ):
-        object.__setattr__(timed, name, value)
+    return _timed(entry, record, {})
+
+
+_new_object = object.__new__
+# Timed is a frozen dataclass with slots: its slots are set the way its __init__ sets them,
+# bypassing the frozen __setattr__, without recomputing what the record already holds
+_set_entry, _set_published, _set_updated, _set_hash, _set_seq, _set_key = (
+    vars(Timed)[name].__set__ for name in ("entry", "published", "updated", "hash", "seq", "key")
+)
+
+
+def _timed(entry: Entry, record: Record, times: dict[str, dt.datetime]) -> Timed:
+    """:func:`timed_of_record`, with ``times`` (RFC 3339 text → datetime) remembering the
+    times parsed."""
+    published, updated = record.published, record.updated
+    when = times.get(published)
+    if when is None:
+        when = times[published] = _parse(published)
+    changed = times.get(updated)
+    if changed is None:
+        changed = times[updated] = _parse(updated)
+    timed: Timed = _new_object(Timed)
+    _set_entry(timed, entry)
+    _set_published(timed, when)
+    _set_updated(timed, changed)
+    _set_hash(timed, record.hash)
+    _set_seq(timed, record.seq)
+    _set_key(timed, timed_key(entry, record.hash, published, updated))
     return timed
 
 
