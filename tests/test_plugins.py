@@ -244,3 +244,25 @@ def test_no_change_shortcut_watches_plugin_files(
     csv.unlink()
     result = CliRunner().invoke(main, args)
     assert "wrote entries.csv" in result.output and csv.read_text(encoding="utf-8") == good
+
+
+def test_a_plugin_installed_while_the_process_runs_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entry points are remembered per process, yet a distribution added to a sys.path folder later is seen."""
+    import os
+
+    from digestfeed.plugins import SOURCES, registered_entry_points
+
+    register(
+        tmp_path, monkeypatch, "[digestfeed.sources]\nfirst = example_plugin:JsonlSource\n", "one"
+    )
+    assert "first" in {ep.name for ep in registered_entry_points(SOURCES)}
+    assert "second" not in {ep.name for ep in registered_entry_points(SOURCES)}
+    dist = tmp_path / "two-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: two\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[digestfeed.sources]\nsecond = example_plugin:X\n")
+    st = os.stat(tmp_path)
+    os.utime(tmp_path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # a coarse clock's tick
+    assert {"first", "second"} <= {ep.name for ep in registered_entry_points(SOURCES)}

@@ -21,6 +21,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.metadata as md
+import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,8 +55,27 @@ class PluginInfo:
 
 def registered_entry_points(group: str) -> list[md.EntryPoint]:
     """Every entry point installed distributions register in ``group`` (the one place that
-    asks :mod:`importlib.metadata`), in its order, without loading them."""
-    return list(md.entry_points(group=group))
+    asks :mod:`importlib.metadata`), in its order, without loading them.
+
+    Reading every installed distribution's metadata takes milliseconds and a build asks
+    several times: the answer is kept while ``sys.path`` and its folders are unchanged
+    (installing or removing a distribution changes its folder's mtime)."""
+    return list(_entry_points(group, _path_state()))
+
+
+def _path_state() -> tuple[tuple[str, int], ...]:
+    state = []
+    for entry in sys.path:
+        try:
+            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            state.append((entry, -1))
+    return tuple(state)
+
+
+@functools.lru_cache(maxsize=16)
+def _entry_points(group: str, path_state: tuple[tuple[str, int], ...]) -> tuple[md.EntryPoint, ...]:
+    return tuple(md.entry_points(group=group))
 
 
 def discover(group: str) -> list[PluginInfo]:
