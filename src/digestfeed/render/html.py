@@ -276,8 +276,7 @@ def tag_fingerprint(
             )
         ).encode()
     )
-    for t in feed.entries[:TAG_PAGE_ENTRIES]:
-        h.update(t.key)
+    h.update(b"".join([t.key for t in feed.entries[:TAG_PAGE_ENTRIES]]))  # one call, same hash
     return h.hexdigest()
 
 
