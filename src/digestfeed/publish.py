@@ -28,7 +28,7 @@ from .cache import Cache
 from .errors import BuildError, LockError
 from .ledger import Ledger
 from .types import FileSpec
-from .uptodate import owned_stats, stat_key
+from .uptodate import OWNED_SUFFIXES, owned_stats, stat_key
 
 STAGING = ".digestfeed-staging"
 LOCK_TIMEOUT = 120.0
@@ -97,12 +97,12 @@ class _Dirs:
     hundred directories)."""
 
     def __init__(self) -> None:
-        self._made: set[Path] = set()
+        self._made: set[str] = set()
 
-    def parent_of(self, path: Path) -> None:
-        parent = path.parent
+    def parent_of(self, path: str | Path) -> None:
+        parent = os.path.dirname(path)
         if parent not in self._made:
-            parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent, exist_ok=True)
             self._made.add(parent)
 
 
@@ -193,19 +193,21 @@ def _swap(
     Each replaced or removed file is first hard-linked (or copied) into the staging
     directory, so that a failing rename puts every earlier one back.
     """
-    backup = staging / ".backup"
+    # plain strings: a Path per file costs more than the rename
+    out, stage = os.path.join(out_dir, ""), os.path.join(staging, "")
+    backup = os.path.join(staging, ".backup", "")
     dirs = _Dirs()
-    done: list[tuple[Path, Path | None]] = []  # (target, its previous version or None)
+    done: list[tuple[str, str | None]] = []  # (target, its previous version or None)
     try:
         for rel in staged:
-            target = out_dir / rel
-            saved = _keep(target, backup / rel, dirs)
+            target = out + rel
+            saved = _keep(target, backup + rel, dirs)
             dirs.parent_of(target)
-            os.replace(staging / rel, target)
+            os.replace(stage + rel, target)
             done.append((target, saved))
         for rel in removed:
-            target = out_dir / rel
-            saved = backup / rel
+            target = out + rel
+            saved = backup + rel
             dirs.parent_of(saved)
             os.replace(target, saved)
             done.append((target, saved))
@@ -215,15 +217,15 @@ def _swap(
         for target, saved in reversed(done):
             with contextlib.suppress(OSError):
                 if saved is None:
-                    target.unlink()
+                    os.unlink(target)
                 else:
                     os.replace(saved, target)
         raise
 
 
-def _keep(target: Path, saved: Path, dirs: _Dirs) -> Path | None:
+def _keep(target: str, saved: str, dirs: _Dirs) -> str | None:
     """Hard-link (else copy) ``target`` to ``saved``; ``None`` when there is no target."""
-    if not target.exists():
+    if not os.path.exists(target):
         return None
     dirs.parent_of(saved)
     try:
@@ -257,6 +259,7 @@ def _stage(
     # one walk of the output gives the stat of every owned file (and what to remove), instead
     # of one stat call per file; nothing is written to out_dir before the swap
     owned = owned_stats(out_dir)
+    stage = os.path.join(staging, "")
     for i, (rel, fp, render) in enumerate(files):
         if progress:
             progress(i, len(files))
@@ -273,12 +276,13 @@ def _stage(
                 cache.put_written(resolved, rel, (fp, stat_key(target), hit[2]))  # type: ignore[union-attr]
                 continue
         data = render()
-        if current is None:
-            current = _read(target)
+        if current is None and (rel in owned or not rel.endswith(OWNED_SUFFIXES)):
+            current = _read(target)  # (the walk says which owned files exist)
         if current != data:
-            path = staging / rel
+            path = stage + rel
             dirs.parent_of(path)
-            path.write_bytes(data)
+            with open(path, "wb") as fh:
+                fh.write(data)
             staged[rel] = (fp, _sha(data) if cache is not None else "")
             changed.append(rel)
         elif cache is not None and fp is not None:
