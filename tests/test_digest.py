@@ -224,3 +224,25 @@ def test_punctuation_in_a_hashtag_is_an_error_at_its_line() -> None:
     """'#!! #rl': '!' is no tag character, so the hashtag is an error naming the line."""
     with pytest.raises(ParseError, match=r"^d\.txt:6: hashtag '#!!' holds U\+0021"):
         parse_text("2025-05-08\nT\n(A)\n##\n한국어.\n#!! #rl", "d.txt", CONFIG)
+
+
+def test_a_repeated_tag_line_is_warned_about_and_refused_at_each_place() -> None:
+    """The same tag line in two entries (and two files) gives each its own warning or error
+    line, and the same tags, whatever was parsed before."""
+    text = f"2025-05-08\n{ENTRY} #--\n{ENTRY} #--\n"
+    for path in ("a.txt", "b.txt"):
+        digest = parse_text(text, path, CONFIG)
+        dropped = [w for w in digest.warnings if "dropped" in w]
+        assert dropped == [
+            f"{path}:7: hashtag '#--' has no letters or digits; dropped",
+            f"{path}:13: hashtag '#--' has no letters or digits; dropped",
+        ]
+        assert [e.tags for e in digest.entries] == [("rl",), ("rl",)]
+    bad = f"2025-05-08\n{ENTRY} #a!b\n"
+    for path in ("a.txt", "b.txt"):
+        with pytest.raises(ParseError, match=rf"^{path}:7: hashtag '#a!b' holds U\+0021"):
+            parse_text(bad, path, CONFIG)
+    capped = Config(max_tags_per_entry=1)
+    with pytest.raises(ParseError, match=r"^c.txt:7: 2 distinct tags, more than max_tags"):
+        parse_text(f"2025-05-08\n{ENTRY} #x\n", "c.txt", capped)
+    assert parse_text(f"2025-05-08\n{ENTRY} #x\n", "c.txt", CONFIG).entries[0].tags == ("rl", "x")

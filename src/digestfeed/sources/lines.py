@@ -7,6 +7,7 @@ English, read hashtags and find links with the same functions, defined here once
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -111,41 +112,65 @@ def parse_tags(
     :class:`ParseError` at that line; a hashtag without letters or digits (``#--``) is
     dropped with a warning.
     """
+    tags, labels, dropped, error = _read_tags(
+        tuple(tokens),
+        tuple(config.tag_aliases.items()),
+        config.max_tag_length,
+        config.max_tags_per_entry,
+    )
+    for token in dropped:
+        warnings.append(
+            BuildWarning(DROPPED_TAG, where, f"hashtag {token!r} has no letters or digits; dropped")
+        )
+    if error:
+        raise ParseError.at(where, error)
+    return list(tags), list(labels)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_tags(
+    tokens: tuple[str, ...],
+    aliases: tuple[tuple[str, str], ...],
+    max_tag_length: int,
+    max_tags_per_entry: int,
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str]:
+    """:func:`parse_tags` without the place: ``(tags, labels, dropped hashtags, error)`` (the
+    hashtags dropped before the error; ``error`` is ``""`` when there is none). Remembered:
+    most tag lines repeat (``#untagged``, a field's usual tags)."""
     tags: list[str] = []
     labels: list[str] = []
-    aliases = config.tag_aliases
+    dropped: list[str] = []
+    error = ""
     for token in tokens:
         checked = tag_slug(token)
         if checked.forbidden:
             shown = ", ".join(_char_name(ch) for ch in checked.forbidden[:5])
-            raise ParseError.at(
-                where,
+            error = (
                 f"hashtag {_short(token)} holds {shown}: a tag is letters and digits of any "
-                "script, with '-', '_', '.', '+' or '#' between them",
+                "script, with '-', '_', '.', '+' or '#' between them"
             )
+            break
         if not has_tag_text(token):
-            warnings.append(
-                BuildWarning(
-                    DROPPED_TAG, where, f"hashtag {token!r} has no letters or digits; dropped"
-                )
-            )
+            dropped.append(token)
             continue
-        slug = normalize_tag(token, aliases) if aliases else checked.slug
-        if len(slug) > config.max_tag_length:
-            raise ParseError.at(
-                where,
+        slug = normalize_tag(token, dict(aliases)) if aliases else checked.slug
+        if len(slug) > max_tag_length:
+            error = (
                 f"hashtag {_short(token)} makes a tag of {len(slug)} characters, more than "
-                f"max_tag_length ({config.max_tag_length})",
+                f"max_tag_length ({max_tag_length})"
             )
+            break
         if slug not in tags:
             tags.append(slug)
             labels.append(token)
-    if len(tags) > config.max_tags_per_entry:
-        raise ParseError.at(
-            where,
-            f"{len(tags)} distinct tags, more than max_tags_per_entry ({config.max_tags_per_entry})",
-        )
-    return tags, labels
+    else:
+        if len(tags) > max_tags_per_entry:
+            error = (
+                f"{len(tags)} distinct tags, more than max_tags_per_entry ({max_tags_per_entry})"
+            )
+    if error:
+        return (), (), tuple(dropped), error
+    return tuple(tags), tuple(labels), tuple(dropped), ""
 
 
 def _short(token: str) -> str:
