@@ -280,3 +280,20 @@ def test_cached_digest_equals_the_parsed_one(tmp_path: Path, seed_path: Path) ->
     assert [repr(w) for w in back.warnings] == [repr(w) for w in digest.warnings]
     assert back.entries[0].warnings[0] is back.warnings[1]
     assert reader.hashes == {hash_key(e): e.content_hash() for e in digest.entries}
+
+
+def test_found_sha256_is_this_runs_hash(tmp_path: Path) -> None:
+    """found_sha256 gives the hash this run already found for a file (the no-change key's), file_sha256 looks again."""
+    import hashlib
+
+    digest = tmp_path / "2025-05-08.txt"
+    digest.write_bytes(b"first")
+    cache = Cache(tmp_path / "cache")
+    first = hashlib.sha256(b"first").hexdigest()
+    assert cache.found_sha256(digest, 100) == first  # not seen yet: hashed now
+    digest.write_bytes(b"second, longer")
+    assert cache.found_sha256(digest, 100) == first
+    second = hashlib.sha256(b"second, longer").hexdigest()
+    assert cache.found_sha256(digest, 1000) == second  # another cap: hashed now
+    assert cache.file_sha256(digest, 100) == second
+    assert cache.found_sha256(digest, 100) == second

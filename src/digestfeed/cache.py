@@ -80,6 +80,8 @@ class Cache:
         self._files: dict[str, tuple[str, str | None]] | None = None  # path → stat, sha
         self._dirty_files: dict[str, tuple[str, str | None]] = {}
         self._used_files: set[str] = set()
+        #: What :meth:`file_sha256` found this run: path → (max_bytes, sha256 or None).
+        self._found: dict[str, tuple[int, str | None]] = {}
         #: This run's entry content hashes, known from the parse cache (not persisted as such):
         #: ``ledger.hash_key(entry) → entry.content_hash()``.
         self.hashes: dict[Any, str] = {}
@@ -311,12 +313,27 @@ class Cache:
         self._used_files.add(key)
         known = self._files.get(key)
         if known is not None and known[0] == stamp:
-            return known[1]
-        sha = None
-        if stat_mod.S_ISREG(st.st_mode) and st.st_size <= max_bytes:
-            sha = _hash_regular_file(key, max_bytes)
-        self._files[key] = self._dirty_files[key] = (stamp, sha)
+            sha = known[1]
+        else:
+            sha = None
+            if stat_mod.S_ISREG(st.st_mode) and st.st_size <= max_bytes:
+                sha = _hash_regular_file(key, max_bytes)
+            self._files[key] = self._dirty_files[key] = (stamp, sha)
+        self._found[key] = (max_bytes, sha)
         return sha
+
+    def found_sha256(self, path: str | os.PathLike[str], max_bytes: int) -> str | None:
+        """The :meth:`file_sha256` of ``path`` found earlier in this run (the no-change key
+        hashes every source file before they are read), else found now.
+
+        A file rewritten since then is parsed from the cache entry of the bytes the key
+        was computed from, or read as it is now; either way the key taken again after
+        the build differs, so no snapshot claims the new bytes were built.
+        """
+        found = self._found.get(os.fspath(path))
+        if found is not None and found[0] == max_bytes:
+            return found[1]
+        return self.file_sha256(path, max_bytes)
 
 
 def _hash_regular_file(path: str, max_bytes: int) -> str | None:
@@ -529,11 +546,12 @@ def unpack_digest(packed: list[Any], hashes: dict[Any, str] | None) -> Digest:
     warnings = [w if type(w) is str else BuildWarning(*w) for w in table]
     pick = warnings.__getitem__
     entries = []
+    w = _WARNINGS_INDEX
     for fields in packed_entries:
         content_hash = fields.pop()
         for i in _TUPLE_INDEXES:
             fields[i] = tuple(fields[i])
-        fields[_WARNINGS_INDEX] = tuple(map(pick, fields[_WARNINGS_INDEX]))
+        fields[w] = tuple(map(pick, fields[w]))
         entry = Entry(*fields)
         if hashes is not None:
             hashes[hash_key(entry)] = content_hash

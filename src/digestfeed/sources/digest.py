@@ -308,7 +308,7 @@ def _cached_parse(cache: Cache, path: Path, config: Config, salt: str) -> Digest
     """The digest of ``path`` from the cache when its bytes hash as recorded (with the same
     parser ``salt``); else read, parsed and recorded."""
     key = str(path)
-    sha = cache.file_sha256(path, config.max_file_bytes)
+    sha = cache.found_sha256(path, config.max_file_bytes)
     if sha is not None:
         digest = cache.parsed(key, salt, sha)
         if digest is not None:
