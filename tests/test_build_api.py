@@ -214,3 +214,36 @@ def test_command_warns_when_the_ping_record_cannot_be_written(project: Path) -> 
     assert result.exit_code == 0 and (project / "feeds" / "all.atom").is_file()
     assert "warning: cannot record the build for 'digestfeed ping':" in result.stderr
     assert result.stdout == ""
+
+
+def test_build_and_check_pause_the_cyclic_collector_and_restore_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cyclic garbage collector is off while build()/check() run, on again after (also after an error), and left off if it was off."""
+    import gc
+
+    import digestfeed.pipeline as pipeline
+
+    seen: list[bool] = []
+    real_plan = pipeline.plan
+
+    def watching_plan(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "plan", watching_plan)
+    assert gc.isenabled()
+    digestfeed.build(now=NOW)
+    digestfeed.check(now=NOW)
+    assert seen == [False, False] and gc.isenabled()
+    (project / "entries" / "2025-05-09.txt").write_text("not a digest\n", encoding="utf-8")
+    with pytest.raises(ParseErrors):
+        digestfeed.build(now=NOW)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        (project / "entries" / "2025-05-09.txt").unlink()
+        digestfeed.build(now=NOW, cache=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

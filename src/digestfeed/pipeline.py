@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import gc
 import hashlib
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, ParamSpec, TypeAlias, TypeVar
 
 from . import lastbuild, uptodate
 from .cache import Cache, check_cache_dir
@@ -126,7 +128,35 @@ class BuildResult:
 
 # ---------------------------------------------------------------- the library calls
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
+
+def _gc_paused(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``func`` with Python's cyclic garbage collector paused, then restore it.
+
+    A build allocates hundreds of thousands of small objects (entries, times, rendered
+    pieces) and makes almost no reference cycles, yet the collector keeps walking the
+    growing heap looking for them: 0.28 s of a ~1 s one-digest rebuild of a 10-year
+    archive and 0.36 s of a full build (measured with ``gc.callbacks``). Reference
+    counting still frees every object as soon as it is unused; the few cycles a build
+    leaves (about a thousand objects) are collected when the collector runs again.
+    """
+
+    @functools.wraps(func)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if not gc.isenabled():  # paused already (by the caller, or a build in another thread)
+            return func(*args, **kwargs)
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
+@_gc_paused
 def build(
     sources: Sources = None,
     out: StrPath = "feeds",
@@ -218,6 +248,7 @@ def build(
     return result
 
 
+@_gc_paused
 def check(
     sources: Sources = None,
     out: StrPath = "feeds",
