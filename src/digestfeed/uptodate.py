@@ -141,12 +141,12 @@ def current(
     """The last build's snapshot when ``out_dir`` is still exactly its result, else ``None``."""
     if sources is None:
         return None
-    data = _read(_path(config))
-    # the cheap comparisons first: after an edit, the snapshot's warnings are never unpacked
-    if data is None or data.get("out") != str(out_dir.resolve()):
-        return None
     key = _key(sources, ledger_path, cache)
-    if key is None or data.get("key") != key:
+    if key is None:
+        return None
+    # the cheap comparisons first: after an edit, the snapshot is not even parsed
+    data = _read(_path(config), key)
+    if data is None or data.get("out") != str(out_dir.resolve()) or data.get("key") != key:
         return None
     snap = _snapshot(data)
     if snap is None or owned_stats(out_dir) != snap.outputs:
@@ -156,10 +156,15 @@ def current(
     return snap
 
 
-def _read(path: Path) -> dict[str, Any] | None:
-    """The JSON object in ``path`` when this code wrote it (its version), else ``None``."""
+def _read(path: Path, key: str) -> dict[str, Any] | None:
+    """The JSON object in ``path`` when this code wrote it (its version) for ``key``, else
+    ``None`` (a file whose text lacks ``"key":"<key>"``, as :func:`record` writes it, is not
+    parsed)."""
     try:
-        data = json.loads(path.read_bytes())
+        raw = path.read_bytes()
+        if f'"key":{json.dumps(key)}'.encode() not in raw:
+            return None
+        data = json.loads(raw)
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("version") != SNAPSHOT_VERSION:
