@@ -629,7 +629,6 @@ class Ledger:
 
 #: The fields every version-2 record has (``deleted`` is written only when true).
 _REQUIRED = ("date", "hash", "owner", "position", "published", "seq", "title", "updated")
-_required = itemgetter(*_REQUIRED)
 _has_deleted = methodcaller("__contains__", "deleted")
 _deleted = methodcaller("get", "deleted", False)
 
@@ -644,15 +643,16 @@ def _well_formed(
     raws = list(entries.values())
     if not set(map(type, raws)) <= {dict}:
         return None
-    try:
-        rows = list(map(_required, raws))
+    if not raws:
+        return [], {}
+    try:  # one list per field (not a tuple per record: fewer objects for the GC to track)
+        date, digest, owner, position, published, seq, title, updated = (
+            list(map(itemgetter(name), raws)) for name in _REQUIRED
+        )
     except KeyError:
         return None
     if sum(map(len, raws)) != len(_REQUIRED) * len(raws) + sum(map(_has_deleted, raws)):
         return None  # a field other than the known ones
-    if not rows:
-        return [], {}
-    date, digest, owner, position, published, seq, title, updated = zip(*rows, strict=True)
     deleted = list(map(_deleted, raws))
     if not (
         all(set(map(type, column)) <= {str} for column in (date, digest, owner, title))
