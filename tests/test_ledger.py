@@ -378,6 +378,7 @@ def test_ledger_read_at_once_equals_record_by_record(
 def test_new_entries_follow_first_published_across_a_clock_change() -> None:
     """New entries get first_published times (also on a day whose publish hour the clock skips) and seqs in published order."""
     from digestfeed.ledger import first_published
+    from digestfeed.types import shared_timezone
 
     config = Config(timezone="Europe/Berlin", publish_hour=2)
     entries = [
@@ -389,5 +390,9 @@ def test_new_entries_follow_first_published_across_a_clock_change() -> None:
     for t in timed:
         expected = first_published(t.entry, config).isoformat()
         assert t.published.isoformat() == t.updated.isoformat() == expected
+        read = dt.datetime.fromisoformat(expected)
+        assert t.published.replace(tzinfo=None) == read.replace(tzinfo=None)
+        assert t.published.utcoffset() == read.utcoffset() and t.published.fold == read.fold == 0
+        assert t.published.tzinfo is shared_timezone(read).tzinfo
     ordered = sorted(timed, key=lambda t: (t.published.timestamp(), t.entry.id))
     assert [t.seq for t in ordered] == list(range(1, len(entries) + 1))

@@ -419,7 +419,9 @@ class Ledger:
         records, times = self.records, self._times
         bases: dict[str, dt.datetime] = {}
         minutes: dict[int, dt.timedelta] = {}
+        zones: dict[dt.timedelta | None, dt.tzinfo | None] = {}
         published: list[str] = []
+        whens: list[dt.datetime] = []
         for _, entry, _, _ in new:
             base = bases.get(entry.date)
             if base is None:  # first_published, once per date
@@ -429,15 +431,21 @@ class Ledger:
             step = minutes.get(entry.position)
             if step is None:
                 step = minutes[entry.position] = dt.timedelta(minutes=entry.position)
-            text = rfc3339(base - step)
-            if text not in times:
-                times[text] = _parse(text)
+            local = base - step
+            text = rfc3339(local)
+            when = times.get(text)
+            if when is None:
+                # what _parse(text) gives: the same wall time (whole minutes) with the shared
+                # fixed-offset zone of its offset, parsed once per offset
+                offset = local.utcoffset()
+                if offset not in zones:
+                    zones[offset] = _parse(text).tzinfo
+                when = times[text] = local.replace(tzinfo=zones[offset])
             published.append(text)
+            whens.append(when)
         seq = max((r.seq for r in records.values()), default=0)
         seqs = [0] * len(new)
-        for k in sorted(
-            range(len(new)), key=lambda k: (times[published[k]].timestamp(), new[k][1].id)
-        ):
+        for k in sorted(range(len(new)), key=lambda k: (whens[k], new[k][1].id)):
             seq += 1
             seqs[k] = seq
         for (i, entry, owner, digest), text, number in zip(new, published, seqs, strict=True):
