@@ -1,8 +1,13 @@
-"""Atom 1.0 (RFC 4287) with feedgen, plus RFC 5005 archive markup.
+"""Atom 1.0 (RFC 4287) as feedgen writes it, plus RFC 5005 archive markup.
 
-Each entry is rendered once per language variant with feedgen and its bytes are reused in
-every document that holds it; each document's head is rendered with feedgen and the entry
-bytes are spliced in. Two feedgen behaviours are worked around here:
+feedgen is the reference: every entry and every document head is written here directly,
+byte for byte what feedgen and lxml write for it (:func:`_hand_parts`, :func:`_head_by_hand`),
+and the first entries and heads of each shape are also written by feedgen in every build
+and compared; one difference (another feedgen or lxml) sends that and every later one
+through feedgen. An entry's pieces are made once and shared by its three language variants
+(which differ in the id suffix, the content and the sibling links) and by every document
+that holds it; a document is its head with its entries' pieces joined in, in one join.
+Two feedgen behaviours are worked around here:
 
 * ``updated`` defaults to the current time → always set from the ledger;
 * ``FeedEntry.atom_entry`` drops ``rel``/``type``/``hreflang`` of entry links (upstream

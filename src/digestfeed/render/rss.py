@@ -18,7 +18,9 @@ feedgen defaults ``lastBuildDate`` to the current time and ``generator`` to its 
 and takes the channel ``link`` from the last link added; all three are set here
 (``lastBuildDate`` = the newest ``updated``, as Atom's feed ``updated``), so two builds of
 the same input are byte-identical. Items are rendered once per (entry, language variant)
-and their bytes reused in every document that holds them.
+and their bytes reused in every document that holds them; each item is written directly,
+byte for byte what feedgen writes, and the first items of each shape are also written by
+feedgen and compared in every build (as in :mod:`digestfeed.render.atom`).
 """
 
 from __future__ import annotations
