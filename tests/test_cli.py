@@ -137,3 +137,43 @@ def test_closed_output_pipe_stops_quietly(seed_path: Path) -> None:
         os.close(write_end)
     assert proc.returncode == 141
     assert proc.stderr == ""
+
+
+def _program(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**__import__("os").environ, "DIGESTFEED_NOW": "2025-06-01T00:00:00+00:00"}
+    return subprocess.run(
+        [sys.executable, "-m", "digestfeed", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+
+def test_program_ends_at_once_after_build_with_everything_written(
+    tmp_path: Path, seed_path: Path
+) -> None:
+    """The digestfeed program ends without interpreter teardown after build, yet its output, feeds, ledger and cache are complete."""
+    import json
+    import shutil
+
+    (tmp_path / "entries").mkdir()
+    shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
+    (tmp_path / "digestfeed.toml").write_text('cache_dir = ".cache"\n', encoding="utf-8")
+    first = _program("build", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0].startswith("1 digests, 3 entries")
+    assert "example address" in first.stderr  # warnings flushed too
+    ledger = json.loads((tmp_path / "entries" / ".ledger.json").read_text(encoding="utf-8"))
+    assert len(ledger["entries"]) == 3
+    assert (tmp_path / ".cache" / "build.sqlite").is_file()
+    again = _program("build", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout.splitlines()[0].endswith(": 0 changed")
+    check = _program("check", "--allow-placeholder", cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    (tmp_path / "feeds" / "all.atom").write_text("stale", encoding="utf-8")
+    stale = _program("check", "--allow-placeholder", cwd=tmp_path)
+    assert stale.returncode == 1 and "all.atom" in stale.stdout + stale.stderr
+    (tmp_path / "entries" / "2025-05-09.txt").write_text("no date line\n", encoding="utf-8")
+    broken = _program("build", cwd=tmp_path)
+    assert broken.returncode == 2 and "2025-05-09.txt" in broken.stderr

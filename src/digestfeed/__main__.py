@@ -1,5 +1,5 @@
 """``python -m digestfeed``."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="digestfeed")
+run()

@@ -157,5 +157,50 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = {"config_path": config_path}
 
 
+#: Set by :func:`run`: the process is the ``digestfeed`` program, and ends with the command.
+_PROGRAM = False
+#: Set by a command whose every file, lock and database is closed when it returns (build,
+#: check): the program then ends without tearing the interpreter down.
+_EXIT_AT_ONCE = False
+
+
+def program_ends_with_command() -> bool:
+    """Whether this process is the ``digestfeed`` program (not a caller of :func:`main`,
+    such as a test's ``CliRunner``), which ends when the command does."""
+    return _PROGRAM
+
+
+def exit_at_once_when_done() -> None:
+    """Let :func:`run` end the process as soon as the command's output is flushed."""
+    global _EXIT_AT_ONCE
+    _EXIT_AT_ONCE = True
+
+
+def run() -> None:
+    """The ``digestfeed`` program (console script and ``python -m digestfeed``): :func:`main`;
+    after ``build`` or ``check``, the process ends as soon as its output is flushed.
+
+    Tearing the interpreter down (freeing a large build's objects one by one, and the
+    collector's last pass over them) took ~0.1 s of a one-digest rebuild of a 10-year
+    archive; mypy ends the same way. By then the feeds, the ledger, the cache (SQLite,
+    closed after each use) and the build lock are written and closed, and digestfeed
+    registers no exit handlers. Any other command ends normally.
+    """
+    global _PROGRAM
+    _PROGRAM = True
+    try:
+        main(prog_name="digestfeed")
+    except SystemExit as exc:
+        if not _EXIT_AT_ONCE or not (exc.code is None or isinstance(exc.code, int)):
+            raise
+        code = exc.code or 0
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:  # whoever read the output went away: the shell's SIGPIPE code
+            code = code or EXIT_BROKEN_PIPE
+        os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -7,6 +7,7 @@ and an exit code.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,7 +15,14 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_FINDING, fail, get_config, handle_errors
+from ..cli import (
+    EXIT_FINDING,
+    exit_at_once_when_done,
+    fail,
+    get_config,
+    handle_errors,
+    program_ends_with_command,
+)
 from ..ledger import LEDGER_NAME
 from ..pipeline import LEDGERS_DIR, BuildResult, Sources, build, check, source_pairs
 from ..plugins import parse_source_spec
@@ -115,6 +123,11 @@ def _run(
     reset_ids: bool = False,
 ) -> BuildResult:
     """Options → one library call (:func:`~digestfeed.pipeline.build` or ``check``) → warnings."""
+    if program_ends_with_command():
+        # the library pauses the cyclic collector for the build and restores it after; the
+        # program ends with this command (see cli.run), so no collection is worth running
+        gc.disable()
+        exit_at_once_when_done()
     config = get_config(ctx)
     chosen = source_option(sources, entries)
     for _plugin, directory in source_pairs(chosen, config):
