@@ -4,12 +4,14 @@ per entry equal feedgen's item of each variant; Atom entries written by hand equ
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from digestfeed import Config
+from digestfeed.errors import BuildError
 from digestfeed.ledger import Ledger
 from digestfeed.pipeline import collect_entries
 from digestfeed.plan import LANGS
@@ -217,3 +219,67 @@ def test_atom_heads_fall_back_to_feedgen_on_a_difference(
     renderer = atom.HeadRenderer(config)
     assert [renderer(h) for h in heads] == [atom._head_by_feedgen(h, config) for h in heads]
     assert renderer._by_hand is False
+
+
+def test_rss_dates_before_year_1000_are_feedgens() -> None:
+    """pubDate of a year below 1000 (a digest dated 0999-05-08) is feedgen's, whose %Y does not pad."""
+    from feedgen.util import formatRFC2822
+
+    for year in (1, 99, 999, 1000, 2024):
+        when = dt.datetime(year, 5, 8, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+        assert rss._rfc822(when) == formatRFC2822(when)
+
+
+def test_rss_item_of_an_early_year_after_the_checks_is_feedgens(tmp_path: Path) -> None:
+    """An item dated before year 1000 written after the per-shape checks is still feedgen's item."""
+    config = Config()
+    entries = [
+        Entry(
+            id=f"tag:x,2025:{date}/t{i}",
+            date=date,
+            title=f"T{i}",
+            authors=("A",),
+            abstract="x",
+            comment_ko="가",
+            comment_en="y",
+            tags=("a",),
+            links=(),
+            source="x.txt:1",
+        )
+        for i, date in enumerate(("2024-01-01", "2024-01-02", "2024-01-03", "0999-05-08"))
+    ]
+    timed = _timed(entries, ["digest:x.txt"] * len(entries), config, tmp_path)
+    renderer = rss.ItemRenderer(config, Memo())
+    for t in timed:
+        for lang in LANGS:
+            assert renderer(t, lang) == _reference_rss_item(renderer, t, lang), t.entry.date
+
+
+def test_an_id_xml_cannot_hold_is_refused_as_feedgen_does(tmp_path: Path) -> None:
+    """A control character in an entry's id (a source plugin's) is feedgen's error in RSS and Atom, never written."""
+    config = Config()
+    entries = [
+        Entry(
+            id=f"tag:x,2025:2024-01-0{i}/t{i}",
+            date=f"2024-01-0{i}",
+            title=f"T{i}",
+            authors=("A",),
+            abstract="x",
+            comment_ko="가",
+            comment_en="y",
+            tags=("a",),
+            links=(),
+            source=f"x.txt:{i}",
+        )
+        for i in range(1, 5)
+    ]
+    entries[-1] = dataclasses.replace(entries[-1], id=entries[-1].id + "\x01")
+    timed = _timed(entries, ["plugin:x.txt"] * len(entries), config, tmp_path)
+    items, atom_entries = rss.ItemRenderer(config, Memo()), atom.EntryRenderer(config, Memo())
+    for t in timed[:-1]:  # the checks per shape pass: later entries are written by hand
+        items(t, None)
+        atom_entries(t, None)
+    with pytest.raises(ValueError, match="XML compatible"):
+        items(timed[-1], None)
+    with pytest.raises(BuildError, match=r"x\.txt:4: cannot write the entry"):
+        atom_entries(timed[-1], None)

@@ -236,7 +236,9 @@ class EntryRenderer:
         # one scan of all the entry's text; only an entry that has such a character is
         # looked at part by part (its content is an error, its title goes to feedgen)
         legal = not _XML_ILLEGAL.search(
-            "\n".join((*blocks, entry.title, entry.url or "", *entry.tags, *entry.tag_labels))
+            "\n".join(
+                (*blocks, entry.title, entry.id, entry.url or "", *entry.tags, *entry.tag_labels)
+            )
         )
         if not legal and any(_XML_ILLEGAL.search(block) for block in blocks):
             raise BuildError(f"{entry.source}: entry text holds characters illegal in XML")

@@ -173,7 +173,8 @@ class ItemRenderer:
     def _template(self, timed: Timed) -> _Template | None:
         entry = timed.entry
         parts = entry_parts(entry)
-        legal = not _XML_ILLEGAL.search("\n".join((*parts, entry.title, *entry.tags)))
+        # the id too: a source plugin's could hold what XML cannot (feedgen refuses it)
+        legal = not _XML_ILLEGAL.search("\n".join((*parts, entry.title, entry.id, *entry.tags)))
         if not legal and any(_XML_ILLEGAL.search(part) for part in parts):
             return None  # feedgen (lxml) says what is wrong, as without a template
         blocks = tuple(_xml_text(part).encode("utf-8") for part in parts)
@@ -241,9 +242,11 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def _rfc822(when: dt.datetime) -> str:
-    """feedgen's ``pubDate``: ``strftime('%a, %d %b %Y %H:%M:%S %z')`` in the C locale."""
+    """feedgen's ``pubDate``: ``strftime('%a, %d %b %Y %H:%M:%S %z')`` in the C locale (a
+    year below 1000 as the platform's ``%Y`` writes it: glibc does not pad it)."""
+    year = when.year if when.year >= 1000 else when.strftime("%Y")
     return (
-        f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year:04d} "
+        f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {year} "
         f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {when.strftime('%z')}"
     )
 
