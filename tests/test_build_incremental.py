@@ -488,3 +488,14 @@ def test_failure_at_the_ledger_undoes_new_files_too(
     after = two_day_site.snapshot()
     assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}
     assert not (two_day_site.feeds / "tags" / "routing.atom").exists()
+
+
+def test_no_cache_rebuild_compares_what_a_spoilt_walk_missed(two_day_site: Site) -> None:
+    """With a dangling link among the outputs (the output walk fails), a rebuild still compares each file's bytes: nothing is rewritten."""
+    two_day_site.build("--no-cache")
+    (two_day_site.feeds / "stale.atom").symlink_to(two_day_site.feeds / "nowhere.atom")
+    before = two_day_site.snapshot()
+    result = two_day_site.build("--no-cache", "-v", now=NOW2)
+    assert written(result) == set()
+    assert "0 changed" in result.output
+    assert two_day_site.snapshot() == before

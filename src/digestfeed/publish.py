@@ -28,7 +28,7 @@ from .cache import Cache
 from .errors import BuildError, LockError
 from .ledger import Ledger
 from .types import FileSpec
-from .uptodate import OWNED_SUFFIXES, owned_stats, stat_key
+from .uptodate import OWNED_SUFFIXES, owned_stats, owned_walk, stat_key
 
 STAGING = ".digestfeed-staging"
 LOCK_TIMEOUT = 120.0
@@ -258,7 +258,8 @@ def _stage(
     dirs = _Dirs()
     # one walk of the output gives the stat of every owned file (and what to remove), instead
     # of one stat call per file; nothing is written to out_dir before the swap
-    owned = owned_stats(out_dir)
+    walked = owned_walk(out_dir)
+    owned = walked if walked is not None else {}
     stage = os.path.join(staging, "")
     for i, (rel, fp, render) in enumerate(files):
         if progress:
@@ -276,8 +277,8 @@ def _stage(
                 cache.put_written(resolved, rel, (fp, stat_key(target), hit[2]))  # type: ignore[union-attr]
                 continue
         data = render()
-        if current is None and (rel in owned or not rel.endswith(OWNED_SUFFIXES)):
-            current = _read(target)  # (the walk says which owned files exist)
+        if current is None and (walked is None or rel in owned or not rel.endswith(OWNED_SUFFIXES)):
+            current = _read(target)  # (a complete walk says which owned files exist)
         if current != data:
             path = stage + rel
             dirs.parent_of(path)

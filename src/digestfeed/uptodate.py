@@ -111,6 +111,13 @@ def _key(sources: str, ledger_path: Path, cache: Cache) -> str | None:
 
 def owned_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
     """``{relative path: (size, mtime_ns)}`` of the files the build owns under ``out_dir``."""
+    found = owned_walk(out_dir)
+    return found if found is not None else {}
+
+
+def owned_walk(out_dir: Path) -> dict[str, tuple[int, int]] | None:
+    """:func:`owned_stats`, but ``None`` when the walk failed part way (an unreadable
+    folder, a dangling link): then it does not tell which owned files exist."""
     found: dict[str, tuple[int, int]] = {}
 
     def walk(directory: str, prefix: str) -> None:
@@ -127,7 +134,7 @@ def owned_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
     try:
         walk(str(out_dir), "")
     except OSError:
-        return {}
+        return {} if not os.path.lexists(out_dir) else None  # absent: nothing exists
     return found
 
 
