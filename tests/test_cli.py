@@ -177,3 +177,26 @@ def test_program_ends_at_once_after_build_with_everything_written(
     (tmp_path / "entries" / "2025-05-09.txt").write_text("no date line\n", encoding="utf-8")
     broken = _program("build", cwd=tmp_path)
     assert broken.returncode == 2 and "2025-05-09.txt" in broken.stderr
+
+
+def test_program_still_runs_exit_handlers_after_build(tmp_path: Path, seed_path: Path) -> None:
+    """Ending at once after build still runs what a plugin registered with atexit or weakref.finalize."""
+    import shutil
+
+    (tmp_path / "entries").mkdir()
+    shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
+    code = (
+        "import atexit, pathlib, sys, weakref\n"
+        "atexit.register(lambda: pathlib.Path('atexit.txt').write_text('ran'))\n"
+        "class Plugin: pass\n"
+        "keep = Plugin()\n"
+        "weakref.finalize(keep, lambda: pathlib.Path('finalize.txt').write_text('ran'))\n"
+        "sys.argv = ['digestfeed', 'build', '--no-cache', '-q']\n"
+        "from digestfeed.cli import run\n"
+        "run()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "feeds" / "all.atom").is_file()
+    assert (tmp_path / "atexit.txt").read_text() == "ran"
+    assert (tmp_path / "finalize.txt").read_text() == "ran"

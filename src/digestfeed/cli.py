@@ -6,6 +6,7 @@ stderr and a non-zero exit code; never a traceback.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import sys
@@ -184,16 +185,24 @@ def run() -> None:
     collector's last pass over them) took ~0.1 s of a one-digest rebuild of a 10-year
     archive; mypy ends the same way. By then the feeds, the ledger, the cache (SQLite,
     closed after each use) and the build lock are written and closed, and digestfeed
-    registers no exit handlers. Any other command ends normally.
+    registers no exit handlers; those a plugin may register (``atexit``,
+    ``weakref.finalize``) still run before the process ends. Any other command ends
+    normally.
     """
     global _PROGRAM
     _PROGRAM = True
     try:
         main(prog_name="digestfeed")
     except SystemExit as exc:
-        if not _EXIT_AT_ONCE or not (exc.code is None or isinstance(exc.code, int)):
+        run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's own
+        if (
+            not _EXIT_AT_ONCE
+            or run_exit_handlers is None
+            or not (exc.code is None or isinstance(exc.code, int))
+        ):
             raise
         code = exc.code or 0
+        run_exit_handlers()  # a plugin's atexit and weakref.finalize handlers, as at exit
         try:
             sys.stdout.flush()
             sys.stderr.flush()
