@@ -15,7 +15,7 @@ from digestfeed.errors import BuildError
 from digestfeed.ledger import Ledger
 from digestfeed.pipeline import collect_entries
 from digestfeed.plan import LANGS
-from digestfeed.render import atom, jsonfeed, rss
+from digestfeed.render import atom, handwritten, jsonfeed, rss
 from digestfeed.render.memo import Memo
 from digestfeed.sources.digest import read_digest_dir
 from digestfeed.sources.notes import read_notes
@@ -115,7 +115,7 @@ def test_corpus_items_equal_the_reference(corpus_dir: Path, tmp_path: Path) -> N
 
 def _atom_pairs(renderer: atom.EntryRenderer, timed: Timed) -> tuple[bytes, bytes]:
     args = (timed, "<p>x & y</p>", timed.entry.id + "/ko", ("en",))
-    return atom._entry_by_hand(renderer.config, *args), renderer._render(*args)
+    return handwritten.atom_entry(renderer.config, *args), renderer._render(*args)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -158,8 +158,8 @@ def test_atom_falls_back_to_feedgen_on_a_difference(
     config = Config()
     timed = _seed_timed(seed_path, tmp_path, config)
     expected = [atom.EntryRenderer(config, Memo())(t, lang) for t in timed for lang in LANGS]
-    wrong = atom._HandParts("  <entry>wrong", "", "", "", "</entry>\n")
-    monkeypatch.setattr(atom, "_hand_parts", lambda *a: wrong)
+    wrong = handwritten.EntryParts("  <entry>wrong", "", "", "", "</entry>\n")
+    monkeypatch.setattr(atom, "atom_entry_parts", lambda *a: wrong)
     renderer = atom.EntryRenderer(config, Memo())
     assert [renderer(t, lang) for t in timed for lang in LANGS] == expected
     assert renderer._by_hand is False
@@ -172,7 +172,7 @@ def test_rss_falls_back_to_feedgen_on_a_difference(
     config = Config()
     timed = _seed_timed(seed_path, tmp_path, config)
     expected = [rss.ItemRenderer(config, Memo())(t, lang) for t in timed for lang in LANGS]
-    monkeypatch.setattr(rss, "_hand_item", lambda *a: (b"<item>", b"<guid>", b"</item>\n"))
+    monkeypatch.setattr(rss, "rss_item", lambda *a: (b"<item>", b"<guid>", b"</item>\n"))
     renderer = rss.ItemRenderer(config, Memo())
     assert [renderer(t, lang) for t in timed for lang in LANGS] == expected
     assert renderer._by_hand is False
@@ -188,7 +188,7 @@ def test_rss_dates_are_feedgens_in_any_locale() -> None:
         for hours in (-5, 0, 9, 5.5):
             tz = dt.timezone(dt.timedelta(hours=hours))
             when = dt.datetime(2024, 1, 1, 7, 3, 9, tzinfo=tz) + dt.timedelta(days=days)
-            assert rss._rfc822(when) == formatRFC2822(when)
+            assert handwritten.rss_date(when) == formatRFC2822(when)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -201,7 +201,7 @@ def test_atom_heads_by_hand_equal_feedgen(seed_path: Path, tmp_path: Path, confi
     markers = set()
     for doc in feedset.documents:
         head = atom._head(doc, feedset, ("atom", "json", "rss"))
-        assert atom._head_by_hand(head, config) == atom._head_by_feedgen(head, config), doc.path
+        assert handwritten.atom_head(head, config) == atom._head_by_feedgen(head, config), doc.path
         markers.add(head.marker)
     assert markers == {"archive", "complete", None}
 
@@ -215,7 +215,7 @@ def test_atom_heads_fall_back_to_feedgen_on_a_difference(
     config = Config()
     feedset = plan(_seed_timed(seed_path, tmp_path, config), config)
     heads = [atom._head(doc, feedset, ()) for doc in feedset.documents]
-    monkeypatch.setattr(atom, "_head_by_hand", lambda *a: b"<feed>wrong</feed>\n")
+    monkeypatch.setattr(atom, "atom_head", lambda *a: b"<feed>wrong</feed>\n")
     renderer = atom.HeadRenderer(config)
     assert [renderer(h) for h in heads] == [atom._head_by_feedgen(h, config) for h in heads]
     assert renderer._by_hand is False
@@ -227,7 +227,7 @@ def test_rss_dates_before_year_1000_are_feedgens() -> None:
 
     for year in (1, 99, 999, 1000, 2024):
         when = dt.datetime(year, 5, 8, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
-        assert rss._rfc822(when) == formatRFC2822(when)
+        assert handwritten.rss_date(when) == formatRFC2822(when)
 
 
 def test_rss_item_of_an_early_year_after_the_checks_is_feedgens(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Atom 1.0 (RFC 4287) as feedgen writes it, plus RFC 5005 archive markup.
 
 feedgen is the reference: every entry and every document head is written here directly,
-byte for byte what feedgen and lxml write for it (:func:`_hand_parts`, :func:`_head_by_hand`),
+byte for byte what feedgen and lxml write for it (:func:`atom_entry_parts`, :func:`atom_head`),
 and the first entries and heads of each shape are also written by feedgen in every build
 and compared; one difference (another feedgen or lxml) sends that and every later one
 through feedgen. An entry's pieces are made once and shared by its three language variants
@@ -16,8 +16,6 @@ Two feedgen behaviours are worked around here:
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
@@ -30,10 +28,18 @@ from ..errors import BuildError
 from ..types import Document, FeedSet, Lang, Timed
 from ..urls import feed_home
 from .content import entry_html, entry_parts
+from .handwritten import (
+    FH_NS,
+    GENERATOR_URI,
+    XML_ILLEGAL,
+    FeedHead,
+    atom_entry_parts,
+    atom_head,
+    atom_sibling_line,
+    xml_text,
+)
 from .memo import Memo, fingerprint, fingerprint_salt
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
-FH_NS = "http://purl.org/syndication/history/1.0"
 #: Bumped when the bytes this module writes change for the same input.
 RENDER_VERSION = 3
 
@@ -79,8 +85,6 @@ class History:
         return channel
 
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
 #: Content text of the template entry; each variant's escaped HTML replaces it.
 _CONTENT_SLOT = "@@digestfeed-content-slot@@"
 #: Appended to the template entry's id; each variant's suffix (``""``, ``/ko``, ``/en``)
@@ -91,19 +95,6 @@ _SIBLING_SLOT = "@@digestfeed-sibling-slot@@"
 
 #: The sibling languages each variant links with ``rel="alternate" hreflang``.
 SIBLINGS: dict[Lang, tuple[str, ...]] = {None: ("ko", "en"), "ko": ("en",), "en": ("ko",)}
-
-
-_XML_TEXT_SPECIAL = re.compile("[&<>\r]")
-_XML_ATTR_SPECIAL = re.compile('[&<>"\n\r\t]')
-
-
-def _xml_text(text: str) -> str:
-    """Escape ``text`` exactly as lxml serialises element text."""
-    if _XML_TEXT_SPECIAL.search(text) is None:  # most titles and ids: one scan, no copies
-        return text
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
 
 
 class _Rendered:
@@ -122,7 +113,7 @@ class _Rendered:
         tail: bytes,
         parts: tuple[str, str, str, str, str],
     ) -> None:
-        authors, abstract, ko, en, paper = (_xml_text(part).encode("utf-8") for part in parts)
+        authors, abstract, ko, en, paper = (xml_text(part).encode("utf-8") for part in parts)
         self.pieces: dict[Lang, tuple[bytes, ...] | None] = {}
         for lang in (None, "ko", "en"):
             chosen = [
@@ -235,12 +226,12 @@ class EntryRenderer:
         blocks = entry_parts(entry)
         # one scan of all the entry's text; only an entry that has such a character is
         # looked at part by part (its content is an error, its title goes to feedgen)
-        legal = not _XML_ILLEGAL.search(
+        legal = not XML_ILLEGAL.search(
             "\n".join(
                 (*blocks, entry.title, entry.id, entry.url or "", *entry.tags, *entry.tag_labels)
             )
         )
-        if not legal and any(_XML_ILLEGAL.search(block) for block in blocks):
+        if not legal and any(XML_ILLEGAL.search(block) for block in blocks):
             raise BuildError(f"{entry.source}: entry text holds characters illegal in XML")
         if legal and self._by_hand and entry.title and self.config.curator:
             rendered = self._by_hand_checked(timed, blocks)
@@ -257,12 +248,12 @@ class EntryRenderer:
         The first entries of each shape (with or without tags, a paper URL) are also
         written by feedgen in every variant and compared: one difference (another feedgen
         or lxml) sends this and every later entry through feedgen (``None``)."""
-        parts = _hand_parts(self.config, timed)
+        parts = atom_entry_parts(self.config, timed)
         rendered = _Rendered(
             parts.head.encode(),
             parts.to_content.encode(),
             parts.to_links.encode(),
-            {lang: _sibling_line(parts.page, lang).encode() for lang in ("ko", "en")},
+            {lang: atom_sibling_line(parts.page, lang).encode() for lang in ("ko", "en")},
             parts.tail.encode(),
             blocks,
         )
@@ -319,107 +310,11 @@ class EntryRenderer:
         return b"  " + etree.tostring(element, encoding="utf-8") + b"\n"
 
 
-def _attr(value: str) -> str:
-    """Escape ``value`` exactly as lxml serialises an attribute value."""
-    if _XML_ATTR_SPECIAL.search(value) is None:  # most URLs and slugs
-        return value
-    return (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("\n", "&#10;")
-        .replace("\r", "&#13;")
-        .replace("\t", "&#9;")
-    )
-
-
-class _HandParts(NamedTuple):
-    """An Atom entry as feedgen and lxml write it, around its variant slots."""
-
-    head: str  #: up to the id suffix (the id written)
-    to_content: str  #: from the id suffix to the content text
-    to_links: str  #: from the content text to the sibling links
-    page: str  #: the entry's page (escaped), for the sibling links
-    tail: str  #: after the sibling links
-
-
-def _hand_parts(config: Config, timed: Timed) -> _HandParts:
-    """The bytes :meth:`EntryRenderer._render` gets from feedgen and lxml, written directly
-    (element order of ``FeedEntry.atom_entry``, lxml's escaping and two-space indent)."""
-    entry = timed.entry
-    to_content = [
-        f"</id>\n    <title>{_xml_text(entry.title)}</title>\n"
-        f"    <updated>{timed.updated.isoformat()}</updated>\n"
-        f"    <author>\n      <name>{_xml_text(config.curator)}</name>\n"
-    ]
-    if config.curator_uri:
-        to_content.append(f"      <uri>{_xml_text(config.curator_uri)}</uri>\n")
-    to_content.append('    </author>\n    <content type="html">')
-    to_links = ["</content>\n"]
-    labels = entry.tag_labels or tuple(f"#{t}" for t in entry.tags)
-    for slug, label in zip(entry.tags, labels, strict=False):
-        scheme_url = config.tag_url(slug)
-        scheme = f' scheme="{_attr(scheme_url)}"' if scheme_url else ""
-        to_links.append(
-            f'    <category term="{_attr(slug)}"{scheme}'
-            + (f' label="{_attr(label)}"' if label else "")
-            + "/>\n"
-        )
-    page = _attr(config.entry_url(entry))
-    to_links.append(
-        f"    <published>{timed.published.isoformat()}</published>\n"
-        f'    <link rel="alternate" type="text/html" href="{page}"/>\n'
-    )
-    related = f'    <link rel="related" href="{_attr(entry.url)}"/>\n' if entry.url else ""
-    return _HandParts(
-        f"  <entry>\n    <id>{_xml_text(entry.id)}",
-        "".join(to_content),
-        "".join(to_links),
-        page,
-        related + "  </entry>\n",
-    )
-
-
-def _sibling_line(page: str, lang: str) -> str:
-    return f'    <link rel="alternate" type="text/html" hreflang="{_attr(lang)}" href="{page}"/>\n'
-
-
-def _entry_by_hand(
-    config: Config, timed: Timed, html: str, id_: str, siblings: tuple[str, ...]
-) -> bytes:
-    """One whole entry written by hand (``id_`` extends the entry's id): what
-    :meth:`EntryRenderer._render` writes with the same arguments."""
-    parts = _hand_parts(config, timed)
-    if not id_.startswith(timed.entry.id):
-        raise ValueError("id_ must extend the entry's id")
-    return (
-        parts.head
-        + _xml_text(id_[len(timed.entry.id) :])
-        + parts.to_content
-        + _xml_text(html)
-        + parts.to_links
-        + "".join(_sibling_line(parts.page, lang) for lang in siblings)
-        + parts.tail
-    ).encode("utf-8")
-
-
 def alternates(feedset: FeedSet, formats: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(ext, ALTERNATE_TYPES[ext]) for ext in formats if ext in ALTERNATE_TYPES]
 
 
-class _Head(NamedTuple):
-    """What a document's head holds (the ``<feed>`` element without its entries)."""
-
-    lang: Lang
-    id: str
-    title: str
-    updated: dt.datetime
-    links: list[tuple[str, str, str | None]]  #: (href, rel, type), in document order
-    marker: str | None  #: ``fh:complete`` or ``fh:archive``
-
-
-def _head(doc: Document, feedset: FeedSet, formats: tuple[str, ...]) -> _Head:
+def _head(doc: Document, feedset: FeedSet, formats: tuple[str, ...]) -> FeedHead:
     config, feed = feedset.config, doc.feed
     atom = "application/atom+xml"
     links: list[tuple[str, str, str | None]] = [(config.feed_url(f"{doc.path}.atom"), "self", atom)]
@@ -436,7 +331,7 @@ def _head(doc: Document, feedset: FeedSet, formats: tuple[str, ...]) -> _Head:
         links.append((config.feed_url(f"{doc.next_archive}.atom"), "next-archive", atom))
     # the web page last: readers that take the last alternate as the site (newsboat) get it
     links.append((feed_home(config, feed.tag), "alternate", "text/html"))
-    return _Head(
+    return FeedHead(
         feed.lang,
         feedset.feed_id(doc.path),
         feed.title if not doc.archive else f"{feed.title} — archive {doc.path.rsplit('/', 1)[-1]}",
@@ -446,10 +341,7 @@ def _head(doc: Document, feedset: FeedSet, formats: tuple[str, ...]) -> _Head:
     )
 
 
-_GENERATOR_URI = "https://pypi.org/project/digestfeed/"
-
-
-def _head_by_feedgen(head: _Head, config: Config) -> bytes:
+def _head_by_feedgen(head: FeedHead, config: Config) -> bytes:
     fg = FeedGenerator()
     fg.register_extension("history", History, None, atom=True, rss=False)
     fg.history.marker = head.marker
@@ -464,35 +356,9 @@ def _head_by_feedgen(head: _Head, config: Config) -> bytes:
             fg.link(href=href, rel=rel, type=media)
     if head.lang:
         fg.language(head.lang)
-    fg.generator("digestfeed", uri=_GENERATOR_URI)
+    fg.generator("digestfeed", uri=GENERATOR_URI)
     data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return data
-
-
-def _head_by_hand(head: _Head, config: Config) -> bytes:
-    """What :func:`_head_by_feedgen` writes (feedgen's element order, lxml's escaping and
-    indent), written directly."""
-    lang = f' xml:lang="{_attr(head.lang)}"' if head.lang else ""
-    lines = [
-        "<?xml version='1.0' encoding='UTF-8'?>",
-        f'<feed xmlns:fh="{FH_NS}" xmlns="{ATOM_NS}"{lang}>',
-        f"  <id>{_xml_text(head.id)}</id>",
-        f"  <title>{_xml_text(head.title)}</title>",
-        f"  <updated>{head.updated.isoformat()}</updated>",
-        "  <author>",
-        f"    <name>{_xml_text(config.curator)}</name>",
-    ]
-    if config.curator_uri:
-        lines.append(f"    <uri>{_xml_text(config.curator_uri)}</uri>")
-    lines.append("  </author>")
-    for href, rel, media in head.links:
-        kind = f' type="{_attr(media)}"' if media is not None else ""
-        lines.append(f'  <link href="{_attr(href)}" rel="{_attr(rel)}"{kind}/>')
-    lines.append(f'  <generator uri="{_GENERATOR_URI}">digestfeed</generator>')
-    if head.marker:
-        lines.append(f"  <fh:{head.marker}/>")
-    lines.append("</feed>\n")
-    return "\n".join(lines).encode("utf-8")
 
 
 class HeadRenderer:
@@ -507,16 +373,16 @@ class HeadRenderer:
         self._by_hand = True
         self._checked: dict[tuple[str | None, bool], int] = {}
 
-    def __call__(self, head: _Head) -> bytes:
+    def __call__(self, head: FeedHead) -> bytes:
         config = self.config
         if (
             not self._by_hand
             or not config.curator
             or not head.title
-            or _XML_ILLEGAL.search("\n".join((head.id, head.title, config.curator)))
+            or XML_ILLEGAL.search("\n".join((head.id, head.title, config.curator)))
         ):
             return _head_by_feedgen(head, config)  # feedgen's rules (and errors)
-        data = _head_by_hand(head, config)
+        data = atom_head(head, config)
         shape = (head.marker, bool(head.lang))
         done = self._checked.get(shape, 0)
         if done < self.CHECKS_PER_SHAPE:

@@ -36,17 +36,9 @@ from lxml import etree
 from ..config import Config
 from ..types import Document, FeedSet, Lang, Timed, rfc3339
 from ..urls import feed_home
-from .atom import (
-    _CONTENT_SLOT,
-    _ID_SLOT,
-    _XML_ILLEGAL,
-    ATOM_NS,
-    FH_NS,
-    _attr,
-    _xml_text,
-    variant_suffix,
-)
+from .atom import _CONTENT_SLOT, _ID_SLOT, variant_suffix
 from .content import entry_html, entry_parts
+from .handwritten import ATOM_NS, FH_NS, XML_ILLEGAL, rss_item, xml_text
 from .memo import Memo, subscription_files
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -174,12 +166,12 @@ class ItemRenderer:
         entry = timed.entry
         parts = entry_parts(entry)
         # the id too: a source plugin's could hold what XML cannot (feedgen refuses it)
-        legal = not _XML_ILLEGAL.search("\n".join((*parts, entry.title, entry.id, *entry.tags)))
-        if not legal and any(_XML_ILLEGAL.search(part) for part in parts):
+        legal = not XML_ILLEGAL.search("\n".join((*parts, entry.title, entry.id, *entry.tags)))
+        if not legal and any(XML_ILLEGAL.search(part) for part in parts):
             return None  # feedgen (lxml) says what is wrong, as without a template
-        blocks = tuple(_xml_text(part).encode("utf-8") for part in parts)
+        blocks = tuple(xml_text(part).encode("utf-8") for part in parts)
         if legal and self._by_hand and entry.title:
-            template = _Template(*_hand_item(self.config, timed), blocks)
+            template = _Template(*rss_item(self.config, timed), blocks)
             if self._agrees_with_feedgen(timed, template):
                 return template
         data = self._feedgen_item(timed, _CONTENT_SLOT, timed.entry.id + _ID_SLOT)
@@ -235,42 +227,6 @@ class ItemRenderer:
         # the namespaces are declared once on <rss>: drop lxml's copy on the detached item
         assert data.startswith(self._start), data[:200]
         return b"    <item>" + data[len(self._start) :] + b"\n"
-
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _rfc822(when: dt.datetime) -> str:
-    """feedgen's ``pubDate``: ``strftime('%a, %d %b %Y %H:%M:%S %z')`` in the C locale (a
-    year below 1000 as the platform's ``%Y`` writes it: glibc does not pad it)."""
-    year = when.year if when.year >= 1000 else when.strftime("%Y")
-    return (
-        f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {year} "
-        f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {when.strftime('%z')}"
-    )
-
-
-def _hand_item(config: Config, timed: Timed) -> tuple[bytes, bytes, bytes]:
-    """An item as feedgen and lxml write it (element order of ``FeedEntry.rss_entry``, then
-    :class:`ItemExtras`; lxml's escaping and indent), around its two slots: the
-    description, and the guid's variant suffix."""
-    entry = timed.entry
-    before = (
-        f"    <item>\n      <title>{_xml_text(entry.title)}</title>\n"
-        f"      <link>{_xml_text(config.entry_url(entry))}</link>\n      <description>"
-    )
-    between = f'</description>\n      <guid isPermaLink="false">{_xml_text(entry.id)}'
-    after = ["</guid>\n"]
-    for slug in entry.tags:
-        domain = config.tag_url(slug)
-        attribute = f' domain="{_attr(domain)}"' if domain else ""
-        after.append(f"      <category{attribute}>{_xml_text(slug)}</category>\n")
-    after.append(f"      <pubDate>{_rfc822(timed.published)}</pubDate>\n")
-    if config.curator:
-        after.append(f"      <dc:creator>{_xml_text(config.curator)}</dc:creator>\n")
-    after.append(f"      <atom:updated>{rfc3339(timed.updated)}</atom:updated>\n    </item>\n")
-    return before.encode(), between.encode(), "".join(after).encode()
 
 
 def render_document(doc: Document, feedset: FeedSet, item: Callable[[Timed, Lang], bytes]) -> bytes:
