@@ -200,3 +200,16 @@ def test_program_still_runs_exit_handlers_after_build(tmp_path: Path, seed_path:
     assert (tmp_path / "feeds" / "all.atom").is_file()
     assert (tmp_path / "atexit.txt").read_text() == "ran"
     assert (tmp_path / "finalize.txt").read_text() == "ran"
+
+
+def test_program_under_a_profiler_ends_normally(tmp_path: Path, seed_path: Path) -> None:
+    """python -m cProfile -m digestfeed build writes its profile: the program does not end at once under a profiler."""
+    import shutil
+
+    (tmp_path / "entries").mkdir()
+    shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
+    argv = ["-m", "cProfile", "-o", "build.prof", "-m", "digestfeed", "build", "--no-cache", "-q"]
+    proc = subprocess.run([sys.executable, *argv], cwd=tmp_path, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "feeds" / "all.atom").is_file()
+    assert (tmp_path / "build.prof").stat().st_size > 0

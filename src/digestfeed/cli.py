@@ -186,8 +186,8 @@ def run() -> None:
     archive; mypy ends the same way. By then the feeds, the ledger, the cache (SQLite,
     closed after each use) and the build lock are written and closed, and digestfeed
     registers no exit handlers; those a plugin may register (``atexit``,
-    ``weakref.finalize``) still run before the process ends. Any other command ends
-    normally.
+    ``weakref.finalize``) still run before the process ends. Any other command, and any
+    command run under a profiler or a debugger, ends normally.
     """
     global _PROGRAM
     _PROGRAM = True
@@ -199,6 +199,10 @@ def run() -> None:
             not _EXIT_AT_ONCE
             or run_exit_handlers is None
             or not (exc.code is None or isinstance(exc.code, int))
+            # a profiler or debugger (python -m cProfile, pdb, coverage) writes its results
+            # after the program returns: let it
+            or sys.getprofile() is not None
+            or sys.gettrace() is not None
         ):
             raise
         code = exc.code or 0
