@@ -21,19 +21,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from digestfeed.config import Config
 from digestfeed.ledger import first_published
 from digestfeed.pipeline import collect_entries
 from digestfeed.sources.digest import read_digest_dir
+from process import measure
 
 __all__ = ["convert", "run_hugo"]
 
@@ -203,22 +202,9 @@ def run_hugo(site: Path, public: Path, cache_dir: Path) -> dict[str, Any]:
         "--cacheDir",
         str(cache_dir),
     ]
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            err.seek(0)
-            sys.stderr.write(err.read().decode(errors="replace"))
-            raise SystemExit(f"hugo failed: {' '.join(argv)}")
-    return {
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "user": usage.ru_utime,
-        "sys": usage.ru_stime,
-        "wall": wall,
-        "rss_mb": usage.ru_maxrss * 1024 / 1_000_000,
-    }
+    run = measure(argv, devnull=True)
+    run.pop("stdout")
+    return run
 
 
 def main() -> None:

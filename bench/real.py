@@ -41,13 +41,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -57,10 +55,10 @@ REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import replicate  # noqa: E402
+from process import MB, machine, measure  # noqa: E402
 from sitefiles import compare_sets, tree_size  # noqa: E402
 
 NOW = "2030-01-01T00:00:00+09:00"  #: $DIGESTFEED_NOW: the build clock, for reproducible bytes
-MB = 1_000_000
 NEW = 3  #: new digests a repeat adds (local, CI replay, CI + checkout)
 
 SITE_STEPS = ("full", "nochange", "onenew_local", "onenew_ci", "onenew_checkout")
@@ -81,31 +79,6 @@ def log(msg: str) -> None:
 
 
 # ---------------------------------------------------------------- processes
-
-
-def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``argv`` in a fresh process: CPU s (user + system, ``os.wait4``), wall s, peak RSS
-    in MB (``ru_maxrss``) and its stdout; exit on failure with its stderr."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    if code != 0:
-        sys.stderr.write(stderr)
-        raise SystemExit(f"failed ({code}): {' '.join(argv)}")
-    return {
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "user": usage.ru_utime,
-        "sys": usage.ru_stime,
-        "wall": wall,
-        "rss_mb": usage.ru_maxrss * 1024 / MB,
-        "stdout": stdout,
-    }
 
 
 class Install:
@@ -374,18 +347,6 @@ def summarize(size: dict[str, Any]) -> dict[str, Any]:
     out["atom_check"] = reps[0].get("atom_check")
     out["peak_site_rss_mb"] = max(out[s]["rss_mb"] for s in SITE_STEPS if s in out)
     return out
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} × {cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def _pct(x: float | None) -> str:

@@ -34,12 +34,10 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -48,11 +46,11 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import synth  # noqa: E402
+from process import MB, machine, measure  # noqa: E402
 from sitefiles import compare_sets, tree_size  # noqa: E402
 
 DAYS_PER_YEAR = 365
 NOW = "2030-01-01T00:00:00+09:00"  #: $DIGESTFEED_NOW: the build clock, for reproducible bytes
-MB = 1_000_000
 
 # ---------------------------------------------------------------- child processes
 
@@ -116,32 +114,14 @@ CHILDREN = {
 }
 
 
-def measure(
+def measure_json(
     argv: list[str], *, devnull: bool = False, env: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """Run ``argv`` in a fresh process; wall seconds, peak RSS in MB (``ru_maxrss``), its JSON."""
-    with tempfile.TemporaryFile() as out_fh, tempfile.TemporaryFile() as err_fh:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            argv, stdout=subprocess.DEVNULL if devnull else out_fh, stderr=err_fh, env=env
-        )
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out_fh.seek(0)
-        err_fh.seek(0)
-        out, err = out_fh.read(), err_fh.read()
-    if proc.returncode != 0:
-        sys.stderr.write(err.decode(errors="replace"))
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}")
-    data: dict[str, Any] = {}
-    lines = out.decode(errors="replace").strip().splitlines()
+    """:func:`process.measure`, and the JSON object a child prints last (see :func:`child`)."""
+    data = measure(argv, env, devnull=devnull)
+    lines = data["stdout"].strip().splitlines()
     if lines and lines[-1].startswith("{"):
-        data = json.loads(lines[-1])
-    data["stdout"] = out.decode(errors="replace")
-    data["wall"] = wall
-    data["cpu"] = usage.ru_utime + usage.ru_stime
-    data["rss_mb"] = usage.ru_maxrss * 1024 / MB  # Linux: kilobytes
+        data = {**json.loads(lines[-1]), **data}
     return data
 
 
@@ -194,7 +174,7 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
                 missing_ok=True
             )
         df_runs.append(
-            measure(
+            measure_json(
                 [
                     py,
                     __file__,
@@ -211,7 +191,7 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
             f"atom digestfeed {df_runs[-1]['cpu_seconds']:.2f} s CPU, {df_runs[-1]['seconds']:.2f} s wall, {df_runs[-1]['rss_mb']:.0f} MB"
         )
         base_runs.append(
-            measure(
+            measure_json(
                 [py, __file__, "--child", "atom-baseline", str(entries_dir), str(base_out)], env=env
             )
         )
@@ -256,11 +236,11 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
         str(site),
         str(site_ledger),
     ]
-    full = measure(site_build, env=env)
+    full = measure_json(site_build, env=env)
     log(
         f"site full build {full['cpu']:.2f} s CPU, {full['wall']:.2f} s wall, {full['rss_mb']:.0f} MB"
     )
-    same = measure(site_build, env=env)
+    same = measure_json(site_build, env=env)
     log(
         f"site no-change  {same['cpu']:.2f} s CPU, {same['wall']:.2f} s wall, {same['rss_mb']:.0f} MB"
     )
@@ -268,7 +248,7 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
     new_file = entries_dir / f"{new_day.isoformat()}.txt"
     try:
         synth.write_digest(entries_dir, new_day, random.Random(args.seed + 1), synth.WIDE)
-        one = measure(site_build, env=env)
+        one = measure_json(site_build, env=env)
         res["one_new_summary"] = one["summary"]
         res["one_new_written"] = one["written"]
     finally:
@@ -309,8 +289,8 @@ def bench_size(years: int, args: argparse.Namespace) -> dict[str, Any]:
             "--format",
             "jsonl",
         ]
-        first = measure(read, devnull=True, env=env)
-        again = measure(read, devnull=True, env=env)
+        first = measure_json(read, devnull=True, env=env)
+        again = measure_json(read, devnull=True, env=env)
         res.update(
             reader_first=first["cpu"],
             reader_unchanged=again["cpu"],
@@ -332,18 +312,6 @@ def _has_reader(py: str) -> bool:
 
 
 # ---------------------------------------------------------------- report
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} × {cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def _s(value: float | None) -> str:
