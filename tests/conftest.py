@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,16 @@ def project_root() -> Path:
 def seed_path() -> Path:
     """The seed digest as committed in entries/ (a copy of ../shared/seed/2025-05-08.txt)."""
     return PROJECT / "entries" / "2025-05-08.txt"
+
+
+@pytest.fixture
+def project(tmp_path: Path, seed_path: Path) -> Path:
+    """A working directory (the test's own) with entries/ holding the seed digest and a config
+    with a local cache."""
+    (tmp_path / "entries").mkdir()
+    shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
+    (tmp_path / "digestfeed.toml").write_text('cache_dir = ".cache"\n', encoding="utf-8")
+    return tmp_path
 
 
 @pytest.fixture

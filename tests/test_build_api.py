@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -34,15 +33,6 @@ def tree(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
-
-
-@pytest.fixture
-def project(tmp_path: Path, seed_path: Path) -> Path:
-    """A project directory (the working directory) with entries/ holding the seed and a config."""
-    (tmp_path / "entries").mkdir()
-    shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
-    (tmp_path / "digestfeed.toml").write_text('cache_dir = ".cache"\n', encoding="utf-8")
-    return tmp_path
 
 
 def test_library_build_writes_what_the_command_writes(project: Path) -> None:

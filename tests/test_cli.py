@@ -150,41 +150,31 @@ def _program(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_program_ends_at_once_after_build_with_everything_written(
-    tmp_path: Path, seed_path: Path
-) -> None:
+def test_program_ends_at_once_after_build_with_everything_written(project: Path) -> None:
     """The digestfeed program ends without interpreter teardown after build, yet its output, feeds, ledger and cache are complete."""
     import json
-    import shutil
 
-    (tmp_path / "entries").mkdir()
-    shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
-    (tmp_path / "digestfeed.toml").write_text('cache_dir = ".cache"\n', encoding="utf-8")
-    first = _program("build", cwd=tmp_path)
+    first = _program("build", cwd=project)
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[0].startswith("1 digests, 3 entries")
     assert "example address" in first.stderr  # warnings flushed too
-    ledger = json.loads((tmp_path / "entries" / ".ledger.json").read_text(encoding="utf-8"))
+    ledger = json.loads((project / "entries" / ".ledger.json").read_text(encoding="utf-8"))
     assert len(ledger["entries"]) == 3
-    assert (tmp_path / ".cache" / "build.sqlite").is_file()
-    again = _program("build", cwd=tmp_path)
+    assert (project / ".cache" / "build.sqlite").is_file()
+    again = _program("build", cwd=project)
     assert again.returncode == 0 and again.stdout.splitlines()[0].endswith(": 0 changed")
-    check = _program("check", "--allow-placeholder", cwd=tmp_path)
+    check = _program("check", "--allow-placeholder", cwd=project)
     assert check.returncode == 0, check.stdout + check.stderr
-    (tmp_path / "feeds" / "all.atom").write_text("stale", encoding="utf-8")
-    stale = _program("check", "--allow-placeholder", cwd=tmp_path)
+    (project / "feeds" / "all.atom").write_text("stale", encoding="utf-8")
+    stale = _program("check", "--allow-placeholder", cwd=project)
     assert stale.returncode == 1 and "all.atom" in stale.stdout + stale.stderr
-    (tmp_path / "entries" / "2025-05-09.txt").write_text("no date line\n", encoding="utf-8")
-    broken = _program("build", cwd=tmp_path)
+    (project / "entries" / "2025-05-09.txt").write_text("no date line\n", encoding="utf-8")
+    broken = _program("build", cwd=project)
     assert broken.returncode == 2 and "2025-05-09.txt" in broken.stderr
 
 
-def test_program_still_runs_exit_handlers_after_build(tmp_path: Path, seed_path: Path) -> None:
+def test_program_still_runs_exit_handlers_after_build(project: Path) -> None:
     """Ending at once after build still runs what a plugin registered with atexit or weakref.finalize."""
-    import shutil
-
-    (tmp_path / "entries").mkdir()
-    shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
     code = (
         "import atexit, pathlib, sys, weakref\n"
         "atexit.register(lambda: pathlib.Path('atexit.txt').write_text('ran'))\n"
@@ -195,21 +185,17 @@ def test_program_still_runs_exit_handlers_after_build(tmp_path: Path, seed_path:
         "from digestfeed.cli import run\n"
         "run()\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "feeds" / "all.atom").is_file()
-    assert (tmp_path / "atexit.txt").read_text() == "ran"
-    assert (tmp_path / "finalize.txt").read_text() == "ran"
+    assert (project / "feeds" / "all.atom").is_file()
+    assert (project / "atexit.txt").read_text() == "ran"
+    assert (project / "finalize.txt").read_text() == "ran"
 
 
-def test_program_under_a_profiler_ends_normally(tmp_path: Path, seed_path: Path) -> None:
+def test_program_under_a_profiler_ends_normally(project: Path) -> None:
     """python -m cProfile -m digestfeed build writes its profile: the program does not end at once under a profiler."""
-    import shutil
-
-    (tmp_path / "entries").mkdir()
-    shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
     argv = ["-m", "cProfile", "-o", "build.prof", "-m", "digestfeed", "build", "--no-cache", "-q"]
-    proc = subprocess.run([sys.executable, *argv], cwd=tmp_path, capture_output=True)
+    proc = subprocess.run([sys.executable, *argv], cwd=project, capture_output=True)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "feeds" / "all.atom").is_file()
-    assert (tmp_path / "build.prof").stat().st_size > 0
+    assert (project / "feeds" / "all.atom").is_file()
+    assert (project / "build.prof").stat().st_size > 0

@@ -27,15 +27,6 @@ def entry_text(n: int, tags: str = "#rl", extra: str = "") -> str:
     return f"Paper {n}\n(Author {n})\nAbstract {n}. {extra}\n한국어 {n}.\nEnglish {n}.\n{tags}\n"
 
 
-@pytest.fixture
-def project(tmp_path: Path, seed_path: Path) -> Path:
-    """A working directory with entries/ holding the seed digest and a config with a local cache."""
-    (tmp_path / "entries").mkdir()
-    shutil.copy(seed_path, tmp_path / "entries" / seed_path.name)
-    (tmp_path / "digestfeed.toml").write_text('cache_dir = ".cache"\n', encoding="utf-8")
-    return tmp_path
-
-
 def build_cli(*extra: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, ["build", "--now", NOW.isoformat(), *extra])
     return result.exit_code, result.output
