@@ -162,7 +162,7 @@ def test_atom_falls_back_to_feedgen_on_a_difference(
     monkeypatch.setattr(atom, "atom_entry_parts", lambda *a: wrong)
     renderer = atom.EntryRenderer(config, Memo())
     assert [renderer(t, lang) for t in timed for lang in LANGS] == expected
-    assert renderer._by_hand is False
+    assert renderer.check.by_hand is False
 
 
 def test_rss_falls_back_to_feedgen_on_a_difference(
@@ -175,7 +175,7 @@ def test_rss_falls_back_to_feedgen_on_a_difference(
     monkeypatch.setattr(rss, "rss_item", lambda *a: (b"<item>", b"<guid>", b"</item>\n"))
     renderer = rss.ItemRenderer(config, Memo())
     assert [renderer(t, lang) for t in timed for lang in LANGS] == expected
-    assert renderer._by_hand is False
+    assert renderer.check.by_hand is False
 
 
 def test_rss_dates_are_feedgens_in_any_locale() -> None:
@@ -218,7 +218,7 @@ def test_atom_heads_fall_back_to_feedgen_on_a_difference(
     monkeypatch.setattr(atom, "atom_head", lambda *a: b"<feed>wrong</feed>\n")
     renderer = atom.HeadRenderer(config)
     assert [renderer(h) for h in heads] == [atom._head_by_feedgen(h, config) for h in heads]
-    assert renderer._by_hand is False
+    assert renderer.check.by_hand is False
 
 
 def test_rss_dates_before_year_1000_are_feedgens() -> None:

@@ -32,6 +32,7 @@ from .handwritten import (
     FH_NS,
     GENERATOR_URI,
     XML_ILLEGAL,
+    FeedgenCheck,
     FeedHead,
     atom_entry_parts,
     atom_head,
@@ -192,15 +193,10 @@ class EntryRenderer:
     in a bounded :class:`Memo`.
     """
 
-    #: Templates also written through feedgen and compared, per shape of entry, before the
-    #: hand-written ones are trusted for that shape (see :meth:`_by_hand_checked`).
-    CHECKS_PER_SHAPE = 2
-
     def __init__(self, config: Config, memo: Memo[str, _Rendered | None]) -> None:
         self.config = config
         self.memo = memo
-        self._checked: dict[tuple[bool, bool], int] = {}
-        self._by_hand = True
+        self.check = FeedgenCheck()  # shapes: with or without tags, a paper URL
 
     def __call__(self, timed: Timed, lang: Lang) -> bytes:
         return b"".join(self.pieces(timed, lang))
@@ -233,7 +229,7 @@ class EntryRenderer:
         )
         if not legal and any(XML_ILLEGAL.search(block) for block in blocks):
             raise BuildError(f"{entry.source}: entry text holds characters illegal in XML")
-        if legal and self._by_hand and entry.title and self.config.curator:
+        if legal and self.check.by_hand and entry.title and self.config.curator:
             rendered = self._by_hand_checked(timed, blocks)
             if rendered is not None:
                 return rendered
@@ -257,10 +253,7 @@ class EntryRenderer:
             parts.tail.encode(),
             blocks,
         )
-        shape = (bool(timed.entry.tags), bool(timed.entry.url))
-        done = self._checked.get(shape, 0)
-        if done < self.CHECKS_PER_SHAPE:
-            self._checked[shape] = done + 1
+        if self.check.wanted((bool(timed.entry.tags), bool(timed.entry.url))):
             for lang, pieces in rendered.pieces.items():
                 if pieces is None:
                     continue
@@ -270,8 +263,7 @@ class EntryRenderer:
                     timed.entry.id + variant_suffix(lang),
                     SIBLINGS[lang],
                 )
-                if reference != b"".join(pieces):
-                    self._by_hand = False
+                if not self.check.agrees(b"".join(pieces), reference):
                     return None
         return rendered
 
@@ -366,30 +358,23 @@ class HeadRenderer:
     are also written by feedgen and compared, and one difference sends every later head
     through feedgen (as for entries, see :class:`EntryRenderer`)."""
 
-    CHECKS_PER_SHAPE = 2
-
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._by_hand = True
-        self._checked: dict[tuple[str | None, bool], int] = {}
+        self.check = FeedgenCheck()  # shapes: the fh marker, a language or not
 
     def __call__(self, head: FeedHead) -> bytes:
         config = self.config
         if (
-            not self._by_hand
+            not self.check.by_hand
             or not config.curator
             or not head.title
             or XML_ILLEGAL.search("\n".join((head.id, head.title, config.curator)))
         ):
             return _head_by_feedgen(head, config)  # feedgen's rules (and errors)
         data = atom_head(head, config)
-        shape = (head.marker, bool(head.lang))
-        done = self._checked.get(shape, 0)
-        if done < self.CHECKS_PER_SHAPE:
-            self._checked[shape] = done + 1
+        if self.check.wanted((head.marker, bool(head.lang))):
             reference = _head_by_feedgen(head, config)
-            if reference != data:
-                self._by_hand = False
+            if not self.check.agrees(data, reference):
                 return reference
         return data
 

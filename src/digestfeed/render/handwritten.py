@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Hashable
 from typing import NamedTuple
 
 from ..config import Config
@@ -20,6 +21,35 @@ from ..types import Lang, Timed, rfc3339
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"
 GENERATOR_URI = "https://pypi.org/project/digestfeed/"
+
+
+class FeedgenCheck:
+    """When hand-written bytes are trusted: the first :data:`PER_SHAPE` of each shape (an
+    entry with or without tags, a head of each marker and language, …) are also written by
+    feedgen and compared, in every build; after one difference (another feedgen or lxml)
+    everything is written by feedgen (:attr:`by_hand` is False)."""
+
+    #: Comparisons per shape before the hand-written bytes of that shape are trusted.
+    PER_SHAPE = 2
+
+    def __init__(self) -> None:
+        self.by_hand = True
+        self._compared: dict[Hashable, int] = {}
+
+    def wanted(self, shape: Hashable) -> bool:
+        """Whether to compare this one (counted as compared)."""
+        done = self._compared.get(shape, 0)
+        if done >= self.PER_SHAPE:
+            return False
+        self._compared[shape] = done + 1
+        return True
+
+    def agrees(self, hand: bytes, feedgen: bytes) -> bool:
+        """Compare; a difference stops writing by hand for the rest of the build."""
+        if hand != feedgen:
+            self.by_hand = False
+        return self.by_hand
+
 
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 

@@ -38,7 +38,7 @@ from ..types import Document, FeedSet, Lang, Timed, rfc3339
 from ..urls import feed_home
 from .atom import _CONTENT_SLOT, _ID_SLOT, variant_suffix
 from .content import entry_html, entry_parts
-from .handwritten import ATOM_NS, FH_NS, XML_ILLEGAL, rss_item, xml_text
+from .handwritten import ATOM_NS, FH_NS, XML_ILLEGAL, FeedgenCheck, rss_item, xml_text
 from .memo import Memo, subscription_files
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -137,14 +137,9 @@ class ItemRenderer:
     :class:`Memo` caches.
     """
 
-    #: Items also written through feedgen and compared, per shape of entry (with or without
-    #: tags), before the hand-written ones are trusted for that shape.
-    CHECKS_PER_SHAPE = 2
-
     def __init__(self, config: Config, memo: Memo[tuple[str, Lang], bytes]) -> None:
         self.config = config
-        self._by_hand = True
-        self._checked: dict[bool, int] = {}
+        self.check = FeedgenCheck()  # shapes: with or without tags
         self._memo = memo
         self._templates: Memo[str, _Template | None] = Memo(memo.capacity)
         self._root = etree.Element("rss", nsmap=NSMAP)
@@ -170,7 +165,7 @@ class ItemRenderer:
         if not legal and any(XML_ILLEGAL.search(part) for part in parts):
             return None  # feedgen (lxml) says what is wrong, as without a template
         blocks = tuple(xml_text(part).encode("utf-8") for part in parts)
-        if legal and self._by_hand and entry.title:
+        if legal and self.check.by_hand and entry.title:
             template = _Template(*rss_item(self.config, timed), blocks)
             if self._agrees_with_feedgen(timed, template):
                 return template
@@ -188,15 +183,13 @@ class ItemRenderer:
         """The first items of each shape are also written by feedgen in every variant and
         compared; one difference (another feedgen or lxml) sends every later item through
         feedgen."""
-        shape = bool(timed.entry.tags)
-        done = self._checked.get(shape, 0)
-        if done >= self.CHECKS_PER_SHAPE:
+        if not self.check.wanted(bool(timed.entry.tags)):
             return True
-        self._checked[shape] = done + 1
         for lang in (None, "ko", "en"):
             data = template.variant(lang)
-            if data is not None and data != self._render_with_feedgen(timed, lang):
-                self._by_hand = False
+            if data is not None and not self.check.agrees(
+                data, self._render_with_feedgen(timed, lang)
+            ):
                 return False
         return True
 
