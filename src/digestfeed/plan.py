@@ -19,7 +19,6 @@ next one fills (RFC 5005 makes it optional).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -165,14 +164,10 @@ class _Layout(NamedTuple):
     current: tuple[Timed, ...]  #: the subscription document, newest ``updated`` first
     pages: tuple[tuple[Timed, ...], ...]  #: archive pages, oldest first, each newest first
 
-    newest: tuple[dt.datetime | None, ...]  #: the newest ``updated`` of current and pages
-
     def documents(self, feed: Feed) -> list[Document]:
         """The subscription document and the archive pages of ``feed``."""
         if not self.bounds:
-            return [
-                Document(feed, feed.name, self.current, False, complete=True, newest=self.newest[0])
-            ]
+            return [Document(feed, feed.name, self.current, False, complete=True)]
         paths = [f"archive/{feed.name}/{n}" for n in range(1, len(self.bounds) + 1)]
         docs = [
             Document(
@@ -182,7 +177,6 @@ class _Layout(NamedTuple):
                 archive=False,
                 complete=False,
                 prev_archive=paths[-1],
-                newest=self.newest[0],
             )
         ]
         for i, page in enumerate(self.pages):
@@ -194,7 +188,6 @@ class _Layout(NamedTuple):
                     archive=True,
                     complete=False,
                     prev_archive=paths[i - 1] if i else None,
-                    newest=self.newest[i + 1],
                 )
             )
         return docs
@@ -216,8 +209,7 @@ def _layout(
         bounds.append(seqs[open_part[start - 1].entry.id])
     open_part = open_part[start:]
     if not bounds:
-        everything = tuple(orders.by_updated)
-        return _Layout((), everything, (), (everything[0].updated if everything else None,))
+        return _Layout((), tuple(orders.by_updated), ())
     pages: list[list[Timed]] = [[] for _ in bounds]
     n = 0
     for timed in by_seq:
@@ -230,13 +222,8 @@ def _layout(
     newest = list(orders.by_updated[: config.max_entries])
     shown = {t.entry.id for t in newest}
     current = _newest_updated_first(newest + [t for t in open_part if t.entry.id not in shown])
-    newest_first = tuple(tuple(reversed(page)) for page in pages)  # in first-publication order
     return _Layout(
         tuple(bounds),
         tuple(current),
-        newest_first,
-        (
-            current[0].updated if current else None,  # current is newest updated first
-            *(max((t.updated for t in page), default=None) for page in newest_first),
-        ),
+        tuple(tuple(reversed(page)) for page in pages),  # newest first, in first-publication order
     )

@@ -258,8 +258,6 @@ class Document:
     complete: bool  #: the whole feed fits (``fh:complete``)
     prev_archive: str | None = None
     next_archive: str | None = None
-    #: The newest ``updated`` of its entries, when the planner knows it (``None``: computed).
-    newest: dt.datetime | None = None
 
     @property
     def current(self) -> str:
@@ -285,9 +283,7 @@ class FeedSet:
     def newest_update(self, doc: Document) -> dt.datetime:
         """A document's ``updated``: its newest entry's, never the build time (an empty
         document gets a fixed date, New Year of the config's tag date)."""
-        newest = doc.newest
-        if newest is None:
-            newest = max((t.updated for t in doc.entries), default=None)
+        newest = max((t.updated for t in doc.entries), default=None)
         if newest is None:
             newest = dt.datetime(int(self.config.tag_date[:4]), 1, 1, tzinfo=self.config.tz)
         return newest
